@@ -1,0 +1,25 @@
+-- 10_types.sql: composite types shared by the engine's functions.
+
+-- One line of a sync plan. The public columns are what preview() and plan() show; a plan
+-- computed internally also carries 'keep' lines (matched drafts with nothing visible to change)
+-- so that execute can move their baselines with the rules.
+CREATE TYPE task_sync.plan_row AS (
+    work_order_id                   bigint,
+    action                          text,     -- add remove update conflict dismissed orphaned (keep: internal)
+    task_id                         bigint,   -- null for add and dismissed
+    work_order_process_id           bigint,   -- null when the task's process was deleted
+    process_code                    text,
+    task_type                       text,
+    source_kind                     text,
+    source_id                       bigint,
+    current_work_content            text,     -- what the task holds now (null for add and dismissed)
+    baseline_work_content           text,     -- what the engine generated last time
+    desired_work_content            text,     -- what the rules yield now (null for remove and orphaned)
+    current_production_quantity     integer,
+    baseline_production_quantity    integer,
+    desired_production_quantity     integer,
+    edited                          boolean,  -- the draft differs from its baseline (a planner changed it)
+    update_fields                   text[],   -- fields a sync writes with the rule value
+    conflict_fields                 text[]    -- fields the planner changed while the rules moved too
+);
+COMMENT ON TYPE task_sync.plan_row IS 'One item of a sync plan (see task_sync.plan)';

@@ -1,0 +1,176 @@
+-- task_sync._apply(p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
+--                  p_restore_dismissed boolean, p_via text)
+--   -> setof (work_order_id, sync_run_id, plan_hash, added, removed, updated, conflicts, synced_version)
+-- Applies a plan computed by _plan_rows for these work orders, all in one statement: deletes the
+-- drafts to remove, inserts the drafts to add (and the dismissed ones when restoring), writes
+-- updated fields and moves baselines, forgets dismissals whose key is no longer desired (or that
+-- were restored), records synced_version = definition_version, and writes one sync_run per work
+-- order where anything changed. Writes touch drafts of origin generated only, and each write
+-- re-checks the row as it is now, so a planner's edit that lands while the sync runs is kept
+-- (three-way against the current row) and a task that became formal is left alone.
+-- The caller holds the work order rows locked (FOR NO KEY UPDATE) and their route rows
+-- (FOR KEY SHARE), in that order of waiting: route rows first (see execute).
+-- Deletes made here are not dismissals: task_sync.applying is on while they run.
+-- Locks:   the task rows it writes (row locks taken by UPDATE and DELETE).
+-- Raises:  nothing of its own.
+-- Writes:  task, task_dismissal, work_order (synced_version, pending_since), sync_run.
+
+CREATE FUNCTION task_sync._apply(
+    p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
+    p_restore_dismissed boolean, p_via text)
+RETURNS TABLE (
+    work_order_id   bigint,
+    sync_run_id     bigint,
+    plan_hash       text,
+    added           integer,
+    removed         integer,
+    updated         integer,
+    conflicts       integer,
+    synced_version  bigint
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM set_config('task_sync.applying', 'on', true);
+    RETURN QUERY
+    WITH r AS MATERIALIZED (
+        SELECT * FROM unnest(p_rows)
+    ),
+    wo AS MATERIALIZED (
+        -- the state before this statement's writes (one snapshot for the whole statement)
+        SELECT w.id, w.synced_version, w.definition_version
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (p_work_order_ids)
+    ),
+    del AS (
+        DELETE FROM task_sync.task t
+        USING r
+        WHERE r.action = 'remove'
+          AND t.work_order_id = r.work_order_id AND t.id = r.task_id
+          AND t.status = 'draft' AND t.origin = 'generated'
+        RETURNING r.*
+    ),
+    ins AS (
+        INSERT INTO task_sync.task AS t (
+            work_order_id, work_order_process_id, status, origin, task_type, source_kind, source_id,
+            work_content, production_quantity, generated_work_content, generated_production_quantity)
+        SELECT r.work_order_id, r.work_order_process_id, 'draft', 'generated', r.task_type, r.source_kind,
+               r.source_id, r.desired_work_content, r.desired_production_quantity,
+               r.desired_work_content, r.desired_production_quantity
+        FROM r
+        WHERE r.action = 'add' OR (r.action = 'dismissed' AND p_restore_dismissed)
+        -- a generated task with this key that appeared since the plan was read satisfies it
+        ON CONFLICT (work_order_id, work_order_process_id, task_type, source_kind, source_id)
+            WHERE origin = 'generated' DO NOTHING
+        RETURNING t.id, t.work_order_id, t.work_order_process_id, t.task_type, t.source_kind, t.source_id
+    ),
+    upd AS (
+        UPDATE task_sync.task t SET
+            -- three ways, on the row as it is now: a field still at its baseline takes the rule
+            -- value; an edited field keeps the planner's value unless told to overwrite a conflict
+            work_content = CASE
+                WHEN t.work_content IS NOT DISTINCT FROM t.generated_work_content THEN r.desired_work_content
+                WHEN p_overwrite_edits AND r.desired_work_content IS DISTINCT FROM t.generated_work_content
+                    THEN r.desired_work_content
+                ELSE t.work_content END,
+            production_quantity = CASE
+                WHEN t.production_quantity IS NOT DISTINCT FROM t.generated_production_quantity
+                    THEN r.desired_production_quantity
+                WHEN p_overwrite_edits AND r.desired_production_quantity IS DISTINCT FROM t.generated_production_quantity
+                    THEN r.desired_production_quantity
+                ELSE t.production_quantity END,
+            generated_work_content = r.desired_work_content,
+            generated_production_quantity = r.desired_production_quantity
+        FROM r
+        WHERE r.action IN ('update', 'conflict', 'keep')
+          AND t.work_order_id = r.work_order_id AND t.id = r.task_id
+          AND t.status = 'draft' AND t.origin = 'generated'
+          AND (t.generated_work_content IS DISTINCT FROM r.desired_work_content
+               OR t.generated_production_quantity IS DISTINCT FROM r.desired_production_quantity)
+        RETURNING r.*, t.work_content AS new_work_content, t.production_quantity AS new_production_quantity
+    ),
+    forgotten AS (
+        DELETE FROM task_sync.task_dismissal x
+        WHERE x.work_order_id = ANY (p_work_order_ids)
+          AND NOT EXISTS (
+              SELECT FROM r
+              WHERE r.action = 'dismissed' AND NOT p_restore_dismissed
+                AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
+                AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
+        RETURNING x.work_order_id
+    ),
+    applied AS (
+        -- the itemised changes, as the audit records them
+        SELECT del.work_order_id, 'remove' AS action, to_jsonb(del) AS item FROM del
+        UNION ALL
+        SELECT ins.work_order_id, 'add',
+               to_jsonb(r) || jsonb_build_object('action', 'add', 'task_id', ins.id, 'restored', r.action = 'dismissed')
+        FROM ins
+        JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
+              AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
+              AND r.action IN ('add', 'dismissed')
+        UNION ALL
+        SELECT upd.work_order_id,
+               CASE WHEN upd.new_work_content IS DISTINCT FROM upd.current_work_content
+                      OR upd.new_production_quantity IS DISTINCT FROM upd.current_production_quantity
+                    THEN 'update' ELSE 'conflict' END,
+               (to_jsonb(upd) - 'new_work_content' - 'new_production_quantity')
+               || jsonb_build_object('work_content', upd.new_work_content,
+                                     'production_quantity', upd.new_production_quantity,
+                                     'overwritten', upd.action = 'conflict' AND p_overwrite_edits)
+        FROM upd
+        WHERE upd.action <> 'keep'
+    ),
+    hashes AS (
+        SELECT x.work_order_id, task_sync._plan_hash(array_agg(x::task_sync.plan_row)) AS plan_hash
+        FROM r AS x
+        GROUP BY x.work_order_id
+    ),
+    tallies AS (
+        SELECT a.work_order_id,
+               count(*) FILTER (WHERE a.action = 'add')::integer AS n_add,
+               count(*) FILTER (WHERE a.action = 'remove')::integer AS n_remove,
+               count(*) FILTER (WHERE a.action = 'update')::integer AS n_update,
+               count(*) FILTER (WHERE a.action = 'conflict')::integer AS n_conflict,
+               jsonb_agg(a.item ORDER BY a.action, (a.item->>'task_id')::bigint) AS items
+        FROM applied a
+        GROUP BY a.work_order_id
+    ),
+    per_wo AS (
+        SELECT wo.id, wo.synced_version AS from_version, wo.definition_version AS to_version,
+               coalesce(h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
+               coalesce(t.n_add, 0) AS n_add, coalesce(t.n_remove, 0) AS n_remove,
+               coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict,
+               coalesce(t.items, '[]') AS items
+        FROM wo
+        LEFT JOIN hashes h ON h.work_order_id = wo.id
+        LEFT JOIN tallies t ON t.work_order_id = wo.id
+    ),
+    versions AS (
+        UPDATE task_sync.work_order w
+        SET synced_version = w.definition_version, pending_since = NULL
+        WHERE w.id = ANY (p_work_order_ids) AND w.synced_version <> w.definition_version
+        RETURNING w.id
+    ),
+    runs AS (
+        INSERT INTO task_sync.sync_run AS s (
+            work_order_id, application_name, via, plan_hash, from_version, to_version,
+            overwrite_edits, restore_dismissed, added, removed, updated, conflicts, items)
+        SELECT p.id, current_setting('application_name'), p_via, p.plan_hash, p.from_version, p.to_version,
+               p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.items
+        FROM per_wo p
+        WHERE p.from_version <> p.to_version OR p.items <> '[]'
+        RETURNING s.id, s.work_order_id
+    )
+    SELECT p.id, runs.id, p.plan_hash, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.to_version
+    FROM per_wo p
+    LEFT JOIN runs ON runs.work_order_id = p.id
+    ORDER BY p.id;
+    PERFORM set_config('task_sync.applying', 'off', true);
+END
+$$;
+
+COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text) IS
+    'Applies a computed plan to these work orders in one statement and writes their sync_run rows';

@@ -1,0 +1,89 @@
+-- task_sync._desired(p_work_order_ids bigint[])
+--   -> setof (work_order_id, work_order_process_id, process_code, task_type, source_kind, source_id,
+--             work_content, production_quantity)
+-- The desired set D: the generated tasks the rules yield for these work orders now, computed from
+-- the database alone. Every process of a work order takes the rules of its code, or the default
+-- rules (process_code NULL) when its code has none; each rule yields one task per source of its
+-- source_kind: the work order itself, each linked artwork, die, foiling or embossing plate, each
+-- material line that needs cutting, each product line. One set-based query for any number of
+-- work orders.
+-- Locks:   none (plain reads).
+-- Raises:  nothing.
+-- Writes:  nothing.
+
+CREATE FUNCTION task_sync._desired(p_work_order_ids bigint[])
+RETURNS TABLE (
+    work_order_id           bigint,
+    work_order_process_id   bigint,
+    process_code            text,
+    task_type               text,
+    source_kind             text,
+    source_id               bigint,
+    work_content            text,
+    production_quantity     integer
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH effective_rule AS (
+        -- the rules each process of the catalog takes: its own, else the defaults
+        SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
+               r.content_template
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code = p.code
+        UNION ALL
+        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code IS NULL
+        WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
+    ),
+    wo AS (
+        SELECT w.id, w.order_number, w.production_quantity
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (p_work_order_ids)
+    ),
+    source AS (
+        SELECT wo.id AS work_order_id, 'work_order'::text AS kind, wo.id AS source_id,
+               wo.order_number AS name, NULL::integer AS quantity
+        FROM wo
+        UNION ALL
+        SELECT l.work_order_id, 'artwork', l.artwork_id, c.name, NULL
+        FROM task_sync.work_order_artwork l JOIN task_sync.artwork c ON c.id = l.artwork_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'die', l.die_id, c.name, NULL
+        FROM task_sync.work_order_die l JOIN task_sync.die c ON c.id = l.die_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'foiling_plate', l.foiling_plate_id, c.name, NULL
+        FROM task_sync.work_order_foiling_plate l JOIN task_sync.foiling_plate c ON c.id = l.foiling_plate_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'embossing_plate', l.embossing_plate_id, c.name, NULL
+        FROM task_sync.work_order_embossing_plate l JOIN task_sync.embossing_plate c ON c.id = l.embossing_plate_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'material', l.id, c.name, l.quantity
+        FROM task_sync.work_order_material l JOIN task_sync.material c ON c.id = l.material_id
+        WHERE l.work_order_id = ANY (p_work_order_ids) AND l.need_cutting
+        UNION ALL
+        SELECT l.work_order_id, 'product', l.id, c.name, l.quantity
+        FROM task_sync.work_order_product l JOIN task_sync.product c ON c.id = l.product_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+    )
+    SELECT wop.work_order_id, wop.id, er.code, er.task_type, er.source_kind, s.source_id,
+           task_sync._content(er.content_template, wo.order_number, er.code, er.name, s.name),
+           CASE er.quantity_source
+               WHEN 'one' THEN 1
+               WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
+               ELSE s.quantity
+           END
+    FROM task_sync.work_order_process wop
+    JOIN wo ON wo.id = wop.work_order_id
+    JOIN effective_rule er ON er.process_id = wop.process_id
+    JOIN source s ON s.work_order_id = wop.work_order_id AND s.kind = er.source_kind
+    WHERE wop.work_order_id = ANY (p_work_order_ids)
+$$;
+
+COMMENT ON FUNCTION task_sync._desired(bigint[]) IS
+    'The desired generated tasks of these work orders, computed from the rules and the current inputs';

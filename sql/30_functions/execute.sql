@@ -1,0 +1,105 @@
+-- task_sync.execute(p_work_order_id bigint, p_confirmed boolean DEFAULT false,
+--                   p_expected_plan_hash text DEFAULT NULL, p_overwrite_edits boolean DEFAULT false,
+--                   p_restore_dismissed boolean DEFAULT false) -> jsonb
+-- Syncs one work order: locks it, recomputes its plan from the database, checks the plan against
+-- the hash the caller confirmed (when given), and applies it atomically (_apply): drafts added,
+-- removed and updated, conflicts kept (or overwritten when p_overwrite_edits), dismissed drafts
+-- left out (or re-added when p_restore_dismissed), synced_version set to the definition_version
+-- synced, one sync_run written. Returns {work_order_id, sync_run_id, plan_hash, added, removed,
+-- updated, conflicts, synced_version}. Idempotent: a second execute changes nothing and writes no
+-- sync_run (sync_run_id is null).
+-- Locks:   the work order's route rows FOR KEY SHARE, then the work order row FOR NO KEY UPDATE, so
+--          two syncs of one work order run one after the other, and a route change waits for the
+--          sync (its trigger raises definition_version after the sync commits, so the work order
+--          is pending again). Route rows are locked first because a transaction deleting a route
+--          row holds that row before its trigger asks for the work order; a row deleted in the gap
+--          between the two locks is reported as 40001 (retry) instead of a deadlock.
+-- Raises:  TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
+--          TSN01 work order not found; TSC03 work order may not be synced; TSC02 stale plan;
+--          40001 the route changed under the sync (retry).
+-- Writes:  task, task_dismissal, work_order, sync_run (all through _apply).
+
+CREATE FUNCTION task_sync.execute(
+    p_work_order_id bigint,
+    p_confirmed boolean DEFAULT false,
+    p_expected_plan_hash text DEFAULT NULL,
+    p_overwrite_edits boolean DEFAULT false,
+    p_restore_dismissed boolean DEFAULT false)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_wo    task_sync.work_order;
+    v_rows  task_sync.plan_row[];
+    v_hash  text;
+    v_res   record;
+BEGIN
+    PERFORM task_sync._check_work_order_id(p_work_order_id);
+    IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash !~ '^[0-9a-f]{64}$' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('malformed plan hash: %L', p_expected_plan_hash),
+            HINT = 'Pass the plan_hash of task_sync.preview(): 64 lowercase hex digits.';
+    END IF;
+    IF p_overwrite_edits IS NULL OR p_restore_dismissed IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = 'p_overwrite_edits and p_restore_dismissed must be true or false, not NULL';
+    END IF;
+    IF p_confirmed IS NOT TRUE THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC01',
+            MESSAGE = format('confirmation required to sync work order %s', p_work_order_id),
+            HINT = 'Read task_sync.preview(id) first, then call task_sync.execute(id, true, <plan_hash>).';
+    END IF;
+
+    PERFORM FROM task_sync.work_order_process WHERE work_order_id = p_work_order_id FOR KEY SHARE;
+    SELECT * INTO v_wo FROM task_sync.work_order WHERE id = p_work_order_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSN01',
+            MESSAGE = format('work order %s not found', p_work_order_id);
+    END IF;
+    IF NOT task_sync._may_sync(v_wo.status, v_wo.approval_status) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC03',
+            MESSAGE = format('work order %s may not be synced', p_work_order_id),
+            DETAIL = format('status is %s, approval_status is %s', v_wo.status, v_wo.approval_status),
+            HINT = 'Only work orders that are not approved, completed or cancelled are synced.';
+    END IF;
+    BEGIN
+        PERFORM FROM task_sync.work_order_process WHERE work_order_id = p_work_order_id FOR KEY SHARE NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '40001',
+            MESSAGE = format('the route of work order %s is being changed by another transaction', p_work_order_id),
+            HINT = 'Retry the sync.';
+    END;
+
+    v_rows := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id]) AS r);
+    v_hash := task_sync._plan_hash(v_rows);
+    IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash <> v_hash THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC02',
+            MESSAGE = format('stale plan for work order %s: the plan changed since it was previewed', p_work_order_id),
+            DETAIL = format('expected plan_hash %s, current plan_hash %s', p_expected_plan_hash, v_hash),
+            HINT = 'Preview again and confirm the new plan.';
+    END IF;
+
+    SELECT * INTO v_res
+    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute');
+    RETURN jsonb_build_object(
+        'work_order_id', v_res.work_order_id,
+        'sync_run_id', v_res.sync_run_id,
+        'plan_hash', v_res.plan_hash,
+        'added', v_res.added,
+        'removed', v_res.removed,
+        'updated', v_res.updated,
+        'conflicts', v_res.conflicts,
+        'synced_version', v_res.synced_version);
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) IS
+    'Syncs one work order atomically; refuses a stale plan (TSC02) when given the previewed plan_hash';

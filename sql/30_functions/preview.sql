@@ -1,0 +1,45 @@
+-- task_sync.preview(p_work_order_id bigint) -> jsonb
+-- What a sync of this work order would do now, item by item, without changing anything:
+-- {work_order_id, order_number, plan_hash, definition_version, synced_version, sync_needed,
+--  may_sync, summary: {add, remove, update, conflict, dismissed, orphaned, keep}, items: [...]}.
+-- Each item is a task_sync.plan_row as jsonb: action, task_id (null for add), the generation key,
+-- process_code, and the current, baseline and desired values of work_content and
+-- production_quantity, edited, update_fields, conflict_fields. Pass plan_hash to execute to
+-- apply exactly this plan.
+-- Locks:   none (plain reads; safe on a standby).
+-- Raises:  TSV01 invalid id; TSN01 work order not found.
+-- Writes:  nothing.
+
+CREATE FUNCTION task_sync.preview(p_work_order_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_wo    task_sync.work_order := task_sync._work_order(p_work_order_id);
+    v_rows  task_sync.plan_row[] := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id]) AS r);
+BEGIN
+    RETURN jsonb_build_object(
+        'work_order_id', v_wo.id,
+        'order_number', v_wo.order_number,
+        'plan_hash', task_sync._plan_hash(v_rows),
+        'definition_version', v_wo.definition_version,
+        'synced_version', v_wo.synced_version,
+        'sync_needed', v_wo.definition_version > v_wo.synced_version,
+        'may_sync', task_sync._may_sync(v_wo.status, v_wo.approval_status),
+        'summary', (
+            SELECT jsonb_build_object(
+                'add', count(*) FILTER (WHERE r.action = 'add'),
+                'remove', count(*) FILTER (WHERE r.action = 'remove'),
+                'update', count(*) FILTER (WHERE r.action = 'update'),
+                'conflict', count(*) FILTER (WHERE r.action = 'conflict'),
+                'dismissed', count(*) FILTER (WHERE r.action = 'dismissed'),
+                'orphaned', count(*) FILTER (WHERE r.action = 'orphaned'),
+                'keep', count(*) FILTER (WHERE r.action = 'keep'))
+            FROM unnest(v_rows) AS r),
+        'items', (SELECT coalesce(jsonb_agg(i.item ORDER BY i.ord), '[]') FROM task_sync._items(v_rows) AS i));
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.preview(bigint) IS
+    'What a sync of the work order would do, item by item, with its plan_hash; changes nothing';

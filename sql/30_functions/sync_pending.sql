@@ -1,0 +1,77 @@
+-- task_sync.sync_pending(p_limit integer DEFAULT NULL)
+--   -> setof (work_order_id, added, removed, updated, conflicts, sync_run_id)
+-- Syncs the work orders that need it (at most p_limit, NULL: all), the one waiting longest
+-- first, set-based: the desired sets, differences and writes of a chunk of work orders are a few
+-- statements, not a loop over execute. Work orders another session holds are skipped (SKIP
+-- LOCKED), so several workers can run it at once and split the work; so are work orders that
+-- may not be synced, and work orders whose route rows another transaction is deleting right now
+-- (that transaction marks them again when it commits). A mark that arrives while the batch runs
+-- waits for it and leaves the work order pending again: versions decide, nothing is lost.
+-- One sync_run per work order that changed.
+-- Locks:   the claimed work order rows FOR NO KEY UPDATE SKIP LOCKED, their route rows FOR KEY SHARE
+--          SKIP LOCKED (never waits), then the task rows it writes.
+-- Raises:  TSV01 negative limit.
+-- Writes:  task, task_dismissal, work_order, sync_run (through _apply).
+
+CREATE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL)
+RETURNS TABLE (
+    work_order_id   bigint,
+    added           integer,
+    removed         integer,
+    updated         integer,
+    conflicts       integer,
+    sync_run_id     bigint
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_chunk CONSTANT integer := 500;
+    v_ids   bigint[];
+    v_chunk bigint[];
+BEGIN
+    IF p_limit < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('invalid limit: %s', p_limit),
+            HINT = 'Pass a limit >= 0, or NULL for no limit.';
+    END IF;
+
+    -- claim in a statement of its own: LIMIT with SKIP LOCKED inside IN (...) may lock more rows
+    v_ids := ARRAY(
+        SELECT w.id
+        FROM task_sync.work_order w
+        WHERE w.definition_version > w.synced_version
+          AND task_sync._may_sync(w.status, w.approval_status)
+        ORDER BY w.pending_since, w.id
+        LIMIT p_limit
+        FOR NO KEY UPDATE SKIP LOCKED);
+
+    -- leave out work orders with a route row that another transaction is deleting
+    v_ids := ARRAY(
+        WITH held AS (
+            SELECT p.id
+            FROM task_sync.work_order_process p
+            WHERE p.work_order_id = ANY (v_ids)
+            FOR KEY SHARE SKIP LOCKED
+        )
+        SELECT i.id
+        FROM unnest(v_ids) WITH ORDINALITY AS i(id, n)
+        WHERE NOT EXISTS (
+            SELECT FROM task_sync.work_order_process p
+            WHERE p.work_order_id = i.id AND p.id NOT IN (SELECT held.id FROM held))
+        ORDER BY i.n);
+
+    FOR i IN 0 .. (cardinality(v_ids) - 1) / c_chunk LOOP
+        v_chunk := v_ids[i * c_chunk + 1 : (i + 1) * c_chunk];
+        CONTINUE WHEN cardinality(v_chunk) = 0;
+        RETURN QUERY
+            SELECT a.work_order_id, a.added, a.removed, a.updated, a.conflicts, a.sync_run_id
+            FROM task_sync._apply(
+                v_chunk, ARRAY(SELECT r FROM task_sync._plan_rows(v_chunk) AS r), false, false, 'sync_pending') AS a;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.sync_pending(integer) IS
+    'Syncs pending work orders set-based, skipping those other sessions hold; safe from several workers';

@@ -1,0 +1,47 @@
+-- task_sync.tg_generation_rule__mark() -> trigger
+-- Statement-level AFTER INSERT / UPDATE / DELETE trigger of generation_rule. Marks every work
+-- order with a process the changed rules apply to: processes of the changed rules' codes and, when
+-- a default rule (process_code NULL) changed, processes whose code has no rule of its own. The
+-- first or last rule of a code moves that code between its own rules and the defaults; its code
+-- is among the changed ones, so it is marked too. An UPDATE that changes no value marks nothing.
+-- Locks:   the marked work order rows (through _mark).
+-- Raises:  nothing.
+-- Writes:  work_order (through _mark).
+
+CREATE FUNCTION task_sync.tg_generation_rule__mark()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_codes     text[];
+    v_default   boolean;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT n.process_code), bool_or(n.process_code IS NULL)
+        INTO v_codes, v_default FROM new_rows n;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(DISTINCT o.process_code), bool_or(o.process_code IS NULL)
+        INTO v_codes, v_default FROM old_rows o;
+    ELSE
+        SELECT array_agg(DISTINCT x.process_code), bool_or(x.process_code IS NULL)
+        INTO v_codes, v_default
+        FROM ((TABLE new_rows EXCEPT ALL TABLE old_rows)
+              UNION ALL
+              (TABLE old_rows EXCEPT ALL TABLE new_rows)) AS x;
+    END IF;
+    IF v_codes IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM task_sync._mark(ARRAY(
+        SELECT DISTINCT wop.work_order_id
+        FROM task_sync.work_order_process wop
+        JOIN task_sync.process p ON p.id = wop.process_id
+        WHERE p.code = ANY (v_codes)
+           OR (v_default AND NOT EXISTS (SELECT FROM task_sync.generation_rule r WHERE r.process_code = p.code))));
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.tg_generation_rule__mark() IS
+    'Marks work orders whose processes take the changed rules (statement-level)';

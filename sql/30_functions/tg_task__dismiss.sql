@@ -1,0 +1,31 @@
+-- task_sync.tg_task__dismiss() -> trigger
+-- Statement-level AFTER DELETE trigger of task: remembers each generated draft that people
+-- deleted (a dismissal), so that a sync does not re-add it while its key stays desired. Deletes
+-- made by a sync itself (task_sync.applying = on, set by _apply) are not dismissals, nor are
+-- deletes of formal or manual tasks, nor of drafts whose process is gone.
+-- Locks:   none of its own.
+-- Raises:  nothing.
+-- Writes:  task_dismissal.
+
+CREATE FUNCTION task_sync.tg_task__dismiss()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('task_sync.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO task_sync.task_dismissal
+        (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
+    SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
+    FROM old_rows o
+    WHERE o.origin = 'generated' AND o.status = 'draft' AND o.work_order_process_id IS NOT NULL
+      AND EXISTS (SELECT FROM task_sync.work_order_process p
+                  WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.tg_task__dismiss() IS 'Remembers generated drafts deleted by people (dismissals)';

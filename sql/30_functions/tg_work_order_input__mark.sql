@@ -1,0 +1,37 @@
+-- task_sync.tg_work_order_input__mark() -> trigger
+-- Statement-level AFTER INSERT / UPDATE / DELETE trigger of every per-work-order input table
+-- (work_order_process, work_order_artwork, _die, _foiling_plate, _embossing_plate,
+-- work_order_material, work_order_product), with transition tables new_rows / old_rows.
+-- Marks each work order whose rows the statement changed, once per statement (_mark). An
+-- UPDATE marks only the work orders of rows whose values really changed: the rows of the
+-- symmetric difference of old_rows and new_rows (a row moved to another work order marks both).
+-- Locks:   the marked work order rows (through _mark).
+-- Raises:  nothing.
+-- Writes:  work_order (through _mark).
+
+CREATE FUNCTION task_sync.tg_work_order_input__mark()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ids bigint[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        v_ids := ARRAY(SELECT DISTINCT n.work_order_id FROM new_rows n);
+    ELSIF TG_OP = 'DELETE' THEN
+        v_ids := ARRAY(SELECT DISTINCT o.work_order_id FROM old_rows o);
+    ELSE
+        v_ids := ARRAY(
+            SELECT DISTINCT x.work_order_id
+            FROM ((TABLE new_rows EXCEPT ALL TABLE old_rows)
+                  UNION ALL
+                  (TABLE old_rows EXCEPT ALL TABLE new_rows)) AS x);
+    END IF;
+    PERFORM task_sync._mark(v_ids);
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.tg_work_order_input__mark() IS
+    'Marks the work orders whose inputs a statement really changed (statement-level, transition tables)';

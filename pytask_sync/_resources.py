@@ -49,3 +49,9 @@ def install_canonical(conn: psycopg.Connection) -> None:
     """
     with conn.transaction():
         conn.execute(canonical_sql().encode())
+
+
+def known_revisions() -> list[str]:
+    """The revision ids this package carries, oldest first (revision id = file name)."""
+    versions = migrations_dir() / "versions"
+    return sorted(p.stem for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))

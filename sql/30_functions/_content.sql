@@ -43,9 +43,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
     WHEN strpos(p_template, '{') = 0 THEN p_template
     WHEN strpos(concat(p_order_number, p_process_code, p_process_name, p_source_name), '{') = 0
-         AND strpos(replace(replace(replace(replace(p_template,
-                '{order_number}', ''), '{process_code}', ''), '{process_name}', ''), '{source_name}', ''),
-                '{') = 0
+         AND strpos(regexp_replace(p_template,
+                '\{(?:order_number|process_code|process_name|source_name)\}', '', 'g'), '{') = 0
     THEN replace(replace(replace(replace(p_template,
                 '{order_number}', coalesce(p_order_number, '')),
                 '{process_code}', coalesce(p_process_code, '')),

@@ -1,0 +1,50 @@
+"""pytask_sync: draft tasks of work orders kept consistent with their routes, inside PostgreSQL.
+
+>>> from pytask_sync import TaskSync, migrate
+>>> migrate(dsn)
+>>> ts = TaskSync(conn)
+>>> plan = ts.preview(42)
+>>> ts.execute(42, confirm=True, expected_plan_hash=plan.plan_hash)
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .client import TaskSync
+from .errors import (
+    ConfirmationRequired,
+    InvalidArgument,
+    ProcessHasFormalTasks,
+    SchemaNotInstalled,
+    SchemaTooNew,
+    StalePlan,
+    TaskSyncError,
+    WorkOrderNotFound,
+    WorkOrderNotSyncable,
+)
+from .migrate import migrate
+from .models import BatchResult, PendingWorkOrder, PlanItem, PlanSummary, SyncPlan, SyncResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BatchResult",
+    "ConfirmationRequired",
+    "InvalidArgument",
+    "PendingWorkOrder",
+    "PlanItem",
+    "PlanSummary",
+    "ProcessHasFormalTasks",
+    "SchemaNotInstalled",
+    "SchemaTooNew",
+    "StalePlan",
+    "SyncPlan",
+    "SyncResult",
+    "TaskSync",
+    "TaskSyncError",
+    "WorkOrderNotFound",
+    "WorkOrderNotSyncable",
+    "__version__",
+    "errors",
+    "migrate",
+]

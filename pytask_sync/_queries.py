@@ -1,0 +1,30 @@
+"""Every SQL text the wrapper sends, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+PREVIEW: Final = "SELECT task_sync.preview(%(work_order_id)s) AS doc"
+PLAN: Final = "SELECT * FROM task_sync.plan(%(work_order_id)s)"
+EXECUTE: Final = """
+    SELECT task_sync.execute(
+        p_work_order_id => %(work_order_id)s,
+        p_confirmed => %(confirmed)s,
+        p_expected_plan_hash => %(expected_plan_hash)s,
+        p_overwrite_edits => %(overwrite_edits)s,
+        p_restore_dismissed => %(restore_dismissed)s) AS doc
+"""
+CHECK_SYNC_NEEDED: Final = "SELECT task_sync.check_sync_needed(%(work_order_id)s) AS needed"
+PENDING: Final = """
+    SELECT work_order_id, order_number, definition_version, synced_version, pending_since
+    FROM task_sync.pending(%(limit)s)
+"""
+SYNC_PENDING: Final = """
+    SELECT work_order_id, added, removed, updated, conflicts, sync_run_id
+    FROM task_sync.sync_pending(%(limit)s)
+"""
+SCHEMA_STATE: Final = """
+    SELECT to_regprocedure('task_sync.preview(bigint)') IS NOT NULL AS installed,
+           to_regclass('task_sync.alembic_version') IS NOT NULL AS versioned
+"""
+SCHEMA_REVISION: Final = "SELECT version_num FROM task_sync.alembic_version"

@@ -1,0 +1,95 @@
+"""Exceptions of pytask_sync, chosen by SQLSTATE.
+
+Every error the SQL raises on purpose has a SQLSTATE of class ``TS``; :func:`translate` turns a
+``psycopg.Error`` carrying one into the matching :class:`TaskSyncError` subclass, with the psycopg
+error kept as ``__cause__``. Message text is never parsed.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+
+class TaskSyncError(Exception):
+    """Base class of every error pytask_sync raises on purpose."""
+
+    sqlstate: str | None = None
+
+    def __init__(self, message: str, *, detail: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+
+
+class WorkOrderNotFound(TaskSyncError):
+    """TSN01: no work order has this id."""
+
+    sqlstate = "TSN01"
+
+
+class InvalidArgument(TaskSyncError):
+    """TSV01: an argument is out of range (null or non-positive id, negative limit, malformed hash)."""
+
+    sqlstate = "TSV01"
+
+
+class ConfirmationRequired(TaskSyncError):
+    """TSC01: execute was called without ``confirm=True``."""
+
+    sqlstate = "TSC01"
+
+
+class StalePlan(TaskSyncError):
+    """TSC02: the plan changed since it was previewed; nothing was changed."""
+
+    sqlstate = "TSC02"
+
+
+class WorkOrderNotSyncable(TaskSyncError):
+    """TSC03: the work order is approved, completed or cancelled."""
+
+    sqlstate = "TSC03"
+
+
+class ProcessHasFormalTasks(TaskSyncError):
+    """TSC04: a process that still has formal tasks cannot be deleted."""
+
+    sqlstate = "TSC04"
+
+
+class SchemaNotInstalled(TaskSyncError):
+    """The database has no pytask_sync schema, or an older one: run ``pytask-sync migrate``."""
+
+
+class SchemaTooNew(TaskSyncError):
+    """The database was migrated by a newer pytask_sync than this one."""
+
+
+BY_SQLSTATE: dict[str, type[TaskSyncError]] = {
+    cls.sqlstate: cls
+    for cls in (
+        WorkOrderNotFound,
+        InvalidArgument,
+        ConfirmationRequired,
+        StalePlan,
+        WorkOrderNotSyncable,
+        ProcessHasFormalTasks,
+    )
+    if cls.sqlstate is not None
+}
+
+
+def translate(exc: psycopg.Error) -> TaskSyncError | None:
+    """The :class:`TaskSyncError` for ``exc``, or ``None`` when it is not one of ours.
+
+    The caller raises the result ``from exc``.
+    """
+    sqlstate = exc.sqlstate
+    if sqlstate is None:
+        return None
+    cls = BY_SQLSTATE.get(sqlstate)
+    if cls is None:
+        return None
+    diag = exc.diag
+    return cls(diag.message_primary or str(exc), detail=diag.message_detail, hint=diag.message_hint)

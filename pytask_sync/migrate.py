@@ -1,0 +1,60 @@
+"""Schema migrations: alembic with the packaged revisions."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+
+from ._resources import migrations_dir
+
+
+def alembic_config() -> Config:
+    """An alembic ``Config`` pointing at the packaged migrations (no ini file needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest revision this package carries."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _engine(dsn: str) -> Engine:
+    import psycopg
+
+    # any libpq DSN (URI or key=value, unix sockets included) is passed to psycopg as written
+    return create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool)
+
+
+def migrate(dsn: str, revision: str = "head") -> None:
+    """Upgrade the database at ``dsn`` to ``revision`` (default: the newest), in one transaction.
+
+    Running it again when the database is already there changes nothing.
+    """
+    cfg = alembic_config()
+    engine = _engine(dsn)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def downgrade(dsn: str, revision: str) -> None:
+    """Downgrade the database at ``dsn`` to ``revision`` (``base`` removes the schema's objects)."""
+    cfg = alembic_config()
+    engine = _engine(dsn)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+    finally:
+        engine.dispose()

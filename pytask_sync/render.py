@@ -1,0 +1,112 @@
+"""How plans and results look on a terminal (rich), and as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .models import PlanItem, SyncPlan
+
+STYLE = {
+    "add": "green",
+    "remove": "red",
+    "update": "yellow",
+    "conflict": "bold yellow",
+    "dismissed": "dim",
+    "orphaned": "magenta",
+}
+
+
+def to_json(value: Any) -> str:
+    """Dataclasses (and lists of them) as indented JSON."""
+
+    def default(o: Any) -> Any:
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            return dataclasses.asdict(o)
+        return str(o)
+
+    return json.dumps(value, default=default, indent=2)
+
+
+def _change(item: PlanItem, field: str) -> str:
+    current = getattr(item, f"current_{field}")
+    desired = getattr(item, f"desired_{field}")
+    if item.action in ("add", "dismissed"):
+        return "" if desired is None else str(desired)
+    if field in item.update_fields:
+        return f"{current} → {desired}"
+    if field in item.conflict_fields:
+        return f"{current} (rules: {desired})"
+    return "" if current is None else str(current)
+
+
+def _note(item: PlanItem) -> str:
+    notes = []
+    if item.action == "conflict":
+        notes.append("planner's value kept; rules changed too")
+    if item.action == "update" and item.edited:
+        notes.append("planner's edit kept")
+    if item.action == "remove" and item.edited:
+        notes.append("edited by a planner")
+    if item.action == "dismissed":
+        notes.append("deleted by a planner")
+    if item.action == "orphaned":
+        notes.append("formal; left as is")
+    if item.action == "remove" and item.work_order_process_id is None:
+        notes.append("its process was deleted")
+    return "; ".join(notes)
+
+
+def plan_table(plan: SyncPlan) -> Table:
+    """The plan as a table, one row per item, coloured by action."""
+    s = plan.summary
+    caption = (
+        f"add {s.add} · remove {s.remove} · update {s.update} · conflict {s.conflict} · "
+        f"dismissed {s.dismissed} · orphaned {s.orphaned} · keep {s.keep}"
+    )
+    table = Table(
+        title=f"Plan for work order {plan.work_order_id} ({plan.order_number})",
+        caption=caption,
+        title_justify="left",
+    )
+    for col in ("action", "task", "process", "task type", "source"):
+        table.add_column(col, no_wrap=True)
+    for col in ("work content", "quantity", "note"):
+        table.add_column(col)
+    for it in plan.items:
+        style = STYLE.get(it.action, "")
+        table.add_row(
+            Text(it.action, style=style),
+            "" if it.task_id is None else str(it.task_id),
+            it.process_code or "(deleted)",
+            it.task_type,
+            f"{it.source_kind} {it.source_id}",
+            _change(it, "work_content"),
+            _change(it, "production_quantity"),
+            Text(_note(it), style="dim" if it.action != "conflict" else "yellow"),
+        )
+    return table
+
+
+def print_plan(console: Console, plan: SyncPlan) -> None:
+    """Print a plan, or one line saying there is nothing to do."""
+    if plan.summary.changes == 0:
+        extra = []
+        if plan.summary.dismissed:
+            extra.append(f"{plan.summary.dismissed} dismissed draft(s) stay dismissed")
+        if plan.summary.orphaned:
+            extra.append(f"{plan.summary.orphaned} orphaned formal task(s) left as they are")
+        tail = f" ({'; '.join(extra)})" if extra else ""
+        console.print(
+            f"Work order {plan.work_order_id} ({plan.order_number}): nothing to sync, "
+            f"{plan.summary.keep} draft(s) up to date{tail}."
+        )
+        if plan.items:
+            console.print(plan_table(plan))
+        return
+    console.print(plan_table(plan))

@@ -1,0 +1,136 @@
+"""The sync worker: LISTEN on task_sync, debounce bursts, sync what is pending in batches."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import psycopg
+
+from .client import TaskSync
+from .models import BatchResult
+
+log = logging.getLogger("pytask_sync.worker")
+
+CHANNEL = "task_sync"
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did so far."""
+
+    batches: int = 0
+    synced: int = 0
+    reconnects: int = 0
+
+
+def drain(ts: TaskSync, batch: int, on_batch: Callable[[list[BatchResult]], None] | None = None) -> int:
+    """Sync pending work orders in batches of ``batch`` until a batch finds nothing; returns how many."""
+    total = 0
+    while True:
+        rows = ts.sync_pending(limit=batch)
+        if not rows:
+            return total
+        total += len(rows)
+        if on_batch is not None:
+            on_batch(rows)
+
+
+class Worker:
+    """Syncs pending work orders as they are marked.
+
+    It LISTENs on ``task_sync``; a notification starts a short quiet period (``debounce``
+    seconds) that gathers a burst, then everything pending is synced in batches. Every
+    ``idle_poll`` seconds it syncs anyway, so marks made while it was away are not missed. When the
+    connection breaks (the server restarted) it reconnects with backoff. ``stop()`` (or SIGINT /
+    SIGTERM when installed with ``install_signal_handlers``) ends it after the current batch.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], psycopg.Connection[Any]],
+        *,
+        batch: int = 100,
+        debounce: float = 0.2,
+        idle_poll: float = 30.0,
+        on_batch: Callable[[list[BatchResult]], None] | None = None,
+    ) -> None:
+        self._connect = connect
+        self._batch = batch
+        self._debounce = debounce
+        self._idle_poll = idle_poll
+        self._on_batch = on_batch
+        self._stop = threading.Event()
+        self.stats = WorkerStats()
+
+    def stop(self) -> None:
+        """Ask the worker to finish after the current batch."""
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        """Stop cleanly on SIGINT and SIGTERM."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %s: stopping", signum)
+            self.stop()
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+    def _count(self, rows: list[BatchResult]) -> None:
+        self.stats.batches += 1
+        self.stats.synced += len(rows)
+        if self._on_batch is not None:
+            self._on_batch(rows)
+
+    def run(self) -> WorkerStats:
+        """Run until stopped."""
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                with self._connect() as conn:
+                    conn.autocommit = True
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    backoff = 0.5
+                    self._serve(conn)
+            except psycopg.OperationalError as exc:
+                if self._stop.is_set():
+                    break
+                self.stats.reconnects += 1
+                log.warning("connection lost (%s); reconnecting in %.1fs", str(exc).splitlines()[0], backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        return self.stats
+
+    def _serve(self, conn: psycopg.Connection[Any]) -> None:
+        ts = TaskSync(conn)
+        drain(ts, self._batch, self._count)  # whatever was marked while no worker listened
+        while not self._stop.is_set():
+            got = self._wait(conn, self._idle_poll)
+            if got and self._debounce > 0:
+                deadline = time.monotonic() + self._debounce
+                while (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
+                    self._wait(conn, left)
+            if self._stop.is_set():
+                return
+            drain(ts, self._batch, self._count)
+
+    def _wait(self, conn: psycopg.Connection[Any], timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds (in short steps, to notice stop()) for notifications."""
+        deadline = time.monotonic() + timeout
+        got = False
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
+                got = True
+            if got:
+                break
+        return got

@@ -1,0 +1,167 @@
+"""Builders of test data, all through plain SQL on a psycopg connection."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+LINK_TABLES = {
+    "artwork": ("work_order_artwork", "artwork_id"),
+    "die": ("work_order_die", "die_id"),
+    "foiling_plate": ("work_order_foiling_plate", "foiling_plate_id"),
+    "embossing_plate": ("work_order_embossing_plate", "embossing_plate_id"),
+}
+
+_numbers = itertools.count(1)
+
+
+class Builder:
+    """Creates catalogs, work orders and their inputs; reads tasks back."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def _one(self, sql: str, params: Any = None) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        assert row is not None
+        return row[0]
+
+    def catalog(self, table: str, code: str, name: str | None = None) -> int:
+        """The id of catalog row ``code`` in ``table``, created when missing."""
+        return int(
+            self._one(
+                f"INSERT INTO task_sync.{table} (code, name) VALUES (%s, %s)"
+                " ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id",
+                (code, name or f"{table} {code}"),
+            )
+        )
+
+    def process_id(self, code: str) -> int:
+        return int(self._one("SELECT id FROM task_sync.process WHERE code = %s", (code,)))
+
+    def work_order(
+        self,
+        order_number: str | None = None,
+        production_quantity: int | None = 100,
+        *,
+        status: str = "pending",
+        approval_status: str = "pending",
+    ) -> int:
+        number = order_number or f"WO-{next(_numbers):05d}"
+        return int(
+            self._one(
+                "INSERT INTO task_sync.work_order (order_number, production_quantity, status, approval_status)"
+                " VALUES (%s, %s, %s, %s) RETURNING id",
+                (number, production_quantity, status, approval_status),
+            )
+        )
+
+    def add_process(self, wo: int, code: str, sequence: int | None = None) -> int:
+        if sequence is None:
+            sequence = int(
+                self._one(
+                    "SELECT coalesce(max(sequence), 0) + 10 FROM task_sync.work_order_process"
+                    " WHERE work_order_id = %s",
+                    (wo,),
+                )
+            )
+        return int(
+            self._one(
+                "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+                " VALUES (%s, %s, %s) RETURNING id",
+                (wo, self.process_id(code), sequence),
+            )
+        )
+
+    def link(self, wo: int, kind: str, code: str, name: str | None = None) -> int:
+        table, column = LINK_TABLES[kind]
+        source = self.catalog(kind, code, name)
+        self.conn.execute(
+            f"INSERT INTO task_sync.{table} (work_order_id, {column}) VALUES (%s, %s)", (wo, source)
+        )
+        return source
+
+    def material_line(self, wo: int, code: str, quantity: int, need_cutting: bool = True) -> int:
+        material = self.catalog("material", code)
+        return int(
+            self._one(
+                "INSERT INTO task_sync.work_order_material (work_order_id, material_id, quantity, need_cutting)"
+                " VALUES (%s, %s, %s, %s) RETURNING id",
+                (wo, material, quantity, need_cutting),
+            )
+        )
+
+    def product_line(self, wo: int, code: str, quantity: int, name: str | None = None) -> int:
+        product = self.catalog("product", code, name)
+        return int(
+            self._one(
+                "INSERT INTO task_sync.work_order_product (work_order_id, product_id, quantity)"
+                " VALUES (%s, %s, %s) RETURNING id",
+                (wo, product, quantity),
+            )
+        )
+
+    def realistic(self, order_number: str | None = None, quantity: int = 5000) -> int:
+        """A folding-carton job touching every seeded rule."""
+        wo = self.work_order(order_number, quantity)
+        for code in ("CTP", "CUT", "PRT", "FOIL_G", "EMB", "DIE", "GLUE", "PACK"):
+            self.add_process(wo, code)
+        self.link(wo, "artwork", "ART-F", "Front")
+        self.link(wo, "artwork", "ART-B", "Back")
+        self.link(wo, "die", "DIE-1", "Tuck end die")
+        self.link(wo, "foiling_plate", "FOIL-1", "Gold logo")
+        self.link(wo, "embossing_plate", "EMB-1", "Crest")
+        self.material_line(wo, "BOARD", 1300, need_cutting=True)
+        self.material_line(wo, "CASE", 120, need_cutting=False)
+        self.product_line(wo, "SKU-20", 3000, "Tea 20")
+        self.product_line(wo, "SKU-40", 2000, "Tea 40")
+        return wo
+
+    # -- reading back ------------------------------------------------------------------------
+
+    def tasks(self, wo: int | None = None) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(
+                "SELECT * FROM task_sync.task WHERE %(wo)s::bigint IS NULL OR work_order_id = %(wo)s ORDER BY id",
+                {"wo": wo},
+            )
+            return cur.fetchall()
+
+    def versions(self, wo: int) -> tuple[int, int]:
+        row = self.conn.execute(
+            "SELECT definition_version, synced_version FROM task_sync.work_order WHERE id = %s", (wo,)
+        ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the schema, for 'nothing changed' assertions."""
+        tables = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'task_sync' AND tablename <> 'alembic_version'"
+                " ORDER BY 1"
+            )
+        ]
+        return {
+            t: self.conn.execute(f"SELECT * FROM task_sync.{t} ORDER BY 1, 2").fetchall()  # noqa: S608
+            for t in tables
+        }
+
+    def preview(self, wo: int) -> dict[str, Any]:
+        return dict(self._one("SELECT task_sync.preview(%s)", (wo,)))
+
+    def execute(self, wo: int, **kwargs: Any) -> dict[str, Any]:
+        args = ", ".join(f"{k} => %({k})s" for k in kwargs)
+        sql = f"SELECT task_sync.execute(%(wo)s, true{', ' + args if args else ''})"
+        return dict(self._one(sql, {"wo": wo, **kwargs}))
+
+    def generated_keys(self, wo: int, status: str = "draft") -> set[tuple[Any, ...]]:
+        return {
+            (t["work_order_process_id"], t["task_type"], t["source_kind"], t["source_id"])
+            for t in self.tasks(wo)
+            if t["origin"] == "generated" and t["status"] == status
+        }

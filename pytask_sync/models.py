@@ -39,7 +39,8 @@ class PlanItem:
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> PlanItem:
         """Build from one element of ``preview()['items']``."""
-        return cls(**{f.name: item.get(f.name) for f in fields(cls)})
+        values: dict[str, Any] = {f.name: item.get(f.name) for f in fields(cls)}
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,8 +63,7 @@ class Builder:
         if sequence is None:
             sequence = int(
                 self._one(
-                    "SELECT coalesce(max(sequence), 0) + 10 FROM task_sync.work_order_process"
-                    " WHERE work_order_id = %s",
+                    "SELECT coalesce(max(sequence), 0) + 10 FROM task_sync.work_order_process WHERE work_order_id = %s",
                     (wo,),
                 )
             )
@@ -79,9 +78,7 @@ class Builder:
     def link(self, wo: int, kind: str, code: str, name: str | None = None) -> int:
         table, column = LINK_TABLES[kind]
         source = self.catalog(kind, code, name)
-        self.conn.execute(
-            f"INSERT INTO task_sync.{table} (work_order_id, {column}) VALUES (%s, %s)", (wo, source)
-        )
+        self.conn.execute(f"INSERT INTO task_sync.{table} (work_order_id, {column}) VALUES (%s, %s)", (wo, source))
         return source
 
     def material_line(self, wo: int, code: str, quantity: int, need_cutting: bool = True) -> int:
@@ -146,10 +143,7 @@ class Builder:
                 " ORDER BY 1"
             )
         ]
-        return {
-            t: self.conn.execute(f"SELECT * FROM task_sync.{t} ORDER BY 1, 2").fetchall()  # noqa: S608
-            for t in tables
-        }
+        return {t: self.conn.execute(f"SELECT * FROM task_sync.{t} ORDER BY 1, 2").fetchall() for t in tables}
 
     def preview(self, wo: int) -> dict[str, Any]:
         return dict(self._one("SELECT task_sync.preview(%s)", (wo,)))

@@ -11,6 +11,7 @@ unprivileged OS user; data folders always live under a temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -71,10 +72,8 @@ class TestServer:
 
     def stop(self) -> None:
         if self.handle is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.handle.cleanup()
-            except Exception:
-                pass
         if self.tmpdir is not None:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 

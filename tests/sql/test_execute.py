@@ -19,8 +19,14 @@ def test_execute_applies_the_plan_and_records_it(conn: psycopg.Connection[Any]) 
     definition, synced = b.versions(wo)
     assert synced == definition
     assert res == {
-        "work_order_id": wo, "sync_run_id": res["sync_run_id"], "plan_hash": plan["plan_hash"],
-        "added": 14, "removed": 0, "updated": 0, "conflicts": 0, "synced_version": definition,
+        "work_order_id": wo,
+        "sync_run_id": res["sync_run_id"],
+        "plan_hash": plan["plan_hash"],
+        "added": 14,
+        "removed": 0,
+        "updated": 0,
+        "conflicts": 0,
+        "synced_version": definition,
     }
     assert len(b.tasks(wo)) == 14
     run = conn.execute(
@@ -91,8 +97,15 @@ def test_edit_that_does_not_change_the_plan_keeps_the_preview_valid(conn: psycop
     assert b.execute(wo, p_expected_plan_hash=h)["updated"] > 0
 
 
-@pytest.mark.parametrize("bad_hash", ["", "abc", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
-                                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85z"])
+@pytest.mark.parametrize(
+    "bad_hash",
+    [
+        "",
+        "abc",
+        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85z",
+    ],
+)
 def test_malformed_hash_is_an_invalid_argument(conn: psycopg.Connection[Any], bad_hash: str) -> None:
     wo = Builder(conn).realistic()
     with raises_sqlstate(conn, "TSV01"):
@@ -125,7 +138,8 @@ def test_work_order_that_may_not_be_synced(conn: psycopg.Connection[Any], status
     b = Builder(conn)
     wo = b.realistic()
     conn.execute(
-        "UPDATE task_sync.work_order SET status = %s, approval_status = %s WHERE id = %s", (status, approval, wo)
+        "UPDATE task_sync.work_order SET status = %s, approval_status = %s WHERE id = %s",
+        (status, approval, wo),
     )
     assert b.preview(wo)["may_sync"] is False
     with raises_sqlstate(conn, "TSC03"):
@@ -137,7 +151,8 @@ def test_work_order_that_may_be_synced(conn: psycopg.Connection[Any], status: st
     b = Builder(conn)
     wo = b.realistic()
     conn.execute(
-        "UPDATE task_sync.work_order SET status = %s, approval_status = %s WHERE id = %s", (status, approval, wo)
+        "UPDATE task_sync.work_order SET status = %s, approval_status = %s WHERE id = %s",
+        (status, approval, wo),
     )
     assert b.execute(wo)["added"] == 14
 
@@ -205,7 +220,8 @@ def test_deleted_process_keeps_drafts_until_a_sync(conn: psycopg.Connection[Any]
     assert len(orphans) == 2 and all(t["work_order_process_id"] is None for t in orphans)
     items = b.preview(wo)["items"]
     assert [(i["action"], i["task_type"], i["process_code"]) for i in items] == [
-        ("remove", "printing", None), ("remove", "printing", None)
+        ("remove", "printing", None),
+        ("remove", "printing", None),
     ]
     assert b.execute(wo)["removed"] == 2
     assert not [t for t in b.tasks(wo) if t["task_type"] == "printing"]
@@ -216,9 +232,8 @@ def test_deleting_a_process_with_formal_tasks_is_refused(conn: psycopg.Connectio
     wo = b.realistic()
     b.execute(wo)
     conn.execute(
-        "UPDATE task_sync.task SET status = 'pending' WHERE work_order_id = %s AND task_type = 'die_cutting'", (wo,)
+        "UPDATE task_sync.task SET status = 'pending' WHERE work_order_id = %s AND task_type = 'die_cutting'",
+        (wo,),
     )
     with raises_sqlstate(conn, "TSC04"):
-        conn.execute(
-            "DELETE FROM task_sync.work_order_process WHERE work_order_id = %s", (wo,)
-        )
+        conn.execute("DELETE FROM task_sync.work_order_process WHERE work_order_id = %s", (wo,))

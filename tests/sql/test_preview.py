@@ -12,10 +12,23 @@ from tests.builders import Builder
 from tests.sql.errors import raises_sqlstate
 
 ITEM_KEYS = {
-    "work_order_id", "action", "task_id", "work_order_process_id", "process_code", "task_type",
-    "source_kind", "source_id", "current_work_content", "baseline_work_content", "desired_work_content",
-    "current_production_quantity", "baseline_production_quantity", "desired_production_quantity",
-    "edited", "update_fields", "conflict_fields",
+    "work_order_id",
+    "action",
+    "task_id",
+    "work_order_process_id",
+    "process_code",
+    "task_type",
+    "source_kind",
+    "source_id",
+    "current_work_content",
+    "baseline_work_content",
+    "desired_work_content",
+    "current_production_quantity",
+    "baseline_production_quantity",
+    "desired_production_quantity",
+    "edited",
+    "update_fields",
+    "conflict_fields",
 }
 
 
@@ -29,7 +42,13 @@ def test_preview_of_a_new_job_lists_every_add(conn: psycopg.Connection[Any]) -> 
     assert re.fullmatch(r"[0-9a-f]{64}", doc["plan_hash"])
     assert doc["sync_needed"] is True and doc["may_sync"] is True
     assert doc["summary"] == {
-        "add": 14, "remove": 0, "update": 0, "conflict": 0, "dismissed": 0, "orphaned": 0, "keep": 0
+        "add": 14,
+        "remove": 0,
+        "update": 0,
+        "conflict": 0,
+        "dismissed": 0,
+        "orphaned": 0,
+        "keep": 0,
     }
     assert len(doc["items"]) == 14
     for item in doc["items"]:
@@ -37,7 +56,14 @@ def test_preview_of_a_new_job_lists_every_add(conn: psycopg.Connection[Any]) -> 
         assert item["action"] == "add" and item["task_id"] is None
         assert item["desired_work_content"] and item["desired_production_quantity"] is not None
     assert {i["process_code"] for i in doc["items"]} == {
-        "CTP", "CUT", "PRT", "FOIL_G", "EMB", "DIE", "GLUE", "PACK"
+        "CTP",
+        "CUT",
+        "PRT",
+        "FOIL_G",
+        "EMB",
+        "DIE",
+        "GLUE",
+        "PACK",
     }
 
 
@@ -60,9 +86,7 @@ def test_plan_hash_is_stable_and_moves_with_the_plan(conn: psycopg.Connection[An
     h2 = b.preview(wo)["plan_hash"]
     assert h2 != h1
     # renumbering the route changes nothing a sync would do: same hash (deferrable unique key)
-    conn.execute(
-        "UPDATE task_sync.work_order_process SET sequence = sequence + 10 WHERE work_order_id = %s", (wo,)
-    )
+    conn.execute("UPDATE task_sync.work_order_process SET sequence = sequence + 10 WHERE work_order_id = %s", (wo,))
     assert b.preview(wo)["plan_hash"] == h2
 
 

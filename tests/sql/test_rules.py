@@ -112,6 +112,6 @@ def test_content_fast_and_token_paths_agree(conn: psycopg.Connection[Any]) -> No
             (*args, *args),
         ).fetchone()  # type: ignore[misc]
         assert fast == slow, args
-    assert conn.execute(
-        "SELECT task_sync._content('{process_{order_number}}', 'code', 'P', 'N', 'S')"
-    ).fetchone() == ("{process_code}",)
+    assert conn.execute("SELECT task_sync._content('{process_{order_number}}', 'code', 'P', 'N', 'S')").fetchone() == (
+        "{process_code}",
+    )

@@ -11,9 +11,7 @@ from tests.builders import Builder
 
 def _versions(conn: psycopg.Connection[Any], ids: list[int]) -> dict[int, int]:
     return dict(
-        conn.execute(
-            "SELECT id, definition_version FROM task_sync.work_order WHERE id = ANY(%s)", (ids,)
-        ).fetchall()
+        conn.execute("SELECT id, definition_version FROM task_sync.work_order WHERE id = ANY(%s)", (ids,)).fetchall()
     )
 
 
@@ -38,17 +36,22 @@ def test_multi_row_statement_bumps_each_work_order_once(conn: psycopg.Connection
     prt, ctp = b.process_id("PRT"), b.process_id("CTP")
     rows = ", ".join(f"({wo}, {p}, {s})" for wo in wos[:2] for p, s in ((prt, 10), (ctp, 20)))
     assert _bumps(
-        conn, wos, f"INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence) VALUES {rows}"
+        conn,
+        wos,
+        f"INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence) VALUES {rows}",
     ) == {wos[0]: 1, wos[1]: 1, wos[2]: 0}
     a1, a2 = b.catalog("artwork", "A1"), b.catalog("artwork", "A2")
     assert _bumps(
-        conn, wos,
+        conn,
+        wos,
         "INSERT INTO task_sync.work_order_artwork SELECT w, a FROM unnest(%s::bigint[]) w, unnest(%s::bigint[]) a",
         (wos, [a1, a2]),
     ) == dict.fromkeys(wos, 1)
-    assert _bumps(
-        conn, wos, "DELETE FROM task_sync.work_order_artwork WHERE work_order_id = ANY(%s)", (wos[1:],)
-    ) == {wos[0]: 0, wos[1]: 1, wos[2]: 1}
+    assert _bumps(conn, wos, "DELETE FROM task_sync.work_order_artwork WHERE work_order_id = ANY(%s)", (wos[1:],)) == {
+        wos[0]: 0,
+        wos[1]: 1,
+        wos[2]: 1,
+    }
 
 
 def test_no_op_updates_do_not_bump(conn: psycopg.Connection[Any]) -> None:
@@ -89,11 +92,20 @@ def test_catalog_changes_mark_only_what_they_reach(conn: psycopg.Connection[Any]
     b.add_process(w2, "GLUE")
     ids = [w1, w2]
     # {source_name} is used by the PACK rule for products: a product rename reaches w1
-    assert _bumps(conn, ids, "UPDATE task_sync.product SET name = 'renamed' WHERE code = 'P1'") == {w1: 1, w2: 0}
+    assert _bumps(conn, ids, "UPDATE task_sync.product SET name = 'renamed' WHERE code = 'P1'") == {
+        w1: 1,
+        w2: 0,
+    }
     # no rule uses an artwork's name: no mark
-    assert _bumps(conn, ids, "UPDATE task_sync.artwork SET name = 'renamed' WHERE code = 'A1'") == {w1: 0, w2: 0}
+    assert _bumps(conn, ids, "UPDATE task_sync.artwork SET name = 'renamed' WHERE code = 'A1'") == {
+        w1: 0,
+        w2: 0,
+    }
     # {process_name} is in the default rule: renaming Gluing reaches w2
-    assert _bumps(conn, ids, "UPDATE task_sync.process SET name = 'Glueing' WHERE code = 'GLUE'") == {w1: 0, w2: 1}
+    assert _bumps(conn, ids, "UPDATE task_sync.process SET name = 'Glueing' WHERE code = 'GLUE'") == {
+        w1: 0,
+        w2: 1,
+    }
     assert _bumps(conn, ids, "UPDATE task_sync.process SET name = name") == {w1: 0, w2: 0}
 
 
@@ -111,7 +123,8 @@ def test_rule_changes_mark_work_orders_with_affected_processes(conn: psycopg.Con
     ) == {w_prt: 0, w_glue: 1, w_none: 0}
     # the first rule of its own moves GLUE away from the default rule
     assert _bumps(
-        conn, ids,
+        conn,
+        ids,
         "INSERT INTO task_sync.generation_rule (process_code, source_kind, task_type, quantity_source,"
         " content_template) VALUES ('GLUE', 'work_order', 'gluing', 'work_order', 'glue {order_number}')",
     ) == {w_prt: 0, w_glue: 1, w_none: 0}

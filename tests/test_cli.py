@@ -1,0 +1,130 @@
+"""The pytask-sync command line, run in-process against this test's database."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+import pytest
+
+from pytask_sync.cli import main
+from tests.builders import Builder
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_preview_json_and_table(conn: psycopg.Connection[Any], dsn: str, capsys: Any) -> None:
+    wo = Builder(conn).realistic()
+    code, out, _ = run(capsys, "--dsn", dsn, "preview", str(wo), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["summary"]["add"] == 14 and len(doc["items"]) == 14
+    code, out, _ = run(capsys, "preview", str(wo), "--dsn", dsn)
+    assert code == 0 and "add 14" in out and "plan_hash" in out
+
+
+def test_execute_yes_applies_the_shown_plan(conn: psycopg.Connection[Any], dsn: str, capsys: Any) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    code, out, _ = run(capsys, "--dsn", dsn, "--json", "execute", str(wo), "--yes")
+    assert code == 0
+    assert json.loads(out)["added"] == 14
+    code, out, _ = run(capsys, "--dsn", dsn, "execute", str(wo), "--yes")
+    assert code == 0 and "nothing to sync" in out
+
+
+def test_execute_without_a_terminal_asks_for_yes(conn: psycopg.Connection[Any], dsn: str, capsys: Any) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    before = b.snapshot()
+    code, _, err = run(capsys, "--dsn", dsn, "execute", str(wo))
+    assert code == 1 and "--yes" in err
+    assert b.snapshot() == before
+
+
+def test_execute_answer_no_changes_nothing(
+    conn: psycopg.Connection[Any], dsn: str, capsys: Any, monkeypatch: Any
+) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    before = b.snapshot()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("rich.console.Console.input", lambda self, prompt="": "n")
+    code, out, _ = run(capsys, "--dsn", dsn, "execute", str(wo))
+    assert code == 1 and "Nothing changed" in out
+    assert b.snapshot() == before
+
+
+def test_status_sync_pending_and_worker_once(conn: psycopg.Connection[Any], dsn: str, capsys: Any) -> None:
+    b = Builder(conn)
+    wos = [b.realistic() for _ in range(3)]
+    code, out, _ = run(capsys, "--dsn", dsn, "status", "--json")
+    assert code == 0 and [r["work_order_id"] for r in json.loads(out)] == wos
+    code, out, _ = run(capsys, "--dsn", dsn, "sync-pending", "--json", "--limit", "2")
+    assert code == 0 and [r["work_order_id"] for r in json.loads(out)] == wos[:2]
+    code, out, _ = run(capsys, "--dsn", dsn, "worker", "--once")
+    assert code == 0 and "Synced 1 work order" in out
+    code, out, _ = run(capsys, "--dsn", dsn, "status")
+    assert code == 0 and "in sync" in out
+
+
+def test_dsn_from_the_environment(conn: psycopg.Connection[Any], dsn: str, capsys: Any, monkeypatch: Any) -> None:
+    wo = Builder(conn).realistic()
+    monkeypatch.setenv("PYTASK_SYNC_DSN", dsn)
+    code, out, _ = run(capsys, "preview", str(wo), "--json")
+    assert code == 0 and json.loads(out)["work_order_id"] == wo
+    monkeypatch.delenv("PYTASK_SYNC_DSN")
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    code, out, _ = run(capsys, "status", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--dsn", "this is not a dsn", "status"], "error:"),
+        (["--dsn", "host=/nonexistent/socket/dir dbname=x connect_timeout=2", "status"], "connect"),
+    ],
+)
+def test_connection_problems_are_one_line(capsys: Any, args: list[str], needle: str) -> None:
+    code, out, err = run(capsys, *args)
+    assert code == 1
+    assert needle in err and "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unknown_work_order_is_one_line(dsn: str, capsys: Any) -> None:
+    code, _, err = run(capsys, "--dsn", dsn, "preview", "999")
+    assert code == 1 and "not found" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unmigrated_database_says_to_migrate(empty_dsn: str, capsys: Any) -> None:
+    code, _, err = run(capsys, "--dsn", empty_dsn, "status")
+    assert code == 1 and "pytask-sync migrate" in err
+    code, out, _ = run(capsys, "--dsn", empty_dsn, "migrate")
+    assert code == 0 and "up to date" in out
+    code, out, _ = run(capsys, "--dsn", empty_dsn, "status")
+    assert code == 0
+
+
+def test_non_numeric_work_order_id(capsys: Any) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["preview", "forty-two"])
+    assert info.value.code == 2
+    assert "not a work order id" in capsys.readouterr().err
+
+
+def test_demo_on_a_fresh_database(empty_dsn: str, capsys: Any) -> None:
+    code, out, _ = run(capsys, "--dsn", empty_dsn, "demo")
+    assert code == 0
+    assert "conflict" in out and "dismissed" in out and "nothing to sync" in out
+    with psycopg.connect(empty_dsn) as c:
+        # the planner's note survived the sync that changed the quantity
+        row = c.execute("SELECT production_quantity FROM task_sync.task WHERE work_content LIKE '%Pantone%'").fetchone()
+        assert row == (6000,)
+        assert c.execute("SELECT count(*) FROM task_sync.pending()").fetchone() == (0,)

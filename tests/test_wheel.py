@@ -1,0 +1,66 @@
+"""A wheel built from the repository carries sql/ and migrations/ and migrates with no checkout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        check=True,
+    )
+    (whl,) = out.glob("pytask_sync-*.whl")
+    return whl
+
+
+def test_wheel_carries_sql_and_migrations(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    canonical = {p.relative_to(ROOT).as_posix() for p in (ROOT / "sql").rglob("*.sql")}
+    assert {f"pytask_sync/{n}" for n in canonical} <= names
+    assert "pytask_sync/migrations/env.py" in names
+    assert "pytask_sync/migrations/versions/0001_initial.up.sql" in names
+
+
+def test_installed_wheel_migrates_without_a_checkout(wheel: Path, empty_dsn: str, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        check=True,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # the installed copy first, then this environment's dependencies; never the checkout
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target), sysconfig.get_paths()["purelib"]]))
+    env.pop("PYTASK_SYNC_DSN", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pytask_sync, pytask_sync.cli as c;"
+            "assert 'site' in pytask_sync.__file__, pytask_sync.__file__;"
+            "sys.exit(c.main(sys.argv[1:]))",
+            "--dsn",
+            empty_dsn,
+            "migrate",
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(empty_dsn) as c:
+        assert c.execute("SELECT version_num FROM task_sync.alembic_version").fetchone() == ("0001_initial",)

@@ -1,0 +1,155 @@
+"""The Python wrapper: typed results, exceptions chosen by SQLSTATE, both connection kinds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy
+
+from pytask_sync import (
+    ConfirmationRequired,
+    InvalidArgument,
+    PlanItem,
+    SchemaNotInstalled,
+    SchemaTooNew,
+    StalePlan,
+    SyncPlan,
+    SyncResult,
+    TaskSync,
+    WorkOrderNotFound,
+    WorkOrderNotSyncable,
+    errors,
+    migrate,
+)
+from pytask_sync._resources import sql_dir
+from tests.builders import Builder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_ts_sqlstate_has_an_exception_and_the_reverse() -> None:
+    raised = set()
+    for path in sql_dir().rglob("*.sql"):
+        raised |= set(re.findall(r"ERRCODE = '(TS[A-Z0-9]{3})'", path.read_text()))
+    assert raised == set(errors.BY_SQLSTATE)
+    design = ROOT.parent / "shared" / "DESIGN.md"
+    if design.exists():  # the product contract, beside the checkout
+        documented = set(re.findall(r"`(TS[A-Z]\d\d)`", design.read_text()))
+        assert documented <= raised
+    for code, cls in errors.BY_SQLSTATE.items():
+        assert issubclass(cls, errors.TaskSyncError) and cls.sqlstate == code
+
+
+def test_preview_and_execute_are_typed(conn: psycopg.Connection[Any]) -> None:
+    wo = Builder(conn).realistic()
+    ts = TaskSync(conn)
+    plan = ts.preview(wo)
+    assert isinstance(plan, SyncPlan)
+    assert plan.summary.add == 14 and plan.summary.changes == 14
+    assert all(isinstance(i, PlanItem) and i.action == "add" for i in plan.items)
+    assert ts.plan(wo) == list(plan.items)
+    assert ts.check_sync_needed(wo) is True
+    assert [p.work_order_id for p in ts.pending()] == [wo]
+    res = ts.execute(wo, confirm=True, expected_plan_hash=plan.plan_hash)
+    assert isinstance(res, SyncResult) and res.added == 14 and res.sync_run_id is not None
+    assert ts.check_sync_needed(wo) is False
+    with pytest.raises(AttributeError):
+        res.added = 3  # type: ignore[misc]
+
+
+def test_sync_pending_is_typed(conn: psycopg.Connection[Any]) -> None:
+    b = Builder(conn)
+    wos = [b.realistic() for _ in range(3)]
+    rows = TaskSync(conn).sync_pending(limit=2)
+    assert [r.work_order_id for r in rows] == wos[:2]
+    assert all(r.added == 14 for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "sqlstate"),
+    [
+        (lambda ts, wo: ts.preview(10**9), WorkOrderNotFound, "TSN01"),
+        (lambda ts, wo: ts.preview(0), InvalidArgument, "TSV01"),
+        (lambda ts, wo: ts.pending(limit=-1), InvalidArgument, "TSV01"),
+        (lambda ts, wo: ts.execute(wo), ConfirmationRequired, "TSC01"),
+        (lambda ts, wo: ts.execute(wo, confirm=True, expected_plan_hash="0" * 64), StalePlan, "TSC02"),
+        (lambda ts, wo: ts.execute(wo, confirm=True, expected_plan_hash="nope"), InvalidArgument, "TSV01"),
+    ],
+)
+def test_errors_are_ours_with_the_psycopg_error_as_cause(
+    conn: psycopg.Connection[Any], call: Any, exc: type[errors.TaskSyncError], sqlstate: str
+) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    before = b.snapshot()
+    with pytest.raises(exc) as info:
+        call(TaskSync(conn), wo)
+    assert isinstance(info.value.__cause__, psycopg.Error)
+    assert info.value.__cause__.sqlstate == sqlstate
+    assert info.value.sqlstate == sqlstate and info.value.message
+    assert b.snapshot() == before
+
+
+def test_not_syncable_carries_detail(conn: psycopg.Connection[Any]) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    conn.execute("UPDATE task_sync.work_order SET approval_status = 'approved' WHERE id = %s", (wo,))
+    with pytest.raises(WorkOrderNotSyncable) as info:
+        TaskSync(conn).execute(wo, confirm=True)
+    assert info.value.detail and "approved" in info.value.detail
+
+
+def test_caller_owns_the_transaction(conn: psycopg.Connection[Any], connect: Any) -> None:
+    wo = Builder(conn).realistic()
+    caller = connect(autocommit=False)
+    TaskSync(caller).execute(wo, confirm=True)
+    assert caller.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    other = TaskSync(connect())
+    assert other.check_sync_needed(wo) is True  # not committed yet
+    caller.rollback()
+    assert other.check_sync_needed(wo) is True
+    assert Builder(conn).tasks(wo) == []
+    TaskSync(caller).execute(wo, confirm=True)
+    caller.commit()
+    assert other.check_sync_needed(wo) is False
+
+
+def test_sqlalchemy_connection_on_psycopg(conn: psycopg.Connection[Any], dsn: str) -> None:
+    wo = Builder(conn).realistic()
+    engine = sqlalchemy.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn))
+    try:
+        with engine.connect() as sa:
+            ts = TaskSync(sa)
+            plan = ts.preview(wo)
+            ts.execute(wo, confirm=True, expected_plan_hash=plan.plan_hash)
+            sa.rollback()
+            assert ts.check_sync_needed(wo) is True
+            ts.execute(wo, confirm=True)
+            sa.commit()
+        assert TaskSync(conn).check_sync_needed(wo) is False
+    finally:
+        engine.dispose()
+
+
+def test_unmigrated_database_is_reported(empty_dsn: str) -> None:
+    with psycopg.connect(empty_dsn, autocommit=True) as c, pytest.raises(SchemaNotInstalled) as info:
+        TaskSync(c).pending()
+    assert info.value.hint and "migrate" in info.value.hint
+
+
+def test_database_migrated_by_a_newer_version_is_refused(empty_dsn: str) -> None:
+    migrate(empty_dsn)
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        assert TaskSync(c).pending() == []
+        c.execute("UPDATE task_sync.alembic_version SET version_num = '9999_from_the_future'")
+        with pytest.raises(SchemaTooNew):
+            TaskSync(c).pending()
+
+
+def test_wrong_connection_type() -> None:
+    with pytest.raises(TypeError):
+        TaskSync(object()).pending()  # type: ignore[arg-type]

@@ -74,21 +74,22 @@ def plan_table(plan: SyncPlan) -> Table:
         caption=caption,
         title_justify="left",
     )
-    for col in ("action", "task", "process", "task type", "source"):
-        table.add_column(col, no_wrap=True)
-    for col in ("work content", "quantity", "note"):
-        table.add_column(col)
+    table.add_column("action", no_wrap=True)
+    table.add_column("process", no_wrap=True)
+    table.add_column("task")
+    table.add_column("work content", min_width=12)
+    table.add_column("quantity", min_width=6)
+    table.add_column("note")
     for it in plan.items:
         style = STYLE.get(it.action, "")
+        ident = f"#{it.task_id}" if it.task_id is not None else ("new" if it.action == "add" else "")
         table.add_row(
             Text(it.action, style=style),
-            "" if it.task_id is None else str(it.task_id),
             it.process_code or "(deleted)",
-            it.task_type,
-            f"{it.source_kind} {it.source_id}",
+            f"{it.task_type} {ident}\n{it.source_kind} {it.source_id}",
             _change(it, "work_content"),
             _change(it, "production_quantity"),
-            Text(_note(it), style="dim" if it.action != "conflict" else "yellow"),
+            Text(_note(it), style="yellow" if it.action == "conflict" else "dim"),
         )
     return table
 

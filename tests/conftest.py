@@ -95,3 +95,14 @@ def empty_dsn() -> Iterator[str]:
     yield SERVER.dsn(name)
     with psycopg.connect(SERVER.dsn(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Hypothesis profiles: CI runs 2,000 examples of each property test; by hand 200, or more.
+from hypothesis import settings as _hsettings  # noqa: E402
+
+_hsettings.register_profile("ci", max_examples=2000, deadline=None, print_blob=True)
+_hsettings.register_profile("dev", max_examples=200, deadline=None)
+_hsettings.register_profile("thorough", max_examples=20000, deadline=None)
+_hsettings.load_profile(
+    __import__("os").environ.get("HYPOTHESIS_PROFILE") or ("ci" if __import__("os").environ.get("CI") else "dev")
+)

@@ -39,6 +39,8 @@ class TaskSync:
         self._conn = conn
         self._max_attempts = max(1, max_attempts)
         self._schema_checked = False
+        #: how many calls were run again after a serialization failure or deadlock
+        self.retries = 0
 
     # -- the SQL API ---------------------------------------------------------------------------
 
@@ -134,6 +136,7 @@ class TaskSync:
                 retry = owns_transaction and exc.sqlstate in RETRYABLE_SQLSTATES and attempt < self._max_attempts
                 if not retry:
                     raise
+                self.retries += 1
                 if not conn.autocommit:
                     conn.rollback()  # the failed transaction was started by this call
                 time.sleep(min(1.0, 0.02 * 2**attempt) * (0.5 + random.random()))

@@ -159,3 +159,24 @@ class Builder:
             for t in self.tasks(wo)
             if t["origin"] == "generated" and t["status"] == status
         }
+
+
+def bulk_jobs(conn: psycopg.Connection[Any], n: int) -> list[int]:
+    """n small work orders (GLUE and PRT with one artwork), made set-based."""
+    art = Builder(conn).catalog("artwork", "ART-BULK")
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "INSERT INTO task_sync.work_order (order_number, production_quantity)"
+            " SELECT 'BULK-' || g, g FROM generate_series(1, %s) g RETURNING id",
+            (n,),
+        )
+    ]
+    conn.execute(
+        "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+        " SELECT w, p.id, s FROM unnest(%s::bigint[]) w,"
+        " (VALUES ('GLUE', 10), ('PRT', 20)) v(code, s) JOIN task_sync.process p ON p.code = v.code",
+        (ids,),
+    )
+    conn.execute("INSERT INTO task_sync.work_order_artwork SELECT w, %s FROM unnest(%s::bigint[]) w", (art, ids))
+    return ids

@@ -3,15 +3,17 @@ and a fresh clone of it per test (pytest-postgresql's ``postgresql_noproc`` + cl
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import settings
 from pytest_postgresql import factories
 
-from pytask_sync._resources import install_canonical
+from pytask_sync._resources import canonical_sql
 
 from . import pgserver_for_tests
 
@@ -39,10 +41,32 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"pytask_sync test server: {SERVER.kind}, PostgreSQL {SERVER.server_version()}"
 
 
+#: Deliberate breakages for tests/test_mutations.py, which shows the concurrency suite catches them.
+MUTATIONS = {
+    "no_row_lock": [
+        ("WHERE id = p_work_order_id FOR NO KEY UPDATE;", "WHERE id = p_work_order_id;"),
+        ("FOR NO KEY UPDATE SKIP LOCKED);", ");"),
+    ],
+    "no_unique_key": [
+        ("CREATE UNIQUE INDEX task__generation_key_key", "CREATE INDEX task__generation_key_key"),
+        (
+            "ON CONFLICT (work_order_id, work_order_process_id, task_type, source_kind, source_id)\n"
+            "            WHERE origin = 'generated' DO NOTHING",
+            "",
+        ),
+    ],
+}
+
+
 def load_canonical(**kwargs: Any) -> None:
-    """Loader of the template database: the canonical install of sql/."""
-    with psycopg.connect(**kwargs) as conn:
-        install_canonical(conn)
+    """Loader of the template database: the canonical install of sql/ (mutated when asked)."""
+    sql = canonical_sql()
+    for name in filter(None, os.environ.get("PYTASK_SYNC_TEST_MUTATION", "").split(",")):
+        for old, new in MUTATIONS[name]:
+            assert old in sql, f"mutation {name} no longer applies: {old!r}"
+            sql = sql.replace(old, new)
+    with psycopg.connect(**kwargs) as conn, conn.transaction():
+        conn.execute(sql.encode())
 
 
 task_sync_proc = factories.postgresql_noproc(load=[load_canonical])
@@ -98,11 +122,7 @@ def empty_dsn() -> Iterator[str]:
 
 
 # Hypothesis profiles: CI runs 2,000 examples of each property test; by hand 200, or more.
-from hypothesis import settings as _hsettings  # noqa: E402
-
-_hsettings.register_profile("ci", max_examples=2000, deadline=None, print_blob=True)
-_hsettings.register_profile("dev", max_examples=200, deadline=None)
-_hsettings.register_profile("thorough", max_examples=20000, deadline=None)
-_hsettings.load_profile(
-    __import__("os").environ.get("HYPOTHESIS_PROFILE") or ("ci" if __import__("os").environ.get("CI") else "dev")
-)
+settings.register_profile("ci", max_examples=2000, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.register_profile("thorough", max_examples=20000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

@@ -1,0 +1,50 @@
+"""The concurrency suite bites: with the row lock, or the row lock and the unique key, removed from a
+throwaway install, it fails."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("mutation", "must_fail"),
+    [
+        (
+            "no_row_lock",
+            ["test_two_executes_of_one_work_order", "test_four_batch_workers_sync_each_work_order_exactly_once"],
+        ),
+        ("no_row_lock,no_unique_key", ["test_two_executes_of_one_work_order"]),
+    ],
+)
+def test_concurrency_suite_catches(mutation: str, must_fail: list[str]) -> None:
+    env = dict(os.environ, PYTASK_SYNC_TEST_MUTATION=mutation)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rf",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_concurrency.py",
+            "-k",
+            " or ".join(must_fail),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED")]
+    for name in must_fail:
+        assert any(name in line for line in failed), done.stdout[-3000:]

@@ -1,0 +1,145 @@
+"""A seeded, time-bounded race: four sessions edit, execute and batch-sync the same work orders.
+
+At least 1,000 rounds in all; afterwards there is no duplicate generation key, no deadlock ever
+reached a caller, and every work order ends synced with its drafts equal to the desired set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import psycopg
+
+from pytask_sync import StalePlan, TaskSync
+from tests.builders import Builder
+
+SEED = 20261126
+ROUNDS = 4000
+SESSIONS = 4
+DEADLINE_S = 90
+CODES = ["CTP", "PRT", "GLUE", "DIE", "PACK", "LAM_M"]
+
+
+def test_raced_rounds(conn: psycopg.Connection[Any], dsn: str) -> None:
+    b = Builder(conn)
+    wos = [b.realistic() for _ in range(12)]
+    arts = [b.catalog("artwork", f"STRESS-{i}") for i in range(3)]
+    procs = {c: b.process_id(c) for c in CODES}
+    sequence = itertools.count(1000)
+    seq_lock = threading.Lock()
+    outcomes: Counter[str] = Counter()
+    out_lock = threading.Lock()
+    failures: list[BaseException] = []
+    deadline = time.monotonic() + DEADLINE_S
+
+    def session(n: int) -> None:
+        rng = random.Random(SEED + n)
+        with psycopg.connect(dsn, autocommit=True) as c:
+            ts = TaskSync(c, max_attempts=100)
+
+            def edit(sql: str, params: Any) -> None:
+                c.execute(sql, params)
+
+            for _ in range(ROUNDS // SESSIONS):
+                if time.monotonic() > deadline:
+                    return
+                wo = rng.choice(wos)
+                action = rng.choice(
+                    [
+                        "route_add",
+                        "route_delete",
+                        "link",
+                        "unlink",
+                        "quantity",
+                        "edit",
+                        "delete",
+                        "formal",
+                        "execute",
+                        "execute",
+                        "batch",
+                    ]
+                )
+                try:
+                    if action == "route_add":
+                        with seq_lock:
+                            s = next(sequence)
+                        edit(
+                            "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+                            " VALUES (%s, %s, %s)",
+                            (wo, procs[rng.choice(CODES)], s),
+                        )
+                    elif action == "route_delete":
+                        edit(
+                            "DELETE FROM task_sync.work_order_process WHERE id = (SELECT id FROM"
+                            " task_sync.work_order_process WHERE work_order_id = %s ORDER BY random() LIMIT 1)",
+                            (wo,),
+                        )
+                    elif action == "link":
+                        edit(
+                            "INSERT INTO task_sync.work_order_artwork VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                            (wo, rng.choice(arts)),
+                        )
+                    elif action == "unlink":
+                        edit(
+                            "DELETE FROM task_sync.work_order_artwork WHERE work_order_id = %s AND artwork_id = %s",
+                            (wo, rng.choice(arts)),
+                        )
+                    elif action == "quantity":
+                        edit(
+                            "UPDATE task_sync.work_order SET production_quantity = %s WHERE id = %s",
+                            (rng.randint(1, 9000), wo),
+                        )
+                    elif action in ("edit", "delete", "formal"):
+                        verb = {
+                            "edit": "UPDATE task_sync.task SET production_quantity = 1 WHERE id = ",
+                            "delete": "DELETE FROM task_sync.task WHERE id = ",
+                            "formal": "UPDATE task_sync.task SET status = 'pending' WHERE id = ",
+                        }[action]
+                        edit(
+                            verb + "(SELECT id FROM task_sync.task WHERE work_order_id = %s AND status = 'draft'"
+                            " ORDER BY random() LIMIT 1)",
+                            (wo,),
+                        )
+                    elif action == "execute":
+                        plan = ts.preview(wo)
+                        ts.execute(wo, confirm=True, expected_plan_hash=plan.plan_hash)
+                    else:
+                        ts.sync_pending(limit=5)
+                    result = "ok"
+                except StalePlan:
+                    result = "stale plan"  # expected: another session changed the plan in between
+                except BaseException as exc:
+                    if isinstance(exc, psycopg.Error) and exc.sqlstate == "TSC04":
+                        result = "refused: formal tasks"  # expected: the process still has formal tasks
+                    else:
+                        failures.append(exc)
+                        result = f"failed: {type(exc).__name__}"
+                with out_lock:
+                    outcomes[f"{action}: {result}"] += 1
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(SESSIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE_S + 60)
+    assert not failures, (failures[:3], outcomes)
+    assert sum(outcomes.values()) >= 1000, outcomes
+    print("\nstress outcomes:", dict(sorted(outcomes.items())))
+
+    ts = TaskSync(conn)
+    while ts.sync_pending():
+        pass
+    dupes = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM task_sync.task WHERE origin = 'generated'"
+        " GROUP BY work_order_id, work_order_process_id, task_type, source_kind, source_id HAVING count(*) > 1) d"
+    ).fetchone()
+    assert dupes == (0,)
+    for wo in wos:
+        plan = ts.preview(wo)
+        assert not plan.sync_needed
+        assert {i.action for i in plan.items} <= {"dismissed", "orphaned"}, plan.items

@@ -272,9 +272,12 @@ CREATE TABLE task_sync.task_dismissal (
     dismissed_by            text NOT NULL DEFAULT current_user,
     CONSTRAINT task_dismissal_pkey
         PRIMARY KEY (work_order_id, work_order_process_id, task_type, source_kind, source_id),
-    CONSTRAINT task_dismissal__work_order_id_work_order_process_id_fkey
-        FOREIGN KEY (work_order_id, work_order_process_id)
-        REFERENCES task_sync.work_order_process (work_order_id, id) ON DELETE CASCADE
+    -- no foreign key to the route row: its check would lock that row from inside a planner's
+    -- DELETE of a draft, and deadlock with a concurrent delete of the process (whose ON DELETE
+    -- SET NULL waits for the draft). Dismissals of a deleted process are forgotten by the
+    -- trigger work_order_process__forget_dismissals instead.
+    CONSTRAINT task_dismissal__work_order_id_fkey FOREIGN KEY (work_order_id)
+        REFERENCES task_sync.work_order (id) ON DELETE CASCADE
 );
 COMMENT ON TABLE task_sync.task_dismissal IS
     'Generated drafts deleted by people; a sync does not re-add them unless told to restore dismissed';

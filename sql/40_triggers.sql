@@ -111,6 +111,11 @@ CREATE TRIGGER task__dismiss AFTER DELETE ON task_sync.task
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_task__dismiss();
 
+-- Dismissals of a deleted process are forgotten.
+CREATE TRIGGER work_order_process__forget_dismissals AFTER DELETE ON task_sync.work_order_process
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_process__forget_dismissals();
+
 -- A process that still has formal tasks cannot be deleted (TSC04).
 CREATE TRIGGER work_order_process__guard_formal BEFORE DELETE ON task_sync.work_order_process
     FOR EACH ROW EXECUTE FUNCTION task_sync.tg_work_order_process__guard_formal();

@@ -1,6 +1,8 @@
--- 50_grants.sql: who may do what. Nothing is granted to PUBLIC: EXECUTE on every function is
--- revoked, for the functions here and (by default privileges) for functions created later in
--- this schema by the role that installs it.
+-- 50_grants.sql: who may do what. Nothing is granted to PUBLIC: EXECUTE on every function of the
+-- schema is revoked. (PostgreSQL cannot revoke PUBLIC's EXECUTE through per-schema default
+-- privileges: those only add. The global form would change every function the installing role
+-- creates in any schema, so instead every revision ends with this REVOKE, and a catalog test
+-- fails on any function of the schema that PUBLIC may execute.)
 --   task_sync_reader: USAGE on the schema, SELECT on every table, EXECUTE on preview, plan,
 --                     check_sync_needed and pending.
 --   task_sync_writer: everything the reader has, DML on the inputs and tasks, EXECUTE on execute
@@ -10,7 +12,6 @@
 
 REVOKE ALL ON SCHEMA task_sync FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES IN SCHEMA task_sync REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 GRANT task_sync_reader TO task_sync_writer;
 
@@ -54,5 +55,6 @@ GRANT EXECUTE ON FUNCTION
     task_sync.tg_catalog__mark(),
     task_sync.tg_generation_rule__mark(),
     task_sync.tg_task__dismiss(),
-    task_sync.tg_work_order_process__guard_formal()
+    task_sync.tg_work_order_process__guard_formal(),
+    task_sync.tg_work_order_process__forget_dismissals()
 TO task_sync_writer;

@@ -28,7 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.postgresql_user = SERVER.user
     if SERVER.password:
         config.option.postgresql_password = SERVER.password
-    config.option.postgresql_dbname = "pytask_sync_test"
+    # a suite run in a subprocess against the same server (tests/test_mutations.py) names its own
+    config.option.postgresql_dbname = os.environ.get("PYTASK_SYNC_TEST_DBNAME", "pytask_sync_test")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ],
 )
 def test_concurrency_suite_catches(mutation: str, must_fail: list[str]) -> None:
-    env = dict(os.environ, PYTASK_SYNC_TEST_MUTATION=mutation)
+    env = dict(os.environ, PYTASK_SYNC_TEST_MUTATION=mutation, PYTASK_SYNC_TEST_DBNAME="pytask_sync_mutant")
     done = subprocess.run(
         [
             sys.executable,

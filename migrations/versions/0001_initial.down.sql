@@ -9,7 +9,8 @@ DROP FUNCTION
     task_sync.tg_task__dismiss(),
     task_sync.tg_work_order__mark(),
     task_sync.tg_work_order_input__mark(),
-    task_sync.tg_work_order_process__guard_formal()
+    task_sync.tg_work_order_process__guard_formal(),
+    task_sync.tg_work_order_process__forget_dismissals()
 CASCADE;
 
 DROP FUNCTION
@@ -44,5 +45,4 @@ DROP TABLE
 
 DROP TYPE task_sync.plan_row;
 
-ALTER DEFAULT PRIVILEGES IN SCHEMA task_sync GRANT EXECUTE ON FUNCTIONS TO PUBLIC;
 REVOKE ALL ON SCHEMA task_sync FROM task_sync_reader;

@@ -325,9 +325,12 @@ CREATE TABLE task_sync.task_dismissal (
     dismissed_by            text NOT NULL DEFAULT current_user,
     CONSTRAINT task_dismissal_pkey
         PRIMARY KEY (work_order_id, work_order_process_id, task_type, source_kind, source_id),
-    CONSTRAINT task_dismissal__work_order_id_work_order_process_id_fkey
-        FOREIGN KEY (work_order_id, work_order_process_id)
-        REFERENCES task_sync.work_order_process (work_order_id, id) ON DELETE CASCADE
+    -- no foreign key to the route row: its check would lock that row from inside a planner's
+    -- DELETE of a draft, and deadlock with a concurrent delete of the process (whose ON DELETE
+    -- SET NULL waits for the draft). Dismissals of a deleted process are forgotten by the
+    -- trigger work_order_process__forget_dismissals instead.
+    CONSTRAINT task_dismissal__work_order_id_fkey FOREIGN KEY (work_order_id)
+        REFERENCES task_sync.work_order (id) ON DELETE CASCADE
 );
 COMMENT ON TABLE task_sync.task_dismissal IS
     'Generated drafts deleted by people; a sync does not re-add them unless told to restore dismissed';
@@ -768,25 +771,26 @@ $$;
 
 COMMENT ON FUNCTION task_sync._items(task_sync.plan_row[]) IS 'Visible plan items as jsonb, numbered in canonical order';
 
--- task_sync._mark(p_work_order_ids bigint[]) -> void
+-- task_sync._mark(p_work_order_ids bigint[]) -> integer
 -- Records that these work orders need a sync: raises definition_version by one each, sets
 -- pending_since when a work order goes from synced to pending, and sends NOTIFY task_sync with
--- each work order id (delivered at commit; repeats within a transaction are folded). Rows are
+-- each work order id (delivered at commit; repeats within a transaction are folded); returns how
+-- many work orders it marked. Rows are
 -- locked in id order, so two statements marking overlapping sets cannot deadlock each other.
 -- Locks:   the work order rows FOR NO KEY UPDATE (waits for a sync of the same work order).
 -- Raises:  nothing.
 -- Writes:  work_order (definition_version, pending_since).
 
 CREATE FUNCTION task_sync._mark(p_work_order_ids bigint[])
-RETURNS void
+RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_count bigint;
+    v_count integer;
 BEGIN
     IF coalesce(cardinality(p_work_order_ids), 0) = 0 THEN
-        RETURN;
+        RETURN 0;
     END IF;
     WITH locked AS (
         SELECT w.id
@@ -805,6 +809,7 @@ BEGIN
         RETURNING w.id
     )
     SELECT count(pg_notify('task_sync', bumped.id::text)) INTO v_count FROM bumped;
+    RETURN v_count;
 END
 $$;
 
@@ -1495,6 +1500,31 @@ $$;
 COMMENT ON FUNCTION task_sync.tg_work_order_input__mark() IS
     'Marks the work orders whose inputs a statement really changed (statement-level, transition tables)';
 
+-- task_sync.tg_work_order_process__forget_dismissals() -> trigger
+-- Statement-level AFTER DELETE trigger of work_order_process (transition table old_rows):
+-- forgets the dismissals of the deleted processes, whose keys can never be desired again.
+-- (A dismissal recorded concurrently with the delete may outlive it; the next sync of the work
+-- order forgets it, as it forgets every dismissal whose key is not desired.)
+-- Locks:   the dismissal rows it deletes.
+-- Raises:  nothing.
+-- Writes:  task_dismissal.
+
+CREATE FUNCTION task_sync.tg_work_order_process__forget_dismissals()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM task_sync.task_dismissal d
+    USING old_rows o
+    WHERE d.work_order_id = o.work_order_id AND d.work_order_process_id = o.id;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.tg_work_order_process__forget_dismissals() IS
+    'Forgets the dismissals of deleted route processes (statement-level)';
+
 -- task_sync.tg_work_order_process__guard_formal() -> trigger
 -- BEFORE DELETE row-level trigger of work_order_process: refuses to delete a process of a work
 -- order while formal tasks still belong to it. It is row-level and BEFORE because it must look
@@ -1644,13 +1674,20 @@ CREATE TRIGGER task__dismiss AFTER DELETE ON task_sync.task
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_task__dismiss();
 
+-- Dismissals of a deleted process are forgotten.
+CREATE TRIGGER work_order_process__forget_dismissals AFTER DELETE ON task_sync.work_order_process
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_process__forget_dismissals();
+
 -- A process that still has formal tasks cannot be deleted (TSC04).
 CREATE TRIGGER work_order_process__guard_formal BEFORE DELETE ON task_sync.work_order_process
     FOR EACH ROW EXECUTE FUNCTION task_sync.tg_work_order_process__guard_formal();
 
--- 50_grants.sql: who may do what. Nothing is granted to PUBLIC: EXECUTE on every function is
--- revoked, for the functions here and (by default privileges) for functions created later in
--- this schema by the role that installs it.
+-- 50_grants.sql: who may do what. Nothing is granted to PUBLIC: EXECUTE on every function of the
+-- schema is revoked. (PostgreSQL cannot revoke PUBLIC's EXECUTE through per-schema default
+-- privileges: those only add. The global form would change every function the installing role
+-- creates in any schema, so instead every revision ends with this REVOKE, and a catalog test
+-- fails on any function of the schema that PUBLIC may execute.)
 --   task_sync_reader: USAGE on the schema, SELECT on every table, EXECUTE on preview, plan,
 --                     check_sync_needed and pending.
 --   task_sync_writer: everything the reader has, DML on the inputs and tasks, EXECUTE on execute
@@ -1660,7 +1697,6 @@ CREATE TRIGGER work_order_process__guard_formal BEFORE DELETE ON task_sync.work_
 
 REVOKE ALL ON SCHEMA task_sync FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES IN SCHEMA task_sync REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 GRANT task_sync_reader TO task_sync_writer;
 
@@ -1704,7 +1740,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync.tg_catalog__mark(),
     task_sync.tg_generation_rule__mark(),
     task_sync.tg_task__dismiss(),
-    task_sync.tg_work_order_process__guard_formal()
+    task_sync.tg_work_order_process__guard_formal(),
+    task_sync.tg_work_order_process__forget_dismissals()
 TO task_sync_writer;
 
 -- 60_seed.sql: the 21 standard process codes and the rules that generate tasks from them.

@@ -1,22 +1,23 @@
--- task_sync._mark(p_work_order_ids bigint[]) -> void
+-- task_sync._mark(p_work_order_ids bigint[]) -> integer
 -- Records that these work orders need a sync: raises definition_version by one each, sets
 -- pending_since when a work order goes from synced to pending, and sends NOTIFY task_sync with
--- each work order id (delivered at commit; repeats within a transaction are folded). Rows are
+-- each work order id (delivered at commit; repeats within a transaction are folded); returns how
+-- many work orders it marked. Rows are
 -- locked in id order, so two statements marking overlapping sets cannot deadlock each other.
 -- Locks:   the work order rows FOR NO KEY UPDATE (waits for a sync of the same work order).
 -- Raises:  nothing.
 -- Writes:  work_order (definition_version, pending_since).
 
 CREATE FUNCTION task_sync._mark(p_work_order_ids bigint[])
-RETURNS void
+RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_count bigint;
+    v_count integer;
 BEGIN
     IF coalesce(cardinality(p_work_order_ids), 0) = 0 THEN
-        RETURN;
+        RETURN 0;
     END IF;
     WITH locked AS (
         SELECT w.id
@@ -35,6 +36,7 @@ BEGIN
         RETURNING w.id
     )
     SELECT count(pg_notify('task_sync', bumped.id::text)) INTO v_count FROM bumped;
+    RETURN v_count;
 END
 $$;
 

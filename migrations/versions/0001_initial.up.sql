@@ -409,6 +409,7 @@ BEGIN
         DELETE FROM task_sync.task t
         USING r
         WHERE r.action = 'remove'
+          AND t.work_order_id = ANY (p_work_order_ids)
           AND t.work_order_id = r.work_order_id AND t.id = r.task_id
           AND t.status = 'draft' AND t.origin = 'generated'
         RETURNING r.*
@@ -445,7 +446,13 @@ BEGIN
             generated_work_content = r.desired_work_content,
             generated_production_quantity = r.desired_production_quantity
         FROM r
-        WHERE r.action IN ('update', 'conflict', 'keep')
+        WHERE (r.action IN ('update', 'conflict')
+               -- a kept draft is written only when its baseline moves (the engine alone writes
+               -- baselines, under the work order's lock, so the plan's baseline is the row's)
+               OR (r.action = 'keep'
+                   AND (r.baseline_work_content IS DISTINCT FROM r.desired_work_content
+                        OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity)))
+          AND t.work_order_id = ANY (p_work_order_ids)
           AND t.work_order_id = r.work_order_id AND t.id = r.task_id
           AND t.status = 'draft' AND t.origin = 'generated'
           AND (t.generated_work_content IS DISTINCT FROM r.desired_work_content
@@ -656,12 +663,21 @@ AS $$
         JOIN task_sync.generation_rule r ON r.process_code IS NULL
         WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
     ),
-    wo AS (
+    wo AS MATERIALIZED (
         SELECT w.id, w.order_number, w.production_quantity
         FROM task_sync.work_order w
         WHERE w.id = ANY (p_work_order_ids)
     ),
-    source AS (
+    -- each process of the route with the rules it takes (materialized: a few rows per work order,
+    -- so that sources are joined by (work order, kind) and never multiplied first)
+    route AS MATERIALIZED (
+        SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
+               er.content_template
+        FROM task_sync.work_order_process wop
+        JOIN effective_rule er ON er.process_id = wop.process_id
+        WHERE wop.work_order_id = ANY (p_work_order_ids)
+    ),
+    source AS MATERIALIZED (
         SELECT wo.id AS work_order_id, 'work_order'::text AS kind, wo.id AS source_id,
                wo.order_number AS name, NULL::integer AS quantity
         FROM wo
@@ -690,18 +706,16 @@ AS $$
         FROM task_sync.work_order_product l JOIN task_sync.product c ON c.id = l.product_id
         WHERE l.work_order_id = ANY (p_work_order_ids)
     )
-    SELECT wop.work_order_id, wop.id, er.code, er.task_type, er.source_kind, s.source_id,
-           task_sync._content(er.content_template, wo.order_number, er.code, er.name, s.name),
-           CASE er.quantity_source
+    SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+           task_sync._content(rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+           CASE rt.quantity_source
                WHEN 'one' THEN 1
                WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
                ELSE s.quantity
            END
-    FROM task_sync.work_order_process wop
-    JOIN wo ON wo.id = wop.work_order_id
-    JOIN effective_rule er ON er.process_id = wop.process_id
-    JOIN source s ON s.work_order_id = wop.work_order_id AND s.kind = er.source_kind
-    WHERE wop.work_order_id = ANY (p_work_order_ids)
+    FROM route rt
+    JOIN source s ON s.work_order_id = rt.work_order_id AND s.kind = rt.source_kind
+    JOIN wo ON wo.id = rt.work_order_id
 $$;
 
 COMMENT ON FUNCTION task_sync._desired(bigint[]) IS

@@ -48,6 +48,7 @@ BEGIN
         DELETE FROM task_sync.task t
         USING r
         WHERE r.action = 'remove'
+          AND t.work_order_id = ANY (p_work_order_ids)
           AND t.work_order_id = r.work_order_id AND t.id = r.task_id
           AND t.status = 'draft' AND t.origin = 'generated'
         RETURNING r.*
@@ -84,7 +85,13 @@ BEGIN
             generated_work_content = r.desired_work_content,
             generated_production_quantity = r.desired_production_quantity
         FROM r
-        WHERE r.action IN ('update', 'conflict', 'keep')
+        WHERE (r.action IN ('update', 'conflict')
+               -- a kept draft is written only when its baseline moves (the engine alone writes
+               -- baselines, under the work order's lock, so the plan's baseline is the row's)
+               OR (r.action = 'keep'
+                   AND (r.baseline_work_content IS DISTINCT FROM r.desired_work_content
+                        OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity)))
+          AND t.work_order_id = ANY (p_work_order_ids)
           AND t.work_order_id = r.work_order_id AND t.id = r.task_id
           AND t.status = 'draft' AND t.origin = 'generated'
           AND (t.generated_work_content IS DISTINCT FROM r.desired_work_content

@@ -52,23 +52,27 @@ BEGIN
         LIMIT p_limit
         FOR NO KEY UPDATE SKIP LOCKED);
 
-    -- leave out work orders with a route row that another transaction is deleting
-    v_ids := ARRAY(
-        WITH held AS (
-            SELECT p.id
-            FROM task_sync.work_order_process p
-            WHERE p.work_order_id = ANY (v_ids)
-            FOR KEY SHARE SKIP LOCKED
-        )
-        SELECT i.id
-        FROM unnest(v_ids) WITH ORDINALITY AS i(id, n)
-        WHERE NOT EXISTS (
-            SELECT FROM task_sync.work_order_process p
-            WHERE p.work_order_id = i.id AND p.id NOT IN (SELECT held.id FROM held))
-        ORDER BY i.n);
-
     FOR i IN 0 .. (cardinality(v_ids) - 1) / c_chunk LOOP
         v_chunk := v_ids[i * c_chunk + 1 : (i + 1) * c_chunk];
+        -- leave out work orders with a route row that another transaction is deleting: it holds
+        -- that row and waits for our lock on the work order, so applying here could deadlock
+        v_chunk := ARRAY(
+            WITH held AS MATERIALIZED (
+                SELECT p.id
+                FROM task_sync.work_order_process p
+                WHERE p.work_order_id = ANY (v_chunk)
+                FOR KEY SHARE SKIP LOCKED
+            ),
+            busy AS (
+                SELECT DISTINCT p.work_order_id
+                FROM task_sync.work_order_process p
+                WHERE p.work_order_id = ANY (v_chunk)
+                  AND NOT EXISTS (SELECT FROM held WHERE held.id = p.id)
+            )
+            SELECT c.id
+            FROM unnest(v_chunk) WITH ORDINALITY AS c(id, n)
+            WHERE NOT EXISTS (SELECT FROM busy WHERE busy.work_order_id = c.id)
+            ORDER BY c.n);
         CONTINUE WHEN cardinality(v_chunk) = 0;
         RETURN QUERY
             SELECT a.work_order_id, a.added, a.removed, a.updated, a.conflicts, a.sync_run_id

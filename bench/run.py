@@ -42,7 +42,7 @@ from bench.orm_way import OrmSync  # noqa: E402
 from pytask_sync._resources import canonical_sql  # noqa: E402
 
 SIZES = {
-    "full": {"initial": 10_000, "churn": 0.10, "small": 500, "large": 50_000, "calls": 200, "trigger_rows": 100_000},
+    "full": {"initial": 10_000, "churn": 0.10, "small": 750, "large": 75_000, "calls": 200, "trigger_rows": 100_000},
     "quick": {"initial": 1_000, "churn": 0.10, "small": 100, "large": 2_000, "calls": 50, "trigger_rows": 10_000},
 }
 TARGETS = {  # name: (target, aim, higher is better)

@@ -31,24 +31,23 @@ class CliError(Exception):
     """An expected failure: printed as one line, exit status 1."""
 
 
-def _work_order_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a work order id: {text!r} (expected a positive integer)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a work order id: {text!r} (expected a positive integer)")
-    return value
+def _positive(what: str) -> Callable[[str], int]:
+    """An argparse type: a positive integer, or a usage error naming ``what``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"not a {what}: {text!r} (expected a positive integer)")
+        return value
+
+    return parse
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a limit: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a limit: {text!r} (expected a positive integer)")
-    return value
+_work_order_id = _positive("work order id")
+_limit = _positive("limit")
 
 
 def build_parser() -> argparse.ArgumentParser:

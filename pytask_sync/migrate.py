@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -33,28 +35,26 @@ def _engine(dsn: str) -> Engine:
     return create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool)
 
 
+def _run(dsn: str, step: Callable[[Config], None]) -> None:
+    """Run an alembic command on ``dsn`` in one transaction, on a connection it opens and closes."""
+    cfg = alembic_config()
+    engine = _engine(dsn)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg)
+    finally:
+        engine.dispose()
+
+
 def migrate(dsn: str, revision: str = "head") -> None:
     """Upgrade the database at ``dsn`` to ``revision`` (default: the newest), in one transaction.
 
     Running it again when the database is already there changes nothing.
     """
-    cfg = alembic_config()
-    engine = _engine(dsn)
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
-    finally:
-        engine.dispose()
+    _run(dsn, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade(dsn: str, revision: str) -> None:
     """Downgrade the database at ``dsn`` to ``revision`` (``base`` removes the schema's objects)."""
-    cfg = alembic_config()
-    engine = _engine(dsn)
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, revision)
-    finally:
-        engine.dispose()
+    _run(dsn, lambda cfg: command.downgrade(cfg, revision))

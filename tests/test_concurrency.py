@@ -192,3 +192,20 @@ def test_serialization_failure_is_retried_for_the_caller(conn: psycopg.Connectio
     assert ts.retries == 1
     assert res.added == 14
     assert {t["production_quantity"] for t in b.tasks(wo) if t["task_type"] == "printing"} == {1234}
+
+
+def test_draft_deleted_between_plan_and_apply_stays_dismissed(conn: psycopg.Connection[Any]) -> None:
+    """At READ COMMITTED the apply statement sees what committed after the plan was read: a planner's
+    delete landing in between must stay a dismissal, not be forgotten (found by the PG15 stress run)."""
+    b = Builder(conn)
+    wo = b.realistic()
+    b.execute(wo)
+    conn.execute("UPDATE task_sync.work_order SET production_quantity = 42 WHERE id = %s", (wo,))
+    conn.execute("CREATE TEMP TABLE p AS SELECT r FROM task_sync._plan_rows(ARRAY[%s]::bigint[]) r", (wo,))
+    gone = _draft(b, wo, "general")
+    conn.execute("DELETE FROM task_sync.task WHERE id = %s", (gone["id"],))  # a planner, meanwhile
+    conn.execute(
+        "SELECT * FROM task_sync._apply(ARRAY[%s]::bigint[], ARRAY(SELECT r FROM p), false, false, 'execute')",
+        (wo,),
+    )
+    assert [i.action for i in TaskSync(conn).preview(wo).items] == ["dismissed"]

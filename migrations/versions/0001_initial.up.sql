@@ -460,11 +460,15 @@ BEGIN
         RETURNING r.*, t.work_content AS new_work_content, t.production_quantity AS new_production_quantity
     ),
     forgotten AS (
+        -- forget dismissals whose key the plan does not desire, and the ones restored; a key the
+        -- plan desires keeps its dismissal even when the plan saw its draft (as keep, update or
+        -- conflict): a planner may have deleted that draft after the plan was read
         DELETE FROM task_sync.task_dismissal x
         WHERE x.work_order_id = ANY (p_work_order_ids)
           AND NOT EXISTS (
               SELECT FROM r
-              WHERE r.action = 'dismissed' AND NOT p_restore_dismissed
+              WHERE r.action IN ('add', 'dismissed', 'update', 'conflict', 'keep')
+                AND NOT (r.action = 'dismissed' AND p_restore_dismissed)
                 AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
                 AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
         RETURNING x.work_order_id

@@ -4,6 +4,7 @@ and a fresh clone of it per test (pytest-postgresql's ``postgresql_noproc`` + cl
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,9 +20,22 @@ from . import pgserver_for_tests
 
 SERVER: pgserver_for_tests.TestServer | None = None
 
+#: The seed of this run's randomised tests (the stress test's sessions, the property tests'
+#: examples). Random per run, so CI keeps exploring; printed in the header and after a failure;
+#: ``PYTASK_SYNC_SEED=N`` (or ``--hypothesis-seed=N`` for the property tests) replays a run.
+RUN_SEED = int(os.environ.get("PYTASK_SYNC_SEED") or random.SystemRandom().randrange(2**32))
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    global SERVER
+    global SERVER, RUN_SEED
+    given = getattr(config.option, "hypothesis_seed", None)
+    if given is not None and str(given).isdigit():
+        RUN_SEED = int(given)
+    else:
+        from hypothesis import core
+
+        config.option.hypothesis_seed = str(RUN_SEED)
+        core.global_force_seed = RUN_SEED  # type: ignore[attr-defined]
     SERVER = pgserver_for_tests.start()
     config.option.postgresql_host = SERVER.host
     config.option.postgresql_port = str(SERVER.port)
@@ -37,9 +51,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         SERVER.stop()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     assert SERVER is not None
-    return f"pytask_sync test server: {SERVER.kind}, PostgreSQL {SERVER.server_version()}"
+    return [
+        f"pytask_sync test server: {SERVER.kind}, PostgreSQL {SERVER.server_version()}",
+        f"pytask_sync seed: {_seed(config)} (replay: PYTASK_SYNC_SEED={_seed(config)})",
+    ]
+
+
+def _seed(config: pytest.Config) -> str:
+    return str(getattr(config.option, "hypothesis_seed", None) or RUN_SEED)
+
+
+@pytest.fixture
+def run_seed() -> int:
+    """This run's seed (see ``RUN_SEED``), for tests that draw their own random numbers."""
+    return RUN_SEED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if terminalreporter.stats.get("failed") or terminalreporter.stats.get("error"):
+        terminalreporter.write_line(
+            f"pytask_sync seed of this run: {_seed(config)}; replay with PYTASK_SYNC_SEED={_seed(config)}"
+        )
 
 
 #: Deliberate breakages for tests/test_mutations.py, which shows the concurrency suite catches them.

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import difflib
 import re
+import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from pytask_sync._resources import install_canonical, known_revisions, migrations_dir
 from pytask_sync.migrate import alembic_config, downgrade, head_revision, migrate
@@ -33,7 +39,31 @@ def _dump(server: TestServer, dsn: str) -> str:
     ).stdout
     # drop comments and the random \restrict key of newer pg_dump
     lines = [ln for ln in out.splitlines() if not ln.startswith("--") and not re.match(r"\\(un)?restrict ", ln)]
-    return "\n".join(lines)
+    return normalise_dump("\n".join(lines))
+
+
+#: Column options a server sets by itself, whose values differ from one install to the next.
+#: Debian's PostgreSQL 15.20 stamps every new column with ``pg_attver=<number>``; a newer pg_dump
+#: prints it as ``ALTER TABLE ONLY t ALTER COLUMN c SET (pg_attver=...)``. It says nothing about
+#: what the schema means, so it is left out of the comparison. Options a DBA or a revision sets
+#: (``n_distinct``, ...) are kept: ``test_parity_check_still_sees_real_drift`` proves it.
+SERVER_ADDED_COLUMN_OPTIONS = frozenset({"pg_attver"})
+
+_SET_OPTIONS = re.compile(r"^(ALTER TABLE ONLY \S+ ALTER COLUMN \S+ SET )\((.*)\);$")
+
+
+def normalise_dump(dump: str) -> str:
+    """The schema dump with the server-added column options taken out (and nothing else)."""
+    out = []
+    for line in dump.splitlines():
+        m = _SET_OPTIONS.match(line)
+        if m:
+            kept = [o for o in m.group(2).split(", ") if o.split("=", 1)[0] not in SERVER_ADDED_COLUMN_OPTIONS]
+            if not kept:
+                continue
+            line = f"{m.group(1)}({', '.join(kept)});"
+        out.append(line)
+    return "\n".join(out)
 
 
 def _revision(dsn: str) -> str | None:
@@ -93,21 +123,69 @@ def test_up_down_up_every_revision(empty_dsn: str, server: TestServer) -> None:
     assert _dump(server, empty_dsn) == dumps[revisions[-1]]
 
 
+def _schema_diff(canonical: str, migrated: str) -> str:
+    """The unified diff of two normalised schema dumps ('' when they mean the same schema)."""
+    return "\n".join(
+        difflib.unified_diff(
+            canonical.splitlines(), migrated.splitlines(), "canonical sql/", "alembic upgrade head", lineterm=""
+        )
+    )
+
+
 def test_migrations_equal_the_canonical_install(empty_dsn: str, dsn: str, server: TestServer) -> None:
     migrate(empty_dsn)
-    canonical = _dump(server, dsn)
-    migrated = _dump(server, empty_dsn)
-    if canonical != migrated:
-        diff = "\n".join(
-            difflib.unified_diff(
-                canonical.splitlines(),
-                migrated.splitlines(),
-                "canonical sql/",
-                "alembic upgrade head",
-                lineterm="",
-            )
-        )
+    diff = _schema_diff(_dump(server, dsn), _dump(server, empty_dsn))
+    if diff:
         raise AssertionError(f"schema drift between sql/ and migrations/:\n{diff}")
+
+
+def test_normalise_dump_drops_only_server_added_column_options() -> None:
+    dump = "\n".join(
+        [
+            "ALTER TABLE ONLY task_sync.t ALTER COLUMN id SET (pg_attver=22158952);",
+            "ALTER TABLE ONLY task_sync.t ALTER COLUMN x SET (pg_attver=22158952, n_distinct=5);",
+            "ALTER TABLE ONLY task_sync.t ALTER COLUMN y SET (n_distinct=-1);",
+            "CREATE TABLE task_sync.u (id integer);",
+        ]
+    )
+    assert normalise_dump(dump).splitlines() == [
+        "ALTER TABLE ONLY task_sync.t ALTER COLUMN x SET (n_distinct=5);",
+        "ALTER TABLE ONLY task_sync.t ALTER COLUMN y SET (n_distinct=-1);",
+        "CREATE TABLE task_sync.u (id integer);",
+    ]
+
+
+@pytest.mark.parametrize(
+    "drift, seen",
+    [
+        # a column option set on purpose is schema, unlike the server's own pg_attver stamp
+        (
+            "ALTER TABLE task_sync.task ALTER COLUMN work_content SET (n_distinct = 100);",
+            "n_distinct=100",
+        ),
+        ("ALTER TABLE task_sync.work_order ALTER COLUMN status SET DEFAULT 'paused';", "'paused'"),
+        ("COMMENT ON TABLE task_sync.task IS 'drifted';", "drifted"),
+    ],
+)
+def test_parity_check_still_sees_real_drift(
+    drift: str, seen: str, empty_dsn: str, dsn: str, server: TestServer, tmp_path: Path
+) -> None:
+    """A revision whose frozen SQL differs from sql/ is reported, whatever the normalisation drops."""
+    drifted = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), drifted)
+    last = drifted / "versions" / f"{known_revisions()[-1]}.up.sql"
+    last.write_text(last.read_text(encoding="utf-8") + "\n" + drift + "\n", encoding="utf-8")
+    cfg = alembic_config()
+    cfg.set_main_option("script_location", str(drifted))
+    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(empty_dsn), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
+    diff = _schema_diff(_dump(server, dsn), _dump(server, empty_dsn))
+    assert seen in diff, diff
 
 
 def test_canonical_install_twice_into_one_database_fails_loudly(dsn: str) -> None:

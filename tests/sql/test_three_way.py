@@ -204,3 +204,30 @@ def test_plan_hash_follows_what_would_happen(job: tuple[Builder, int]) -> None:
     )
     with raises_sqlstate(b.conn, "TSC02"):
         b.execute(wo, p_expected_plan_hash=h)
+
+
+def test_processless_formal_tasks_may_share_the_rest_of_a_key(job: tuple[Builder, int]) -> None:
+    """The case tests/test_stress.py allows: two route rows of one process are deleted, and a
+    planner makes both processless drafts formal before a sync removes them. Both are kept (formal
+    tasks are never touched), both are reported orphaned, and no draft is added for them."""
+    b, wo = job
+    second_prt = b.add_process(wo, "PRT")
+    b.execute(wo)
+    printing = [t for t in b.tasks(wo) if t["task_type"] == "printing"]
+    assert len(printing) == 2
+    b.conn.execute(
+        "DELETE FROM task_sync.work_order_process WHERE work_order_id = %s"
+        " AND process_id = (SELECT id FROM task_sync.process WHERE code = 'PRT')",
+        (wo,),
+    )
+    b.conn.execute(
+        "UPDATE task_sync.task SET status = 'pending' WHERE work_order_id = %s AND task_type = 'printing'", (wo,)
+    )
+    items = b.preview(wo)["items"]
+    assert sorted((i["action"], i["task_id"]) for i in items) == sorted(("orphaned", t["id"]) for t in printing)
+    b.execute(wo)
+    kept = [t for t in b.tasks(wo) if t["task_type"] == "printing"]
+    assert [(t["id"], t["work_order_process_id"], t["status"]) for t in kept] == [
+        (t["id"], None, "pending") for t in printing
+    ]
+    assert second_prt not in {t["work_order_process_id"] for t in b.tasks(wo)}

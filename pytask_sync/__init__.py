@@ -14,6 +14,7 @@ from .client import TaskSync
 from .errors import (
     ConfirmationRequired,
     InvalidArgument,
+    NeedsReadCommitted,
     ProcessHasFormalTasks,
     SchemaNotInstalled,
     SchemaTooNew,
@@ -31,6 +32,7 @@ __all__ = [
     "BatchResult",
     "ConfirmationRequired",
     "InvalidArgument",
+    "NeedsReadCommitted",
     "PendingWorkOrder",
     "PlanItem",
     "PlanSummary",

@@ -58,6 +58,16 @@ class ProcessHasFormalTasks(TaskSyncError):
     sqlstate = "TSC04"
 
 
+class NeedsReadCommitted(TaskSyncError):
+    """TSC05: a rule or catalog change (or TRUNCATE) ran at REPEATABLE READ or SERIALIZABLE.
+
+    Such a change marks the work orders it affects from a snapshot taken after it locked the
+    catalog rows they reference; run it in a READ COMMITTED transaction.
+    """
+
+    sqlstate = "TSC05"
+
+
 class SchemaNotInstalled(TaskSyncError):
     """The database has no pytask_sync schema, or an older one: run ``pytask-sync migrate``."""
 
@@ -75,6 +85,7 @@ BY_SQLSTATE: dict[str, type[TaskSyncError]] = {
         StalePlan,
         WorkOrderNotSyncable,
         ProcessHasFormalTasks,
+        NeedsReadCommitted,
     )
     if cls.sqlstate is not None
 }

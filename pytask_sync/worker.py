@@ -30,16 +30,72 @@ class WorkerStats:
     reconnects: int = 0
 
 
-def drain(ts: TaskSync, batch: int, on_batch: Callable[[list[BatchResult]], None] | None = None) -> int:
-    """Sync pending work orders in batches of ``batch`` until a batch finds nothing; returns how many."""
+def drain(
+    ts: TaskSync,
+    batch: int,
+    on_batch: Callable[[list[BatchResult]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> int:
+    """Sync pending work orders in batches of ``batch``; returns how many were synced.
+
+    It goes on until nothing syncable is pending, or until ``stop()`` is true (asked before
+    every batch).
+
+    ``sync_pending`` itself passes over work orders other sessions hold, so an empty batch means
+    nothing can be synced right now. A batch cancelled by ``statement_timeout`` is tried again at
+    half the size; when one work order alone takes longer than the timeout, it is logged, left
+    pending, and the others are synced one by one with ``execute`` so that it cannot hold them up.
+    """
     total = 0
-    while True:
-        rows = ts.sync_pending(limit=batch)
+    limit = max(1, batch)
+    too_big: set[int] = set()
+    while not (stop is not None and stop()):
+        try:
+            rows = ts.sync_pending(limit=limit) if not too_big else _one_by_one(ts, limit, too_big)
+        except psycopg.errors.QueryCanceled:
+            if limit > 1:
+                limit = max(1, limit // 2)
+                log.warning("a batch was cancelled (statement_timeout?): trying %d at a time", limit)
+                continue
+            head = next((p.work_order_id for p in ts.pending() if p.work_order_id not in too_big), None)
+            if head is None:
+                raise
+            too_big.add(head)
+            log.error("work order %d cannot be synced within statement_timeout; it stays pending", head)
+            continue
         if not rows:
             return total
         total += len(rows)
         if on_batch is not None:
             on_batch(rows)
+    return total
+
+
+def _one_by_one(ts: TaskSync, limit: int, skip: set[int]) -> list[BatchResult]:
+    """Up to ``limit`` pending work orders not in ``skip``, each synced by ``execute`` on its own."""
+    done: list[BatchResult] = []
+    for p in ts.pending():
+        if len(done) >= limit:
+            break
+        if p.work_order_id in skip:
+            continue
+        try:
+            r = ts.execute(p.work_order_id, confirm=True)
+        except psycopg.errors.QueryCanceled:
+            skip.add(p.work_order_id)
+            log.error("work order %d cannot be synced within statement_timeout; it stays pending", p.work_order_id)
+            continue
+        done.append(
+            BatchResult(
+                work_order_id=r.work_order_id,
+                added=r.added,
+                removed=r.removed,
+                updated=r.updated,
+                conflicts=r.conflicts,
+                sync_run_id=r.sync_run_id,
+            )
+        )
+    return done
 
 
 class Worker:
@@ -110,7 +166,7 @@ class Worker:
 
     def _serve(self, conn: psycopg.Connection[Any]) -> None:
         ts = TaskSync(conn)
-        drain(ts, self._batch, self._count)  # whatever was marked while no worker listened
+        drain(ts, self._batch, self._count, self._stop.is_set)  # marked while no worker listened
         while not self._stop.is_set():
             got = self._wait(conn, self._idle_poll)
             if got and self._debounce > 0:
@@ -119,7 +175,7 @@ class Worker:
                     self._wait(conn, left)
             if self._stop.is_set():
                 return
-            drain(ts, self._batch, self._count)
+            drain(ts, self._batch, self._count, self._stop.is_set)
 
     def _wait(self, conn: psycopg.Connection[Any], timeout: float) -> bool:
         """Wait up to ``timeout`` seconds (in short steps, to notice stop()) for notifications."""

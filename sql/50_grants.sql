@@ -42,19 +42,21 @@ GRANT INSERT, UPDATE, DELETE ON
     task_sync.work_order_material, task_sync.work_order_product, task_sync.task
 TO task_sync_writer;
 -- written by the engine on the writer's behalf (execute, sync_pending, triggers)
-GRANT INSERT, DELETE ON task_sync.task_dismissal TO task_sync_writer;
+GRANT INSERT, DELETE ON task_sync.task_dismissal, task_sync.work_order_mark TO task_sync_writer;
 GRANT INSERT ON task_sync.sync_run TO task_sync_writer;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA task_sync TO task_sync_writer;
 GRANT EXECUTE ON FUNCTION
     task_sync.execute(bigint, boolean, text, boolean, boolean),
     task_sync.sync_pending(integer),
-    task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text),
+    task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]),
     task_sync._mark(bigint[]),
     task_sync.tg_work_order_input__mark(),
     task_sync.tg_work_order__mark(),
     task_sync.tg_catalog__mark(),
     task_sync.tg_generation_rule__mark(),
     task_sync.tg_task__dismiss(),
+    task_sync.tg_task__mark(),
+    task_sync.tg_work_order__forget_marks(),
     task_sync.tg_work_order_process__guard_formal(),
     task_sync.tg_work_order_process__forget_dismissals()
 TO task_sync_writer;

@@ -129,7 +129,9 @@ class Builder:
 
     def versions(self, wo: int) -> tuple[int, int]:
         row = self.conn.execute(
-            "SELECT definition_version, synced_version FROM task_sync.work_order WHERE id = %s", (wo,)
+            "SELECT w.synced_version + (SELECT count(*) FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id),"
+            " w.synced_version FROM task_sync.work_order w WHERE w.id = %s",
+            (wo,),
         ).fetchone()
         assert row is not None
         return int(row[0]), int(row[1])

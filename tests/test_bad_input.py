@@ -81,8 +81,8 @@ CASES = [
     ("an unknown task status", "UPDATE task_sync.task SET status = 'done'", "23514"),
     ("an unknown work order status", "UPDATE task_sync.work_order SET status = 'archived'", "23514"),
     (
-        "engine versions moved backwards by hand",
-        "UPDATE task_sync.work_order SET synced_version = definition_version + 1",
+        "an engine version below zero",
+        "UPDATE task_sync.work_order SET synced_version = -1",
         "23514",
     ),
     (

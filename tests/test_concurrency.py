@@ -41,22 +41,44 @@ def test_two_executes_of_one_work_order(conn: psycopg.Connection[Any], connect: 
 
 
 def test_route_edit_during_a_sync_leaves_the_work_order_pending(conn: psycopg.Connection[Any], connect: Any) -> None:
+    """The edit does not wait for the sync (marking touches no row the sync holds), and the sync,
+    which could not see the edit, does not take its mark: the work order stays pending."""
     b = Builder(conn)
     wo = b.realistic()
     syncer, editor = connect(autocommit=False), connect()
-    TaskSync(syncer).execute(wo, confirm=True)
+    TaskSync(syncer).execute(wo, confirm=True)  # holds the work order row, not committed
     lam = b.process_id("LAM_M")
-    bg = Background(
-        lambda: editor.execute(
-            "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence) VALUES (%s, %s, 99)",
-            (wo, lam),
-        )
+    editor.execute(
+        "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence) VALUES (%s, %s, 99)",
+        (wo, lam),
     )
-    wait_until_blocked(conn, editor.info.backend_pid, by=syncer.info.backend_pid)
     syncer.commit()
-    bg.result()
     assert TaskSync(conn).check_sync_needed(wo) is True
     assert [i.action for i in TaskSync(conn).preview(wo).items] == ["add"]
+
+
+def test_edit_committed_after_the_marks_were_read_keeps_its_mark(conn: psycopg.Connection[Any], connect: Any) -> None:
+    """A mark committed between a sync's reading of the marks and its commit is not taken in."""
+    b = Builder(conn)
+    wo = b.realistic()
+    b.execute(wo)
+    editor, syncer = connect(autocommit=False), connect(autocommit=False)
+    editor.execute("UPDATE task_sync.work_order_product SET quantity = quantity + 1 WHERE work_order_id = %s", (wo,))
+    holder = connect(autocommit=False)
+    (held,) = [t["id"] for t in b.tasks(wo) if t["task_type"] == "general"]
+    holder.execute("SELECT 1 FROM task_sync.task WHERE id = %s FOR UPDATE", (held,))
+    # committed: a mark the sync will read, and a plan that updates the held draft
+    conn.execute("UPDATE task_sync.work_order SET production_quantity = 77 WHERE id = %s", (wo,))
+    bg = Background(lambda: TaskSync(syncer).execute(wo, confirm=True))
+    wait_until_blocked(conn, syncer.info.backend_pid, by=holder.info.backend_pid)  # marks read, plan made
+    editor.commit()  # the product edit's mark lands now
+    holder.rollback()
+    res = bg.result()
+    syncer.commit()
+    assert res.updated > 0
+    assert TaskSync(conn).check_sync_needed(wo) is True
+    plan = TaskSync(conn).preview(wo)
+    assert {(i.action, i.task_type) for i in plan.items} == {("update", "packaging")}
 
 
 def test_route_delete_before_a_sync_is_waited_for_not_deadlocked(conn: psycopg.Connection[Any], connect: Any) -> None:
@@ -205,7 +227,7 @@ def test_draft_deleted_between_plan_and_apply_stays_dismissed(conn: psycopg.Conn
     gone = _draft(b, wo, "general")
     conn.execute("DELETE FROM task_sync.task WHERE id = %s", (gone["id"],))  # a planner, meanwhile
     conn.execute(
-        "SELECT * FROM task_sync._apply(ARRAY[%s]::bigint[], ARRAY(SELECT r FROM p), false, false, 'execute')",
+        "SELECT * FROM task_sync._apply(ARRAY[%s]::bigint[], ARRAY(SELECT r FROM p), false, false, 'execute', '{}')",
         (wo,),
     )
     assert [i.action for i in TaskSync(conn).preview(wo).items] == ["dismissed"]

@@ -33,12 +33,26 @@ def _assert_untouched_then_recovers(b: Builder, wo: int, before: Any, connect: A
     assert TaskSync(b.conn).preview(wo).summary.changes == 0
 
 
+def _pause_before_commit(conn: psycopg.Connection[Any], key: int) -> None:
+    """In this test's database only: a sync_run insert waits for advisory lock ``key``, so a sync
+    can be caught after it has written everything and before it commits."""
+    conn.execute(
+        "CREATE FUNCTION public.pause_here() RETURNS trigger LANGUAGE plpgsql AS"
+        f" $$BEGIN PERFORM pg_advisory_xact_lock({key}); RETURN NULL; END$$"
+    )
+    conn.execute(
+        "CREATE TRIGGER pause_here AFTER INSERT ON task_sync.sync_run"
+        " FOR EACH STATEMENT EXECUTE FUNCTION public.pause_here()"
+    )
+
+
 @pytest.mark.parametrize("call", ["execute", "sync_pending"])
 def test_backend_killed_mid_sync(half_synced: Any, connect: Any, call: str) -> None:
-    b, wo, held_task = half_synced
+    b, wo, _ = half_synced
+    _pause_before_commit(b.conn, 4242)
     before = b.snapshot()
     holder, victim = connect(autocommit=False), connect()
-    holder.execute("SELECT 1 FROM task_sync.task WHERE id = %s FOR UPDATE", (held_task,))
+    holder.execute("SELECT pg_advisory_xact_lock(4242)")
     ts = TaskSync(victim)
     bg = Background((lambda: ts.execute(wo, confirm=True)) if call == "execute" else (lambda: ts.sync_pending()))
     wait_until_blocked(b.conn, victim.info.backend_pid, by=holder.info.backend_pid)
@@ -46,7 +60,22 @@ def test_backend_killed_mid_sync(half_synced: Any, connect: Any, call: str) -> N
     with pytest.raises(psycopg.OperationalError):
         bg.result()
     holder.rollback()
+    b.conn.execute("DROP TRIGGER pause_here ON task_sync.sync_run")
     _assert_untouched_then_recovers(b, wo, before, connect)
+
+
+def test_sync_pending_leaves_a_work_order_whose_draft_is_held(half_synced: Any, connect: Any) -> None:
+    """It never waits: the work order with a held draft stays pending, and nothing of it is written."""
+    b, wo, held_task = half_synced
+    other = b.realistic()
+    holder = connect(autocommit=False)
+    holder.execute("UPDATE task_sync.task SET work_content = 'mine' WHERE id = %s", (held_task,))
+    before = b.tasks(wo)
+    rows = TaskSync(connect()).sync_pending()
+    assert [r.work_order_id for r in rows] == [other]
+    assert b.tasks(wo) == before
+    holder.rollback()
+    _assert_untouched_then_recovers(b, wo, b.snapshot(), connect)
 
 
 def test_statement_timeout_cancels_cleanly(half_synced: Any, connect: Any) -> None:

@@ -205,3 +205,30 @@ def test_migrate_uses_the_callers_dsn_not_a_file(empty_dsn: str, monkeypatch: An
     monkeypatch.delenv("DATABASE_URL", raising=False)
     migrate(empty_dsn)
     assert _revision(empty_dsn) == head_revision()
+
+
+def test_0002_keeps_pending_work_orders_pending_both_ways(empty_dsn: str) -> None:
+    migrate(empty_dsn, "0001_initial")
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        (pending,) = c.execute("INSERT INTO task_sync.work_order (order_number) VALUES ('P') RETURNING id").fetchone()  # type: ignore[misc]
+        (synced,) = c.execute("INSERT INTO task_sync.work_order (order_number) VALUES ('S') RETURNING id").fetchone()  # type: ignore[misc]
+        c.execute(
+            "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+            " SELECT w, p.id, s FROM (VALUES (%s::bigint, 10), (%s, 10), (%s, 20)) v(w, s), task_sync.process p"
+            " WHERE p.code = 'GLUE'",
+            (pending, synced, pending),
+        )
+        c.execute("SELECT task_sync.execute(%s, true)", (synced,))
+        before = c.execute("SELECT definition_version FROM task_sync.work_order WHERE id = %s", (pending,)).fetchone()
+    migrate(empty_dsn)
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        doc = c.execute("SELECT task_sync.preview(%s)", (pending,)).fetchone()[0]  # type: ignore[index]
+        assert (doc["definition_version"], doc["sync_needed"]) == (before[0], True)  # type: ignore[index]
+        assert c.execute("SELECT work_order_id FROM task_sync.pending()").fetchall() == [(pending,)]
+        assert c.execute("SELECT task_sync.check_sync_needed(%s)", (synced,)).fetchone() == (False,)
+    downgrade(empty_dsn, "0001_initial")
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        assert c.execute(
+            "SELECT id, definition_version > synced_version, pending_since IS NOT NULL FROM task_sync.work_order"
+            " ORDER BY id"
+        ).fetchall() == [(pending, True, True), (synced, False, False)]

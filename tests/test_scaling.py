@@ -30,6 +30,7 @@ WORK_ORDER_TABLES = {
     "task",
     "task_dismissal",
     "sync_run",
+    "work_order_mark",
 }
 
 

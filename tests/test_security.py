@@ -13,6 +13,8 @@ from tests.sql.errors import raises_sqlstate
 
 READER_API = {"preview(bigint)", "plan(bigint)", "check_sync_needed(bigint)", "pending(integer)"}
 WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(integer)"}
+#: DBA tools: the schema owner only
+OWNER_API = {"repair_marks()"}
 
 
 def _functions(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
@@ -51,6 +53,8 @@ def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -
             assert reader == (True,) and writer == (True,), sig
         elif sig in WRITER_API:
             assert reader == (False,) and writer == (True,), sig
+        elif sig in OWNER_API:
+            assert reader == (False,) and writer == (False,), sig
         elif not name.startswith("_") and not name.startswith("tg_"):
             raise AssertionError(f"public function {sig} has no designed role")
     for table in ("task", "work_order", "sync_run", "generation_rule"):

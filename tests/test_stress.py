@@ -1,7 +1,9 @@
 """A seeded, time-bounded race: four sessions edit, execute and batch-sync the same work orders.
 
-At least 1,000 rounds in all; afterwards there is no duplicate generation key, no deadlock ever
-reached a caller, and every work order ends synced with its drafts equal to the desired set.
+Beside them the schema owner changes rules, catalog names and process names in open
+transactions, and a planner holds draft rows open. At least 1,000 rounds in all; afterwards there
+is no duplicate generation key, no deadlock ever reached a caller, and every work order ends
+synced with its drafts equal to the desired set.
 
 The sessions draw from this run's seed (printed in the header; ``PYTASK_SYNC_SEED=N`` replays the
 same choices, though thread timing differs from run to run).
@@ -132,11 +134,56 @@ def test_raced_rounds(conn: psycopg.Connection[Any], dsn: str, run_seed: int) ->
                 with out_lock:
                     outcomes[f"{action}: {result}"] += 1
 
+    racing = threading.Event()
+
+    def owner() -> None:
+        """The schema owner changes rules, catalog names and process names in open transactions."""
+        rng = random.Random(run_seed - 1)
+        with psycopg.connect(dsn, autocommit=False) as c:
+            while racing.is_set():
+                v = rng.randint(1, 4)
+                try:
+                    c.execute(
+                        "UPDATE task_sync.generation_rule SET content_template = %s WHERE process_code = 'PRT'",
+                        ("{source_name} printing" if v % 2 else f"{{order_number}} printing v{v}",),
+                    )
+                    c.execute("UPDATE task_sync.artwork SET name = %s WHERE id = %s", (f"art v{v}", rng.choice(arts)))
+                    c.execute("UPDATE task_sync.process SET name = %s WHERE code = 'GLUE'", (f"Glueing v{v}",))
+                    time.sleep(rng.random() / 50)  # held open while the others go on
+                    c.commit()
+                    result = "ok"
+                except psycopg.Error as exc:
+                    c.rollback()
+                    failures.append(exc)
+                    result = f"failed: {type(exc).__name__}"
+                with out_lock:
+                    outcomes[f"owner: {result}"] += 1
+
+    def planner() -> None:
+        """A planner holds a draft row open for a while, then commits or rolls back."""
+        rng = random.Random(run_seed - 2)
+        with psycopg.connect(dsn, autocommit=False) as c:
+            while racing.is_set():
+                c.execute(
+                    "UPDATE task_sync.task SET work_content = 'held' WHERE id = (SELECT id FROM task_sync.task"
+                    " WHERE work_order_id = %s AND status = 'draft' ORDER BY random() LIMIT 1)",
+                    (rng.choice(wos),),
+                )
+                time.sleep(rng.random() / 20)
+                c.commit() if rng.random() < 0.5 else c.rollback()
+                with out_lock:
+                    outcomes["planner hold: ok"] += 1
+
+    racing.set()
+    extras = [threading.Thread(target=owner), threading.Thread(target=planner)]
     threads = [threading.Thread(target=session, args=(n,)) for n in range(SESSIONS)]
-    for t in threads:
+    for t in extras + threads:
         t.start()
     for t in threads:
         t.join(DEADLINE_S + 60)
+    racing.clear()
+    for t in extras:
+        t.join(30)
     assert not failures, (f"seed {run_seed}", failures[:3], outcomes)
     assert sum(outcomes.values()) >= 1000, (f"seed {run_seed}", outcomes)
     print("\nstress outcomes:", dict(sorted(outcomes.items())))

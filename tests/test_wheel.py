@@ -12,6 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pytask_sync._resources import known_revisions
+from pytask_sync.migrate import head_revision
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,7 +34,9 @@ def test_wheel_carries_sql_and_migrations(wheel: Path) -> None:
     canonical = {p.relative_to(ROOT).as_posix() for p in (ROOT / "sql").rglob("*.sql")}
     assert {f"pytask_sync/{n}" for n in canonical} <= names
     assert "pytask_sync/migrations/env.py" in names
-    assert "pytask_sync/migrations/versions/0001_initial.up.sql" in names
+    for rev in known_revisions():
+        assert f"pytask_sync/migrations/versions/{rev}.up.sql" in names
+        assert f"pytask_sync/migrations/versions/{rev}.down.sql" in names
 
 
 def test_installed_wheel_migrates_without_a_checkout(wheel: Path, empty_dsn: str, tmp_path: Path) -> None:
@@ -63,4 +68,4 @@ def test_installed_wheel_migrates_without_a_checkout(wheel: Path, empty_dsn: str
     )
     assert done.returncode == 0, done.stderr
     with psycopg.connect(empty_dsn) as c:
-        assert c.execute("SELECT version_num FROM task_sync.alembic_version").fetchone() == ("0001_initial",)
+        assert c.execute("SELECT version_num FROM task_sync.alembic_version").fetchone() == (head_revision(),)

@@ -1,11 +1,13 @@
 -- task_sync._apply(p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
---                  p_restore_dismissed boolean, p_via text)
+--                  p_restore_dismissed boolean, p_via text, p_marks bigint[])
 --   -> setof (work_order_id, sync_run_id, plan_hash, added, removed, updated, conflicts, synced_version)
 -- Applies a plan computed by _plan_rows for these work orders, all in one statement: deletes the
 -- drafts to remove, inserts the drafts to add (and the dismissed ones when restoring), writes
 -- updated fields and moves baselines, forgets dismissals whose key is no longer desired (or that
--- were restored), records synced_version = definition_version, and writes one sync_run per work
--- order where anything changed. Writes touch drafts of origin generated only, and each write
+-- were restored), takes in the marks p_marks (the ones the caller read before it computed the
+-- plan: deleted, and synced_version raised by their number, so a mark committed after the plan
+-- was read stays and the work order stays pending), and writes one sync_run per work order where
+-- anything changed. Writes touch drafts of origin generated only, and each write
 -- re-checks the row as it is now, so a planner's edit that lands while the sync runs is kept
 -- (three-way against the current row) and a task that became formal is left alone.
 -- The caller holds the work order rows locked (FOR NO KEY UPDATE) and their route rows
@@ -13,11 +15,11 @@
 -- Deletes made here are not dismissals: task_sync.applying is on while they run.
 -- Locks:   the task rows it writes (row locks taken by UPDATE and DELETE).
 -- Raises:  nothing of its own.
--- Writes:  task, task_dismissal, work_order (synced_version, pending_since), sync_run.
+-- Writes:  task, task_dismissal, work_order_mark, work_order (synced_version), sync_run.
 
 CREATE FUNCTION task_sync._apply(
     p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
-    p_restore_dismissed boolean, p_via text)
+    p_restore_dismissed boolean, p_via text, p_marks bigint[])
 RETURNS TABLE (
     work_order_id   bigint,
     sync_run_id     bigint,
@@ -40,9 +42,17 @@ BEGIN
     ),
     wo AS MATERIALIZED (
         -- the state before this statement's writes (one snapshot for the whole statement)
-        SELECT w.id, w.synced_version, w.definition_version
+        SELECT w.id, w.synced_version
         FROM task_sync.work_order w
         WHERE w.id = ANY (p_work_order_ids)
+    ),
+    taken AS (
+        DELETE FROM task_sync.work_order_mark m
+        WHERE m.work_order_id = ANY (p_work_order_ids) AND m.id = ANY (p_marks)
+        RETURNING m.work_order_id
+    ),
+    taken_per_wo AS (
+        SELECT taken.work_order_id, count(*) AS n FROM taken GROUP BY taken.work_order_id
     ),
     del AS (
         DELETE FROM task_sync.task t
@@ -150,7 +160,8 @@ BEGIN
         GROUP BY a.work_order_id
     ),
     per_wo AS (
-        SELECT wo.id, wo.synced_version AS from_version, wo.definition_version AS to_version,
+        SELECT wo.id, wo.synced_version AS from_version,
+               wo.synced_version + coalesce(tk.n, 0) AS to_version,
                coalesce(h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
                coalesce(t.n_add, 0) AS n_add, coalesce(t.n_remove, 0) AS n_remove,
                coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict,
@@ -158,11 +169,13 @@ BEGIN
         FROM wo
         LEFT JOIN hashes h ON h.work_order_id = wo.id
         LEFT JOIN tallies t ON t.work_order_id = wo.id
+        LEFT JOIN taken_per_wo tk ON tk.work_order_id = wo.id
     ),
     versions AS (
         UPDATE task_sync.work_order w
-        SET synced_version = w.definition_version, pending_since = NULL
-        WHERE w.id = ANY (p_work_order_ids) AND w.synced_version <> w.definition_version
+        SET synced_version = p.to_version
+        FROM per_wo p
+        WHERE w.id = ANY (p_work_order_ids) AND w.id = p.id AND p.to_version <> p.from_version
         RETURNING w.id
     ),
     runs AS (
@@ -183,5 +196,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text) IS
+COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]) IS
     'Applies a computed plan to these work orders in one statement and writes their sync_run rows';

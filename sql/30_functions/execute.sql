@@ -8,16 +8,17 @@
 -- synced, one sync_run written. Returns {work_order_id, sync_run_id, plan_hash, added, removed,
 -- updated, conflicts, synced_version}. Idempotent: a second execute changes nothing and writes no
 -- sync_run (sync_run_id is null).
--- Locks:   the work order's route rows FOR KEY SHARE, then the work order row FOR NO KEY UPDATE, so
---          two syncs of one work order run one after the other, and a route change waits for the
---          sync (its trigger raises definition_version after the sync commits, so the work order
---          is pending again). Route rows are locked first because a transaction deleting a route
---          row holds that row before its trigger asks for the work order; a row deleted in the gap
---          between the two locks is reported as 40001 (retry) instead of a deadlock.
+-- The marks it takes in are the ones it reads before it computes the plan: a change committed
+-- after that keeps its mark, and the work order stays pending for the next sync.
+-- Locks:   in this order: the work order's route rows FOR KEY SHARE (a route row being deleted is
+--          waited for), the work order row FOR NO KEY UPDATE (two syncs of one work order run one
+--          after the other; edits of inputs do not touch this row, marking inserts a row of its
+--          own), then the task rows _apply writes (a draft a planner holds is waited for). A route
+--          row deleted in the gap between the first two locks is reported as 40001 (retry).
 -- Raises:  TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
 --          TSN01 work order not found; TSC03 work order may not be synced; TSC02 stale plan;
 --          40001 the route changed under the sync (retry).
--- Writes:  task, task_dismissal, work_order, sync_run (all through _apply).
+-- Writes:  task, task_dismissal, work_order_mark, work_order, sync_run (all through _apply).
 
 CREATE FUNCTION task_sync.execute(
     p_work_order_id bigint,
@@ -33,6 +34,7 @@ DECLARE
     v_wo    task_sync.work_order;
     v_rows  task_sync.plan_row[];
     v_hash  text;
+    v_marks bigint[];
     v_res   record;
 BEGIN
     PERFORM task_sync._check_work_order_id(p_work_order_id);
@@ -77,6 +79,8 @@ BEGIN
             HINT = 'Retry the sync.';
     END;
 
+    -- the marks first, the plan after: the plan sees every change these marks stand for
+    v_marks := ARRAY(SELECT m.id FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
     v_rows := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id]) AS r);
     v_hash := task_sync._plan_hash(v_rows);
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash <> v_hash THEN
@@ -88,7 +92,7 @@ BEGIN
     END IF;
 
     SELECT * INTO v_res
-    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute');
+    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks);
     RETURN jsonb_build_object(
         'work_order_id', v_res.work_order_id,
         'sync_run_id', v_res.sync_run_id,

@@ -1,8 +1,9 @@
 -- task_sync.pending(p_limit integer DEFAULT NULL)
 --   -> setof (work_order_id, order_number, definition_version, synced_version, pending_since)
 -- Work orders that need a sync and may be synced (not approved, not completed or cancelled),
--- the one waiting longest first; at most p_limit of them (NULL: all). Reads the small partial
--- index work_order__pending_idx.
+-- the one waiting longest first; at most p_limit of them (NULL: all). definition_version is
+-- synced_version plus the marks waiting; pending_since is when the oldest of them was made.
+-- Reads work_order_mark, which holds only what is not synced yet.
 -- Locks:   none.
 -- Raises:  TSV01 negative limit.
 -- Writes:  nothing.
@@ -26,11 +27,13 @@ BEGIN
             HINT = 'Pass a limit >= 0, or NULL for no limit.';
     END IF;
     RETURN QUERY
-        SELECT w.id, w.order_number, w.definition_version, w.synced_version, w.pending_since
-        FROM task_sync.work_order w
-        WHERE w.definition_version > w.synced_version
-          AND task_sync._may_sync(w.status, w.approval_status)
-        ORDER BY w.pending_since, w.id
+        SELECT w.id, w.order_number, w.synced_version + m.n, w.synced_version, m.since
+        FROM (SELECT x.work_order_id, count(*) AS n, min(x.marked_at) AS since
+              FROM task_sync.work_order_mark x
+              GROUP BY x.work_order_id) m
+        JOIN task_sync.work_order w ON w.id = m.work_order_id
+        WHERE task_sync._may_sync(w.status, w.approval_status)
+        ORDER BY m.since, w.id
         LIMIT p_limit;
 END
 $$;

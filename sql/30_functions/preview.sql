@@ -17,15 +17,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_wo    task_sync.work_order := task_sync._work_order(p_work_order_id);
+    v_marks bigint := (SELECT count(*) FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
     v_rows  task_sync.plan_row[] := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id]) AS r);
 BEGIN
     RETURN jsonb_build_object(
         'work_order_id', v_wo.id,
         'order_number', v_wo.order_number,
         'plan_hash', task_sync._plan_hash(v_rows),
-        'definition_version', v_wo.definition_version,
+        'definition_version', v_wo.synced_version + v_marks,
         'synced_version', v_wo.synced_version,
-        'sync_needed', v_wo.definition_version > v_wo.synced_version,
+        'sync_needed', v_marks > 0,
         'may_sync', task_sync._may_sync(v_wo.status, v_wo.approval_status),
         'summary', (
             SELECT jsonb_build_object(

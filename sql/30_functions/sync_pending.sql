@@ -1,17 +1,23 @@
 -- task_sync.sync_pending(p_limit integer DEFAULT NULL)
 --   -> setof (work_order_id, added, removed, updated, conflicts, sync_run_id)
 -- Syncs the work orders that need it (at most p_limit, NULL: all), the one waiting longest
--- first, set-based: the desired sets, differences and writes of a chunk of work orders are a few
--- statements, not a loop over execute. Work orders another session holds are skipped (SKIP
--- LOCKED), so several workers can run it at once and split the work; so are work orders that
--- may not be synced, and work orders whose route rows another transaction is deleting right now
--- (that transaction marks them again when it commits). A mark that arrives while the batch runs
--- waits for it and leaves the work order pending again: versions decide, nothing is lost.
--- One sync_run per work order that changed.
--- Locks:   the claimed work order rows FOR NO KEY UPDATE SKIP LOCKED, their route rows FOR KEY SHARE
---          SKIP LOCKED (never waits), then the task rows it writes.
+-- first, set-based: the desired sets, differences and writes of a chunk of up to 500 work orders
+-- are a few statements, not a loop over execute. It never waits for a lock another session
+-- holds: a work order whose row, route rows or generated task rows someone else holds right now
+-- (a sync of it, a planner's open edit of a draft, a route row being deleted) is left pending for
+-- a later call, and the call goes on with the next ones, so several workers can run it at once
+-- and split the work. Work orders that may not be synced are left out. A mark committed while
+-- the batch runs stays (see _apply): versions decide, nothing is lost. One sync_run per work
+-- order that changed.
+-- Work orders are claimed chunk by chunk, each chunk when its turn comes; the locks of a chunk
+-- attempt that found busy work orders are released (a subtransaction) before the free ones are
+-- claimed again, so a busy work order is never held. The locks of synced work orders last until
+-- the caller's transaction ends: to keep that short for a large backlog, call it with a limit in
+-- a transaction of its own, again while it returns rows (the CLI and the worker do).
+-- Locks:   per chunk, all SKIP LOCKED (never waiting): the work order rows FOR NO KEY UPDATE, their
+--          route rows FOR KEY SHARE, their generated task rows FOR NO KEY UPDATE.
 -- Raises:  TSV01 negative limit.
--- Writes:  task, task_dismissal, work_order, sync_run (through _apply).
+-- Writes:  task, task_dismissal, work_order_mark, work_order, sync_run (through _apply).
 
 CREATE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL)
 RETURNS TABLE (
@@ -35,8 +41,12 @@ SET jit = off
 AS $$
 DECLARE
     c_chunk CONSTANT integer := 500;
-    v_ids   bigint[];
+    v_left  integer := p_limit;         -- how many more may be synced (NULL: no limit)
+    v_seen  bigint[] := '{}'::bigint[]; -- tried in this call: synced or left as busy
+    v_try   bigint[];
     v_chunk bigint[];
+    v_busy  bigint[];
+    v_marks bigint[];
 BEGIN
     IF p_limit < 0 THEN
         RAISE EXCEPTION USING
@@ -45,45 +55,86 @@ BEGIN
             HINT = 'Pass a limit >= 0, or NULL for no limit.';
     END IF;
 
-    -- claim in a statement of its own: LIMIT with SKIP LOCKED inside IN (...) may lock more rows
-    v_ids := ARRAY(
-        SELECT w.id
-        FROM task_sync.work_order w
-        WHERE w.definition_version > w.synced_version
-          AND task_sync._may_sync(w.status, w.approval_status)
-        ORDER BY w.pending_since, w.id
-        LIMIT p_limit
-        FOR NO KEY UPDATE SKIP LOCKED);
+    WHILE v_left IS NULL OR v_left > 0 LOOP
+        -- the next candidates, longest waiting first, read without locking
+        v_try := ARRAY(
+            SELECT m.work_order_id
+            FROM (SELECT x.work_order_id, min(x.marked_at) AS since
+                  FROM task_sync.work_order_mark x
+                  GROUP BY x.work_order_id) m
+            JOIN task_sync.work_order w ON w.id = m.work_order_id
+            WHERE task_sync._may_sync(w.status, w.approval_status)
+              AND m.work_order_id <> ALL (v_seen)
+            ORDER BY m.since, m.work_order_id
+            LIMIT least(c_chunk, coalesce(v_left, c_chunk)));
+        EXIT WHEN cardinality(v_try) = 0;
+        v_seen := v_seen || v_try;
 
-    FOR i IN 0 .. (cardinality(v_ids) - 1) / c_chunk LOOP
-        v_chunk := v_ids[i * c_chunk + 1 : (i + 1) * c_chunk];
-        -- leave out work orders with a route row that another transaction is deleting: it holds
-        -- that row and waits for our lock on the work order, so applying here could deadlock
-        v_chunk := ARRAY(
-            WITH held AS MATERIALIZED (
-                SELECT p.id
-                FROM task_sync.work_order_process p
-                WHERE p.work_order_id = ANY (v_chunk)
-                FOR KEY SHARE SKIP LOCKED
-            ),
-            busy AS (
-                SELECT DISTINCT p.work_order_id
-                FROM task_sync.work_order_process p
-                WHERE p.work_order_id = ANY (v_chunk)
-                  AND NOT EXISTS (SELECT FROM held WHERE held.id = p.id)
-            )
-            SELECT c.id
-            FROM unnest(v_chunk) WITH ORDINALITY AS c(id, n)
-            WHERE NOT EXISTS (SELECT FROM busy WHERE busy.work_order_id = c.id)
-            ORDER BY c.n);
-        CONTINUE WHEN cardinality(v_chunk) = 0;
-        RETURN QUERY
-            SELECT a.work_order_id, a.added, a.removed, a.updated, a.conflicts, a.sync_run_id
-            FROM task_sync._apply(
-                v_chunk, ARRAY(SELECT r FROM task_sync._plan_rows(v_chunk) AS r), false, false, 'sync_pending') AS a;
+        -- claim what is free; a busy work order is dropped and the rest claimed again, with the
+        -- locks of the failed attempt released (each attempt drops at least one, so this ends)
+        LOOP
+            EXIT WHEN cardinality(v_try) = 0;
+            BEGIN
+                v_chunk := ARRAY(
+                    SELECT w.id
+                    FROM task_sync.work_order w
+                    WHERE w.id = ANY (v_try)
+                      AND task_sync._may_sync(w.status, w.approval_status)
+                      AND EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)
+                    ORDER BY w.id
+                    FOR NO KEY UPDATE SKIP LOCKED);
+                v_busy := ARRAY(
+                    WITH route AS MATERIALIZED (
+                        SELECT p.work_order_id, p.id
+                        FROM task_sync.work_order_process p
+                        WHERE p.work_order_id = ANY (v_chunk)
+                    ),
+                    route_held AS MATERIALIZED (
+                        SELECT p.id
+                        FROM task_sync.work_order_process p
+                        WHERE p.work_order_id = ANY (v_chunk)
+                        FOR KEY SHARE SKIP LOCKED
+                    ),
+                    gen AS MATERIALIZED (
+                        SELECT t.work_order_id, t.id
+                        FROM task_sync.task t
+                        WHERE t.work_order_id = ANY (v_chunk) AND t.origin = 'generated'
+                    ),
+                    gen_held AS MATERIALIZED (
+                        SELECT t.id
+                        FROM task_sync.task t
+                        WHERE t.work_order_id = ANY (v_chunk) AND t.origin = 'generated'
+                        FOR NO KEY UPDATE SKIP LOCKED
+                    )
+                    SELECT r.work_order_id FROM route r WHERE NOT EXISTS (SELECT FROM route_held h WHERE h.id = r.id)
+                    UNION
+                    SELECT g.work_order_id FROM gen g WHERE NOT EXISTS (SELECT FROM gen_held h WHERE h.id = g.id));
+                IF cardinality(v_busy) > 0 THEN
+                    v_try := ARRAY(SELECT c FROM unnest(v_chunk) AS c WHERE c <> ALL (v_busy));
+                    RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders: claim again';
+                END IF;
+                v_try := '{}';
+                -- the marks first, the plan after (see execute); a work order whose marks are gone
+                -- was synced by another session since the candidates were read: not this one's
+                SELECT coalesce(array_agg(m.id), '{}'), coalesce(array_agg(DISTINCT m.work_order_id), '{}')
+                INTO v_marks, v_chunk
+                FROM task_sync.work_order_mark m
+                WHERE m.work_order_id = ANY (v_chunk);
+                IF cardinality(v_chunk) > 0 THEN
+                    RETURN QUERY
+                        SELECT a.work_order_id, a.added, a.removed, a.updated, a.conflicts, a.sync_run_id
+                        FROM task_sync._apply(
+                            v_chunk, ARRAY(SELECT r FROM task_sync._plan_rows(v_chunk) AS r), false, false,
+                            'sync_pending', v_marks) AS a;
+                    v_left := v_left - cardinality(v_chunk);
+                END IF;
+            EXCEPTION WHEN SQLSTATE 'TSR01' THEN
+                NULL;   -- this attempt's locks are released; v_try holds the free ones
+            END;
+        END LOOP;
     END LOOP;
 END
 $$;
 
 COMMENT ON FUNCTION task_sync.sync_pending(integer) IS
-    'Syncs pending work orders set-based, skipping those other sessions hold; safe from several workers';
+    'Syncs pending work orders set-based, never waiting: what another session holds stays pending';

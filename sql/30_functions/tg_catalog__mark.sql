@@ -3,11 +3,17 @@
 -- embossing_plate, material and product. A catalog row's values reach generated tasks through
 -- templates: a process through {process_code}, {process_name} and the rules matched by its code;
 -- a source through {source_name}. Marks the work orders that use a row whose name (or, for a
--- process, code) changed; for a source, only while some rule of its kind uses {source_name}.
+-- process, code) changed, whatever the rules say today: a rule may start using {source_name} in
+-- another transaction at the same moment.
+-- Concurrency: first the changed rows are locked FOR UPDATE, which waits for transactions that
+-- are adding a route row or link to them (their foreign key check holds FOR KEY SHARE) and makes
+-- new ones wait until this change commits; only then, in a statement of its own (a fresh READ
+-- COMMITTED snapshot), are the work orders read. A route row or link is thus either seen and
+-- marked here, or added after this change is visible to every sync.
 -- The link table and column follow from the catalog's name: work_order_<catalog>.<catalog>_id.
--- Locks:   the marked work order rows (through _mark).
--- Raises:  nothing.
--- Writes:  work_order (through _mark).
+-- Locks:   the changed catalog rows FOR UPDATE (until commit).
+-- Raises:  TSC05 not READ COMMITTED (only when a name or code changed).
+-- Writes:  work_order_mark (through _mark).
 
 CREATE FUNCTION task_sync.tg_catalog__mark()
 RETURNS trigger
@@ -15,25 +21,30 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_ids bigint[];
+    v_changed   bigint[];
+    v_ids       bigint[];
 BEGIN
-    IF TG_TABLE_NAME <> 'process' AND NOT EXISTS (
-        SELECT FROM task_sync.generation_rule r
-        WHERE r.source_kind = TG_TABLE_NAME AND strpos(r.content_template, '{source_name}') > 0)
-    THEN
+    v_changed := ARRAY(
+        SELECT n.id
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE (n.name, CASE WHEN TG_TABLE_NAME = 'process' THEN n.code END)
+              IS DISTINCT FROM (o.name, CASE WHEN TG_TABLE_NAME = 'process' THEN o.code END)
+        ORDER BY n.id);
+    IF cardinality(v_changed) = 0 THEN
         RETURN NULL;
     END IF;
+    PERFORM task_sync._require_read_committed(format('renaming %s rows', TG_TABLE_NAME));
+    EXECUTE format('SELECT FROM task_sync.%I c WHERE c.id = ANY ($1) ORDER BY c.id FOR UPDATE', TG_TABLE_NAME)
+    USING v_changed;
     EXECUTE format(
-        'SELECT ARRAY(SELECT DISTINCT l.work_order_id FROM task_sync.%I l '
-        'JOIN old_rows o ON o.id = l.%I JOIN new_rows n ON n.id = o.id WHERE %s)',
-        'work_order_' || TG_TABLE_NAME, TG_TABLE_NAME || '_id',
-        CASE WHEN TG_TABLE_NAME = 'process' THEN '(n.name, n.code) IS DISTINCT FROM (o.name, o.code)'
-             ELSE 'n.name IS DISTINCT FROM o.name' END)
-    INTO v_ids;
+        'SELECT ARRAY(SELECT DISTINCT l.work_order_id FROM task_sync.%I l WHERE l.%I = ANY ($1))',
+        'work_order_' || TG_TABLE_NAME, TG_TABLE_NAME || '_id')
+    INTO v_ids
+    USING v_changed;
     PERFORM task_sync._mark(v_ids);
     RETURN NULL;
 END
 $$;
 
 COMMENT ON FUNCTION task_sync.tg_catalog__mark() IS
-    'Marks work orders that use a catalog row whose generating values changed (statement-level)';
+    'Marks work orders that use a renamed catalog row, after locking it against concurrent links';

@@ -1,8 +1,9 @@
 -- task_sync.tg_task__dismiss() -> trigger
--- Statement-level AFTER DELETE trigger of task: remembers each generated draft that people
--- deleted (a dismissal), so that a sync does not re-add it while its key stays desired. Deletes
--- made by a sync itself (task_sync.applying = on, set by _apply) are not dismissals, nor are
--- deletes of formal or manual tasks, nor of drafts whose process is gone.
+-- Statement-level AFTER DELETE trigger of task: remembers each generated task, draft or formal,
+-- that people deleted (a dismissal), so that a sync does not re-add a draft for it while its key
+-- stays desired. Deletes made by a sync itself (task_sync.applying = on, set by _apply) are not
+-- dismissals, nor are deletes of manual tasks or of tasks whose process is gone (their key can
+-- never be desired again).
 -- Locks:   none of its own.
 -- Raises:  nothing.
 -- Writes:  task_dismissal.
@@ -20,7 +21,7 @@ BEGIN
         (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
     SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
     FROM old_rows o
-    WHERE o.origin = 'generated' AND o.status = 'draft' AND o.work_order_process_id IS NOT NULL
+    WHERE o.origin = 'generated' AND o.work_order_process_id IS NOT NULL
       AND EXISTS (SELECT FROM task_sync.work_order_process p
                   WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
     ON CONFLICT DO NOTHING;
@@ -28,4 +29,4 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_task__dismiss() IS 'Remembers generated drafts deleted by people (dismissals)';
+COMMENT ON FUNCTION task_sync.tg_task__dismiss() IS 'Remembers generated tasks deleted by people (dismissals)';

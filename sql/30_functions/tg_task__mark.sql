@@ -1,0 +1,57 @@
+-- task_sync.tg_task__mark() -> trigger
+-- Statement-level AFTER INSERT / UPDATE trigger of task (transition tables new_rows / old_rows).
+-- Keeps "a work order that is not pending has nothing to do" true when people change tasks in
+-- ways that change the plan:
+--   * a generated task turned manual is taken over by people: like a delete, a dismissal of its
+--     key (the sync does not add a generated twin beside it);
+--   * a generated task inserted, a task turned generated, a formal generated task made a draft
+--     again, or a change of a generated task's key or baselines marks its work order (old and new).
+-- Edits of work_content, production_quantity, quantity_completed and draft to formal change
+-- nothing a sync would do, and mark nothing. Writes of a sync itself (task_sync.applying = on)
+-- are the engine's own.
+-- Locks:   none of its own.
+-- Raises:  nothing.
+-- Writes:  task_dismissal, work_order_mark (through _mark).
+
+CREATE FUNCTION task_sync.tg_task__mark()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('task_sync.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM task_sync._mark(ARRAY(
+            SELECT DISTINCT n.work_order_id FROM new_rows n WHERE n.origin = 'generated'));
+        RETURN NULL;
+    END IF;
+    INSERT INTO task_sync.task_dismissal
+        (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
+    SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
+    FROM old_rows o
+    JOIN new_rows n ON n.id = o.id
+    WHERE o.origin = 'generated' AND n.origin = 'manual' AND o.work_order_process_id IS NOT NULL
+      AND EXISTS (SELECT FROM task_sync.work_order_process p
+                  WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
+    ON CONFLICT DO NOTHING;
+    PERFORM task_sync._mark(ARRAY(
+        SELECT DISTINCT x.work_order_id
+        FROM old_rows o
+        JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.work_order_id), (n.work_order_id)) AS x(work_order_id)
+        WHERE (o.origin = 'generated' OR n.origin = 'generated')
+          AND NOT (o.origin = 'generated' AND n.origin = 'manual')
+          AND ((o.origin, o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id,
+                o.generated_work_content, o.generated_production_quantity)
+               IS DISTINCT FROM
+               (n.origin, n.work_order_id, n.work_order_process_id, n.task_type, n.source_kind, n.source_id,
+                n.generated_work_content, n.generated_production_quantity)
+               OR (o.status <> 'draft' AND n.status = 'draft'))));
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.tg_task__mark() IS
+    'Marks work orders whose generated tasks people changed in ways a sync cares about; a task turned manual is a dismissal';

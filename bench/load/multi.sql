@@ -1,0 +1,13 @@
+-- one transaction of several edits in the orders that used to deadlock with marking (D1-D4):
+-- the work order row, then a draft, then lines and the route, then a sync
+\set wo random(1, :nwo)
+\set q random(1, 9000)
+BEGIN;
+UPDATE task_sync.work_order SET production_quantity = :q WHERE id = :wo;
+UPDATE task_sync.task SET production_quantity = production_quantity
+    WHERE id = (SELECT id FROM task_sync.task WHERE work_order_id = :wo AND status = 'draft' ORDER BY id LIMIT 1);
+UPDATE task_sync.work_order_product SET quantity = quantity + 1 WHERE work_order_id = :wo;
+UPDATE task_sync.work_order_material SET quantity = quantity + 1 WHERE work_order_id = :wo;
+UPDATE task_sync.work_order_process SET sequence = sequence WHERE work_order_id = :wo;
+SELECT task_sync.execute(:wo, true);
+COMMIT;

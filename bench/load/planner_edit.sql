@@ -1,0 +1,9 @@
+-- a planner edits a draft, or deletes one (a dismissal)
+\set wo random(1, :nwo)
+\set coin random(0, 3)
+UPDATE task_sync.task SET work_content = 'planner ' || :coin
+    WHERE id = (SELECT id FROM task_sync.task WHERE work_order_id = :wo AND status = 'draft'
+                ORDER BY random() LIMIT 1) AND :coin > 0;
+DELETE FROM task_sync.task
+    WHERE id = (SELECT id FROM task_sync.task WHERE work_order_id = :wo AND status = 'draft'
+                ORDER BY random() LIMIT 1) AND :coin = 0;

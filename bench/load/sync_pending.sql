@@ -1,0 +1,2 @@
+-- a batch worker
+SELECT count(*) FROM task_sync.sync_pending(20);

@@ -50,6 +50,7 @@ GRANT EXECUTE ON FUNCTION
     task_sync.sync_pending(integer),
     task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]),
     task_sync._mark(bigint[]),
+    task_sync._dismiss(task_sync.task[]),
     task_sync.tg_work_order_input__mark(),
     task_sync.tg_work_order__mark(),
     task_sync.tg_catalog__mark(),

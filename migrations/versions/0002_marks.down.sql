@@ -19,6 +19,7 @@ DROP TRIGGER work_order__forget_marks ON task_sync.work_order;
 
 DROP FUNCTION
     task_sync._require_read_committed(text),
+    task_sync._dismiss(task_sync.task[]),
     task_sync.tg_task__mark(),
     task_sync.tg_any__mark_truncate(),
     task_sync.tg_work_order__forget_marks(),

@@ -61,6 +61,24 @@ $$;
 COMMENT ON FUNCTION task_sync._require_read_committed(text) IS
     'Raises TSC05 unless the transaction is READ COMMITTED (rule and catalog changes)';
 
+CREATE FUNCTION task_sync._dismiss(p_tasks task_sync.task[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO task_sync.task_dismissal
+        (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
+    SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
+    FROM unnest(p_tasks) AS o
+    WHERE o.origin = 'generated' AND o.work_order_process_id IS NOT NULL
+      AND EXISTS (SELECT FROM task_sync.work_order_process p
+                  WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
+    ON CONFLICT DO NOTHING;
+$$;
+
+COMMENT ON FUNCTION task_sync._dismiss(task_sync.task[]) IS
+    'Records deleted or taken-over generated tasks as dismissals';
+
 CREATE FUNCTION task_sync.tg_task__mark()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -75,15 +93,9 @@ BEGIN
             SELECT DISTINCT n.work_order_id FROM new_rows n WHERE n.origin = 'generated'));
         RETURN NULL;
     END IF;
-    INSERT INTO task_sync.task_dismissal
-        (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
-    SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
-    FROM old_rows o
-    JOIN new_rows n ON n.id = o.id
-    WHERE o.origin = 'generated' AND n.origin = 'manual' AND o.work_order_process_id IS NOT NULL
-      AND EXISTS (SELECT FROM task_sync.work_order_process p
-                  WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
-    ON CONFLICT DO NOTHING;
+    PERFORM task_sync._dismiss(ARRAY(
+        SELECT o::task_sync.task FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE o.origin = 'generated' AND n.origin = 'manual'));
     PERFORM task_sync._mark(ARRAY(
         SELECT DISTINCT x.work_order_id
         FROM old_rows o
@@ -762,14 +774,7 @@ BEGIN
     IF current_setting('task_sync.applying', true) = 'on' THEN
         RETURN NULL;
     END IF;
-    INSERT INTO task_sync.task_dismissal
-        (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
-    SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
-    FROM old_rows o
-    WHERE o.origin = 'generated' AND o.work_order_process_id IS NOT NULL
-      AND EXISTS (SELECT FROM task_sync.work_order_process p
-                  WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
-    ON CONFLICT DO NOTHING;
+    PERFORM task_sync._dismiss(ARRAY(SELECT o::task_sync.task FROM old_rows o));
     RETURN NULL;
 END
 $$;
@@ -819,6 +824,7 @@ GRANT USAGE ON SEQUENCE task_sync.work_order_mark_id_seq TO task_sync_writer;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]),
+    task_sync._dismiss(task_sync.task[]),
     task_sync.tg_task__mark(),
     task_sync.tg_work_order__forget_marks()
 TO task_sync_writer;

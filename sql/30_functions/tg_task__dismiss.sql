@@ -6,7 +6,7 @@
 -- never be desired again).
 -- Locks:   none of its own.
 -- Raises:  nothing.
--- Writes:  task_dismissal.
+-- Writes:  task_dismissal (through _dismiss).
 
 CREATE FUNCTION task_sync.tg_task__dismiss()
 RETURNS trigger
@@ -17,14 +17,7 @@ BEGIN
     IF current_setting('task_sync.applying', true) = 'on' THEN
         RETURN NULL;
     END IF;
-    INSERT INTO task_sync.task_dismissal
-        (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
-    SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
-    FROM old_rows o
-    WHERE o.origin = 'generated' AND o.work_order_process_id IS NOT NULL
-      AND EXISTS (SELECT FROM task_sync.work_order_process p
-                  WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
-    ON CONFLICT DO NOTHING;
+    PERFORM task_sync._dismiss(ARRAY(SELECT o::task_sync.task FROM old_rows o));
     RETURN NULL;
 END
 $$;

@@ -11,7 +11,7 @@
 -- are the engine's own.
 -- Locks:   none of its own.
 -- Raises:  nothing.
--- Writes:  task_dismissal, work_order_mark (through _mark).
+-- Writes:  task_dismissal (through _dismiss), work_order_mark (through _mark).
 
 CREATE FUNCTION task_sync.tg_task__mark()
 RETURNS trigger
@@ -27,15 +27,9 @@ BEGIN
             SELECT DISTINCT n.work_order_id FROM new_rows n WHERE n.origin = 'generated'));
         RETURN NULL;
     END IF;
-    INSERT INTO task_sync.task_dismissal
-        (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)
-    SELECT o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id, o.id
-    FROM old_rows o
-    JOIN new_rows n ON n.id = o.id
-    WHERE o.origin = 'generated' AND n.origin = 'manual' AND o.work_order_process_id IS NOT NULL
-      AND EXISTS (SELECT FROM task_sync.work_order_process p
-                  WHERE p.work_order_id = o.work_order_id AND p.id = o.work_order_process_id)
-    ON CONFLICT DO NOTHING;
+    PERFORM task_sync._dismiss(ARRAY(
+        SELECT o::task_sync.task FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE o.origin = 'generated' AND n.origin = 'manual'));
     PERFORM task_sync._mark(ARRAY(
         SELECT DISTINCT x.work_order_id
         FROM old_rows o

@@ -164,7 +164,8 @@ def stage_floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
 
 def floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
     with conn.transaction():
-        conn.execute("SELECT set_config('task_sync.applying', 'on', true)")
+        # the engine's own writes, as _apply marks them: the task triggers leave them alone
+        conn.execute("INSERT INTO task_sync.applying (xact) VALUES (pg_current_xact_id())")
         conn.execute(
             "DELETE FROM task_sync.task t USING floor_stage s"
             " WHERE s.action = 'remove' AND t.work_order_id = s.work_order_id AND t.id = s.task_id"
@@ -184,6 +185,7 @@ def floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
             " desired_work_content, desired_production_quantity, desired_work_content, desired_production_quantity"
             " FROM floor_stage WHERE action = 'add'"
         )
+        conn.execute("DELETE FROM task_sync.applying WHERE xact = pg_current_xact_id()")
 
 
 def compare_methods(

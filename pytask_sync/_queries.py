@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Final
 
-PREVIEW: Final = "SELECT task_sync.preview(%(work_order_id)s) AS doc"
-PLAN: Final = "SELECT * FROM task_sync.plan(%(work_order_id)s)"
+PREVIEW: Final = """
+    SELECT task_sync.preview(
+        p_work_order_id => %(work_order_id)s,
+        p_overwrite_edits => %(overwrite_edits)s,
+        p_restore_dismissed => %(restore_dismissed)s) AS doc
+"""
+PLAN: Final = """
+    SELECT * FROM task_sync.plan(
+        p_work_order_id => %(work_order_id)s,
+        p_overwrite_edits => %(overwrite_edits)s,
+        p_restore_dismissed => %(restore_dismissed)s)
+"""
 EXECUTE: Final = """
     SELECT task_sync.execute(
         p_work_order_id => %(work_order_id)s,
@@ -24,7 +34,7 @@ SYNC_PENDING: Final = """
     FROM task_sync.sync_pending(%(limit)s)
 """
 SCHEMA_STATE: Final = """
-    SELECT to_regprocedure('task_sync.preview(bigint)') IS NOT NULL AS installed,
+    SELECT to_regclass('task_sync.work_order') IS NOT NULL AS installed,
            to_regclass('task_sync.alembic_version') IS NOT NULL AS versioned
 """
 SCHEMA_REVISION: Final = "SELECT version_num FROM task_sync.alembic_version"

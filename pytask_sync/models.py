@@ -30,11 +30,17 @@ class PlanItem:
     edited: bool
     update_fields: tuple[str, ...]
     conflict_fields: tuple[str, ...]
+    #: an add that re-adds a draft a planner deleted (a plan made with ``restore_dismissed``)
+    restored: bool = False
+    #: an update that overwrites the planner's values in ``conflict_fields`` (``overwrite_edits``)
+    overwritten: bool = False
 
     def __post_init__(self) -> None:
         # rows of task_sync.plan() bring text[] as lists; keep the item immutable
         object.__setattr__(self, "update_fields", tuple(self.update_fields or ()))
         object.__setattr__(self, "conflict_fields", tuple(self.conflict_fields or ()))
+        object.__setattr__(self, "restored", bool(self.restored))
+        object.__setattr__(self, "overwritten", bool(self.overwritten))
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> PlanItem:
@@ -63,7 +69,11 @@ class PlanSummary:
 
 @dataclass(frozen=True, slots=True)
 class SyncPlan:
-    """What ``task_sync.preview`` returns: the plan of one work order and its hash."""
+    """What ``task_sync.preview`` returns: the plan of one work order and its hash.
+
+    The plan is the one ``execute`` with the same ``overwrite_edits`` and ``restore_dismissed``
+    applies: ``summary.add``, ``remove``, ``update`` and ``conflict`` are its counts.
+    """
 
     work_order_id: int
     order_number: str
@@ -74,6 +84,9 @@ class SyncPlan:
     may_sync: bool
     summary: PlanSummary
     items: tuple[PlanItem, ...]
+    #: the flags of execute this plan was computed for
+    overwrite_edits: bool = False
+    restore_dismissed: bool = False
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> SyncPlan:
@@ -88,6 +101,8 @@ class SyncPlan:
             may_sync=doc["may_sync"],
             summary=PlanSummary(**doc["summary"]),
             items=tuple(PlanItem.from_json(i) for i in doc["items"]),
+            overwrite_edits=bool(doc.get("overwrite_edits", False)),
+            restore_dismissed=bool(doc.get("restore_dismissed", False)),
         )
 
 

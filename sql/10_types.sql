@@ -2,7 +2,9 @@
 
 -- One line of a sync plan. The public columns are what preview() and plan() show; a plan
 -- computed internally also carries 'keep' lines (matched drafts with nothing visible to change)
--- so that execute can move their baselines with the rules.
+-- so that execute can move their baselines with the rules. A plan computed with execute's flags
+-- says what execute with those flags does: a restored dismissal is an 'add' (restored), an
+-- overwritten conflict an 'update' (overwritten, conflict_fields still naming the planner's edits).
 CREATE TYPE task_sync.plan_row AS (
     work_order_id                   bigint,
     action                          text,     -- add remove update conflict dismissed orphaned (keep: internal)
@@ -20,6 +22,9 @@ CREATE TYPE task_sync.plan_row AS (
     desired_production_quantity     integer,
     edited                          boolean,  -- the draft differs from its baseline (a planner changed it)
     update_fields                   text[],   -- fields a sync writes with the rule value
-    conflict_fields                 text[]    -- fields the planner changed while the rules moved too
+    conflict_fields                 text[],   -- fields the planner changed while the rules moved too
+    restored                        boolean,  -- an add that re-adds a dismissed draft (p_restore_dismissed)
+    overwritten                     boolean   -- an update that overwrites the planner's values in
+                                              -- conflict_fields (p_overwrite_edits)
 );
 COMMENT ON TYPE task_sync.plan_row IS 'One item of a sync plan (see task_sync.plan)';

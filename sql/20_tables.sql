@@ -102,6 +102,7 @@ CREATE TABLE task_sync.work_order (
     created_at              timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT work_order_pkey PRIMARY KEY (id),
     CONSTRAINT work_order__order_number_key UNIQUE (order_number),
+    CONSTRAINT work_order__id_check CHECK (id > 0),
     CONSTRAINT work_order__production_quantity_check CHECK (production_quantity >= 0),
     CONSTRAINT work_order__status_check
         CHECK (status IN ('pending', 'in_progress', 'paused', 'completed', 'cancelled')),
@@ -136,6 +137,7 @@ CREATE TABLE task_sync.work_order_process (
     sequence        integer NOT NULL,
     CONSTRAINT work_order_process_pkey PRIMARY KEY (work_order_id, id),
     CONSTRAINT work_order_process__id_key UNIQUE (id),
+    CONSTRAINT work_order_process__id_check CHECK (id > 0),
     -- deferrable so that a route can be renumbered in one UPDATE
     CONSTRAINT work_order_process__work_order_id_sequence_key UNIQUE (work_order_id, sequence)
         DEFERRABLE INITIALLY IMMEDIATE,
@@ -200,6 +202,7 @@ CREATE TABLE task_sync.work_order_material (
     need_cutting    boolean NOT NULL DEFAULT false,
     CONSTRAINT work_order_material_pkey PRIMARY KEY (work_order_id, id),
     CONSTRAINT work_order_material__id_key UNIQUE (id),
+    CONSTRAINT work_order_material__id_check CHECK (id > 0),
     CONSTRAINT work_order_material__quantity_check CHECK (quantity >= 0),
     CONSTRAINT work_order_material__work_order_id_fkey FOREIGN KEY (work_order_id)
         REFERENCES task_sync.work_order (id) ON DELETE CASCADE,
@@ -215,6 +218,7 @@ CREATE TABLE task_sync.work_order_product (
     quantity        integer NOT NULL DEFAULT 0,
     CONSTRAINT work_order_product_pkey PRIMARY KEY (work_order_id, id),
     CONSTRAINT work_order_product__id_key UNIQUE (id),
+    CONSTRAINT work_order_product__id_check CHECK (id > 0),
     CONSTRAINT work_order_product__quantity_check CHECK (quantity >= 0),
     CONSTRAINT work_order_product__work_order_id_fkey FOREIGN KEY (work_order_id)
         REFERENCES task_sync.work_order (id) ON DELETE CASCADE,
@@ -243,6 +247,7 @@ CREATE TABLE task_sync.task (
     created_at                      timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT task_pkey PRIMARY KEY (work_order_id, id),
     CONSTRAINT task__id_key UNIQUE (id),
+    CONSTRAINT task__id_check CHECK (id > 0),
     CONSTRAINT task__status_check CHECK (status IN ('draft', 'pending', 'in_progress', 'completed', 'cancelled')),
     CONSTRAINT task__origin_check CHECK (origin IN ('generated', 'manual')),
     CONSTRAINT task__source_kind_check CHECK (source_kind IN
@@ -319,3 +324,15 @@ CREATE TABLE task_sync.sync_run (
     CONSTRAINT sync_run__via_check CHECK (via IN ('execute', 'sync_pending'))
 );
 COMMENT ON TABLE task_sync.sync_run IS 'Audit trail: one row per executed sync, with the changes it applied';
+
+-- The transactions in which the engine is writing right now: _apply inserts its transaction's
+-- row before its writes and deletes it after them, so that the task triggers can tell the
+-- engine's inserts and deletes from people's. Only the owner may read or write it (the grants
+-- give readers and writers nothing on it), so no caller can pass its own writes off as the
+-- engine's. Unlogged: a row lives only inside one running transaction.
+CREATE UNLOGGED TABLE task_sync.applying (
+    xact    xid8 NOT NULL,
+    CONSTRAINT applying_pkey PRIMARY KEY (xact)
+);
+COMMENT ON TABLE task_sync.applying IS
+    'Transactions in which a sync is writing right now (engine only; empty outside a running sync)';

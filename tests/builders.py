@@ -142,10 +142,12 @@ class Builder:
             r[0]
             for r in self.conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'task_sync' AND tablename <> 'alembic_version'"
-                " ORDER BY 1"
+                # task_sync.applying is the owner's alone (and empty outside a running sync)
+                " AND has_table_privilege(format('%I.%I', schemaname, tablename), 'SELECT') ORDER BY 1"
             )
         ]
-        return {t: self.conn.execute(f"SELECT * FROM task_sync.{t} ORDER BY 1, 2").fetchall() for t in tables}
+        # ORDER BY the whole row: every table has a key, so the order is total
+        return {t: self.conn.execute(f"SELECT * FROM task_sync.{t} AS r ORDER BY r").fetchall() for t in tables}
 
     def preview(self, wo: int) -> dict[str, Any]:
         return dict(self._one("SELECT task_sync.preview(%s)", (wo,)))

@@ -357,8 +357,16 @@ class Driver:
     def op_execute(self, w: int, overwrite: bool, restore: bool, with_hash: bool) -> None:
         wo = self.wos[w]
         before = self.snapshot()
-        doc = self._one("SELECT task_sync.preview(%s)", (wo,))
+        # preview with the flags execute gets: the plan shown is the plan applied
+        doc = self._one("SELECT task_sync.preview(%s, %s, %s)", (wo, overwrite, restore))
         assert self.snapshot() == before, "preview changed something"
+        drafts_before = {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM task_sync.task WHERE work_order_id = %s AND origin = 'generated' AND status = 'draft'",
+                (wo,),
+            )
+        }
         for item in doc["items"]:  # what the examples reach (pytest --hypothesis-show-statistics)
             event(f"execute meets {item['action']} {','.join(item['conflict_fields'] or item['update_fields'])}")
         untouchable = self.untouchable()
@@ -379,6 +387,40 @@ class Driver:
         for key, tid in ids.items():
             self.m.add_generated(tid, key)
         assert res["added"] == len(to_add)
+        # what execute did is what its preview said, item for item
+        s = doc["summary"]
+        assert (res["added"], res["removed"], res["updated"], res["conflicts"]) == (
+            s["add"],
+            s["remove"],
+            s["update"],
+            s["conflict"],
+        ), f"execute with overwrite={overwrite}, restore={restore} did other than its preview"
+        items = doc["items"]
+        added_keys = {
+            (wo, i["work_order_process_id"], i["task_type"], i["source_kind"], i["source_id"])
+            for i in items
+            if i["action"] == "add"
+        }
+        assert set(ids) == added_keys
+        gone = drafts_before - {
+            r[0] for r in self.conn.execute("SELECT id FROM task_sync.task WHERE work_order_id = %s", (wo,))
+        }
+        assert gone == {i["task_id"] for i in items if i["action"] == "remove"}
+        values = {
+            r[0]: r[1:]
+            for r in self.conn.execute(
+                "SELECT id, work_content, production_quantity FROM task_sync.task WHERE work_order_id = %s", (wo,)
+            )
+        }
+        for i in items:
+            if i["action"] == "update":
+                for f, n in (("work_content", 1), ("production_quantity", 2)):
+                    if f in i["update_fields"]:
+                        assert values[i["task_id"]][n - 1] == i[f"desired_{f}"], (i, values[i["task_id"]])
+            if i["action"] == "conflict":
+                assert values[i["task_id"]] == (i["current_work_content"], i["current_production_quantity"])
+        assert not overwrite or s["conflict"] == 0
+        assert not restore or s["dismissed"] == 0
         assert self.untouchable() == untouchable, "a formal or manual task changed"
         self.check()
         assert self._one("SELECT task_sync.check_sync_needed(%s)", (wo,)) is False

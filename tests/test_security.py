@@ -11,10 +11,28 @@ import pytest
 from tests.builders import Builder
 from tests.sql.errors import raises_sqlstate
 
-READER_API = {"preview(bigint)", "plan(bigint)", "check_sync_needed(bigint)", "pending(integer)"}
+READER_API = {
+    "preview(bigint,boolean,boolean)",
+    "plan(bigint,boolean,boolean)",
+    "check_sync_needed(bigint)",
+    "pending(integer)",
+}
 WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(integer)"}
 #: DBA tools: the schema owner only
 OWNER_API = {"repair_marks()"}
+#: the only functions that run with the owner's rights: the two entry points that write the books,
+#: and the triggers that mark and dismiss on behalf of people's statements (a trigger function
+#: cannot be called directly). README "Granting access" says why each is safe.
+SECURITY_DEFINER = {
+    "execute(bigint,boolean,text,boolean,boolean)",
+    "sync_pending(integer)",
+    "tg_task__dismiss()",
+    "tg_task__mark()",
+    "tg_work_order__forget_marks()",
+    "tg_work_order__mark()",
+    "tg_work_order_input__mark()",
+    "tg_work_order_process__forget_dismissals()",
+}
 
 
 def _functions(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
@@ -37,11 +55,25 @@ def test_every_function_pins_its_search_path_or_is_bound_at_creation(conn: psyco
         assert config is not None and "search_path=pg_catalog, pg_temp" in config, name
 
 
-def test_no_function_is_executable_by_public_and_none_is_security_definer(conn: psycopg.Connection[Any]) -> None:
-    for _, name, _, _, definer, acl in _functions(conn):
+def test_no_function_is_executable_by_public_and_exactly_the_designed_ones_are_security_definer(
+    conn: psycopg.Connection[Any],
+) -> None:
+    definers = set()
+    for _, name, config, _, definer, acl in _functions(conn):
         assert acl is not None, f"{name} has default privileges (EXECUTE for PUBLIC)"
         assert not any(entry.startswith("=") for entry in acl), f"{name}: {acl}"
-        assert definer is False, name
+        if definer:
+            definers.add(name)
+            # a definer's search_path is pinned (not merely bound at creation): nothing of a caller's
+            assert config is not None and "search_path=pg_catalog, pg_temp" in config, name
+    assert definers == SECURITY_DEFINER
+
+
+def test_trigger_functions_of_definers_cannot_be_called_directly(conn: psycopg.Connection[Any]) -> None:
+    for name in sorted(SECURITY_DEFINER):
+        if name.startswith("tg_"):
+            with pytest.raises(psycopg.errors.FeatureNotSupported):
+                conn.execute(f"SELECT task_sync.{name}")
 
 
 def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -> None:
@@ -65,7 +97,8 @@ def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -
         ).fetchone() == (True, False)
     writer_dml = dict(
         conn.execute(
-            "SELECT t, has_table_privilege('task_sync_writer', 'task_sync.' || t, 'UPDATE') FROM unnest(%s::text[]) t",
+            "SELECT t, has_any_column_privilege('task_sync_writer', 'task_sync.' || t, 'UPDATE')"
+            " FROM unnest(%s::text[]) t",
             (["task", "work_order", "work_order_process", "generation_rule", "process", "sync_run"],),
         ).fetchall()
     )
@@ -76,6 +109,26 @@ def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -
         "generation_rule": False,
         "process": False,
         "sync_run": False,
+    }
+    # column by column: what is the writer's, and nothing of the engine's books
+    updatable = {
+        table: {
+            col
+            for (col,) in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped"
+                " AND has_column_privilege('task_sync_writer', attrelid, attnum, 'UPDATE')",
+                (f"task_sync.{table}",),
+            )
+        }
+        for table in ("work_order", "task", "task_dismissal", "work_order_mark", "sync_run", "applying")
+    }
+    assert updatable == {
+        "work_order": {"order_number", "production_quantity", "status", "approval_status"},
+        "task": {"work_content", "production_quantity", "quantity_completed", "status"},
+        "task_dismissal": set(),
+        "work_order_mark": set(),
+        "sync_run": set(),
+        "applying": set(),
     }
 
 

@@ -1,8 +1,8 @@
 -- task_sync._apply(p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
 --                  p_restore_dismissed boolean, p_via text, p_marks bigint[])
 --   -> setof (work_order_id, sync_run_id, plan_hash, added, removed, updated, conflicts, synced_version)
--- Applies a plan computed by _plan_rows for these work orders, all in one statement: deletes the
--- drafts to remove, inserts the drafts to add (and the dismissed ones when restoring), writes
+-- Applies a plan computed by _plan_rows for these work orders (with the same flags), all in one
+-- statement: deletes the drafts to remove, inserts the drafts to add (restored ones included), writes
 -- updated fields and moves baselines, forgets dismissals whose key is no longer desired (or that
 -- were restored), takes in the marks p_marks (the ones the caller read before it computed the
 -- plan: deleted, and synced_version raised by their number, so a mark committed after the plan
@@ -12,10 +12,13 @@
 -- (three-way against the current row) and a task that became formal is left alone.
 -- The caller holds the work order rows locked (FOR NO KEY UPDATE) and their route rows
 -- (FOR KEY SHARE), in that order of waiting: route rows first (see execute).
--- Deletes made here are not dismissals: task_sync.applying is on while they run.
+-- Deletes and inserts made here are the engine's, not people's: while they run, this
+-- transaction's row in task_sync.applying (which no reader or writer may write) tells the task
+-- triggers so. Owner only: no reader or writer may execute it (it trusts the plan it is given).
+-- The audit's run_by is the caller of execute or sync_pending (_caller).
 -- Locks:   the task rows it writes (row locks taken by UPDATE and DELETE).
 -- Raises:  nothing of its own.
--- Writes:  task, task_dismissal, work_order_mark, work_order (synced_version), sync_run.
+-- Writes:  applying, task, task_dismissal, work_order_mark, work_order (synced_version), sync_run.
 
 CREATE FUNCTION task_sync._apply(
     p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
@@ -35,7 +38,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
-    PERFORM set_config('task_sync.applying', 'on', true);
+    INSERT INTO task_sync.applying (xact) VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
     RETURN QUERY
     WITH r AS MATERIALIZED (
         SELECT * FROM unnest(p_rows)
@@ -71,7 +74,7 @@ BEGIN
                r.source_id, r.desired_work_content, r.desired_production_quantity,
                r.desired_work_content, r.desired_production_quantity
         FROM r
-        WHERE r.action = 'add' OR (r.action = 'dismissed' AND p_restore_dismissed)
+        WHERE r.action = 'add'
         -- a generated task with this key that appeared since the plan was read satisfies it
         ON CONFLICT (work_order_id, work_order_process_id, task_type, source_kind, source_id)
             WHERE origin = 'generated' DO NOTHING
@@ -117,7 +120,7 @@ BEGIN
           AND NOT EXISTS (
               SELECT FROM r
               WHERE r.action IN ('add', 'dismissed', 'update', 'conflict', 'keep')
-                AND NOT (r.action = 'dismissed' AND p_restore_dismissed)
+                AND NOT r.restored
                 AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
                 AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
         RETURNING x.work_order_id
@@ -127,11 +130,11 @@ BEGIN
         SELECT del.work_order_id, 'remove' AS action, to_jsonb(del) AS item FROM del
         UNION ALL
         SELECT ins.work_order_id, 'add',
-               to_jsonb(r) || jsonb_build_object('action', 'add', 'task_id', ins.id, 'restored', r.action = 'dismissed')
+               to_jsonb(r) || jsonb_build_object('task_id', ins.id)
         FROM ins
         JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
               AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
-              AND r.action IN ('add', 'dismissed')
+              AND r.action = 'add'
         UNION ALL
         SELECT upd.work_order_id,
                CASE WHEN upd.new_work_content IS DISTINCT FROM upd.current_work_content
@@ -139,8 +142,7 @@ BEGIN
                     THEN 'update' ELSE 'conflict' END,
                (to_jsonb(upd) - 'new_work_content' - 'new_production_quantity')
                || jsonb_build_object('work_content', upd.new_work_content,
-                                     'production_quantity', upd.new_production_quantity,
-                                     'overwritten', upd.action = 'conflict' AND p_overwrite_edits)
+                                     'production_quantity', upd.new_production_quantity)
         FROM upd
         WHERE upd.action <> 'keep'
     ),
@@ -180,9 +182,9 @@ BEGIN
     ),
     runs AS (
         INSERT INTO task_sync.sync_run AS s (
-            work_order_id, application_name, via, plan_hash, from_version, to_version,
+            work_order_id, run_by, application_name, via, plan_hash, from_version, to_version,
             overwrite_edits, restore_dismissed, added, removed, updated, conflicts, items)
-        SELECT p.id, current_setting('application_name'), p_via, p.plan_hash, p.from_version, p.to_version,
+        SELECT p.id, task_sync._caller(), current_setting('application_name'), p_via, p.plan_hash, p.from_version, p.to_version,
                p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.items
         FROM per_wo p
         WHERE p.from_version <> p.to_version OR p.items <> '[]'
@@ -192,7 +194,7 @@ BEGIN
     FROM per_wo p
     LEFT JOIN runs ON runs.work_order_id = p.id
     ORDER BY p.id;
-    PERFORM set_config('task_sync.applying', 'off', true);
+    DELETE FROM task_sync.applying a WHERE a.xact = pg_current_xact_id();
 END
 $$;
 

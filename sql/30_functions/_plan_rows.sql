@@ -1,4 +1,5 @@
--- task_sync._plan_rows(p_work_order_ids bigint[]) -> setof task_sync.plan_row
+-- task_sync._plan_rows(p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false,
+--                     p_restore_dismissed boolean DEFAULT false) -> setof task_sync.plan_row
 -- The sync plan of these work orders, unordered, with the internal 'keep' lines. The desired set D
 -- (_desired) is compared with the generated tasks by generation key
 -- (work_order_process_id, task_type, source_kind, source_id); the add, dismissed, remove and
@@ -9,11 +10,15 @@
 --   orphaned   generated formal tasks EXCEPT D
 -- and a draft whose key is in D is compared field by field, three ways (_field_outcome):
 -- update, conflict, or keep. A key whose task is formal is satisfied. Manual tasks are not read.
+-- The flags are execute's: with p_restore_dismissed a dismissed key is an 'add' (restored), with
+-- p_overwrite_edits a conflict is an 'update' of its conflict fields too (overwritten), so the
+-- plan says what execute with the same flags does, item for item.
 -- Locks:   none (plain reads).
 -- Raises:  nothing.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._plan_rows(p_work_order_ids bigint[])
+CREATE FUNCTION task_sync._plan_rows(
+    p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
 RETURNS SETOF task_sync.plan_row
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -79,11 +84,14 @@ AS $$
         WHERE NOT g.formal
     )
     -- keys in D with no generated task
-    SELECT d.work_order_id, m.action, NULL::bigint, d.work_order_process_id, d.process_code,
+    SELECT d.work_order_id,
+           CASE WHEN m.action = 'dismissed' AND p_restore_dismissed THEN 'add' ELSE m.action END,
+           NULL::bigint, d.work_order_process_id, d.process_code,
            d.task_type, d.source_kind, d.source_id,
            NULL::text, NULL::text, d.work_content,
            NULL::integer, NULL::integer, d.production_quantity,
-           false, '{}'::text[], '{}'::text[]
+           false, '{}'::text[], '{}'::text[],
+           m.action = 'dismissed' AND p_restore_dismissed, false
     FROM missing m
     JOIN d ON d.work_order_id = m.work_order_id AND d.work_order_process_id = m.work_order_process_id
           AND d.task_type = m.task_type AND d.source_kind = m.source_kind AND d.source_id = m.source_id
@@ -95,7 +103,7 @@ AS $$
            g.production_quantity, g.generated_production_quantity, NULL::integer,
            g.work_content IS DISTINCT FROM g.generated_work_content
                OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity,
-           '{}'::text[], '{}'::text[]
+           '{}'::text[], '{}'::text[], false, false
     FROM gone k
     JOIN g ON g.work_order_id = k.work_order_id AND g.wpk = k.wpk AND g.task_type = k.task_type
           AND g.source_kind = k.source_kind AND g.source_id = k.source_id
@@ -106,7 +114,7 @@ AS $$
     UNION ALL
     -- drafts whose key is in D, three ways
     SELECT m.work_order_id,
-           CASE WHEN 'conflict' IN (m.wc, m.pq) THEN 'conflict'
+           CASE WHEN 'conflict' IN (m.wc, m.pq) THEN CASE WHEN p_overwrite_edits THEN 'update' ELSE 'conflict' END
                 WHEN 'update' IN (m.wc, m.pq) THEN 'update'
                 ELSE 'keep' END,
            m.id, m.work_order_process_id, m.process_code, m.task_type, m.source_kind, m.source_id,
@@ -114,12 +122,16 @@ AS $$
            m.production_quantity, m.generated_production_quantity, m.desired_production_quantity,
            m.work_content IS DISTINCT FROM m.generated_work_content
                OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
-           array_remove(ARRAY[CASE WHEN m.wc = 'update' THEN 'work_content' END,
-                              CASE WHEN m.pq = 'update' THEN 'production_quantity' END], NULL),
+           array_remove(ARRAY[CASE WHEN m.wc = 'update' OR (m.wc = 'conflict' AND p_overwrite_edits)
+                                   THEN 'work_content' END,
+                              CASE WHEN m.pq = 'update' OR (m.pq = 'conflict' AND p_overwrite_edits)
+                                   THEN 'production_quantity' END], NULL),
            array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
-                              CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL)
+                              CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),
+           false,
+           p_overwrite_edits AND 'conflict' IN (m.wc, m.pq)
     FROM matched m
 $$;
 
-COMMENT ON FUNCTION task_sync._plan_rows(bigint[]) IS
+COMMENT ON FUNCTION task_sync._plan_rows(bigint[], boolean, boolean) IS
     'The sync plan of these work orders, unordered, including internal keep lines';

@@ -10,6 +10,12 @@
 -- sync_run (sync_run_id is null).
 -- The marks it takes in are the ones it reads before it computes the plan: a change committed
 -- after that keeps its mark, and the work order stays pending for the next sync.
+-- The plan it checks and applies is the one preview(p_work_order_id, p_overwrite_edits,
+-- p_restore_dismissed) shows: a hash previewed with other flags confirms it only when the two
+-- plans are the same.
+-- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books, which no
+-- caller may write directly. It takes no plan from its caller; the audit records the caller
+-- (_caller), not the owner.
 -- Locks:   in this order: the work order's route rows FOR KEY SHARE (a route row being deleted is
 --          waited for), the work order row FOR NO KEY UPDATE (two syncs of one work order run one
 --          after the other; edits of inputs do not touch this row, marking inserts a row of its
@@ -28,6 +34,7 @@ CREATE FUNCTION task_sync.execute(
     p_restore_dismissed boolean DEFAULT false)
 RETURNS jsonb
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -44,11 +51,7 @@ BEGIN
             MESSAGE = format('malformed plan hash: %L', p_expected_plan_hash),
             HINT = 'Pass the plan_hash of task_sync.preview(): 64 lowercase hex digits.';
     END IF;
-    IF p_overwrite_edits IS NULL OR p_restore_dismissed IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSV01',
-            MESSAGE = 'p_overwrite_edits and p_restore_dismissed must be true or false, not NULL';
-    END IF;
+    PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
     IF p_confirmed IS NOT TRUE THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC01',
@@ -81,14 +84,14 @@ BEGIN
 
     -- the marks first, the plan after: the plan sees every change these marks stand for
     v_marks := ARRAY(SELECT m.id FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
-    v_rows := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id]) AS r);
+    v_rows := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
     v_hash := task_sync._plan_hash(v_rows);
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash <> v_hash THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC02',
             MESSAGE = format('stale plan for work order %s: the plan changed since it was previewed', p_work_order_id),
             DETAIL = format('expected plan_hash %s, current plan_hash %s', p_expected_plan_hash, v_hash),
-            HINT = 'Preview again and confirm the new plan.';
+            HINT = 'Preview again (with the same flags) and confirm the new plan.';
     END IF;
 
     SELECT * INTO v_res

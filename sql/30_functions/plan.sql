@@ -1,23 +1,29 @@
--- task_sync.plan(p_work_order_id bigint) -> setof task_sync.plan_row
--- The items of preview() as rows, in the same order, for reading in psql:
+-- task_sync.plan(p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false,
+--                p_restore_dismissed boolean DEFAULT false) -> setof task_sync.plan_row
+-- The items of preview() with the same flags as rows, in the same order, for reading in psql:
 --   SELECT action, task_id, process_code, task_type, source_kind, source_id FROM task_sync.plan(42);
+--   SELECT action, restored, overwritten FROM task_sync.plan(42, p_restore_dismissed => true);
 -- Locks:   none (plain reads).
--- Raises:  TSV01 invalid id; TSN01 work order not found.
+-- Raises:  TSV01 invalid id or a NULL flag; TSN01 work order not found.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync.plan(p_work_order_id bigint)
+CREATE FUNCTION task_sync.plan(
+    p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM task_sync._work_order(p_work_order_id);
+    PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
     RETURN QUERY
         SELECT p.*
-        FROM task_sync._items(ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id]) AS r)) AS i
+        FROM task_sync._items(ARRAY(
+                SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
         CROSS JOIN LATERAL jsonb_populate_record(NULL::task_sync.plan_row, i.item) AS p
         ORDER BY i.ord;
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.plan(bigint) IS 'The plan of a work order as rows (the items of preview), for psql';
+COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
+    'The plan of a work order as rows (the items of preview with the same flags), for psql';

@@ -1,25 +1,36 @@
--- task_sync.preview(p_work_order_id bigint) -> jsonb
--- What a sync of this work order would do now, item by item, without changing anything:
+-- task_sync.preview(p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false,
+--                   p_restore_dismissed boolean DEFAULT false) -> jsonb
+-- What execute with the same flags would do to this work order now, item by item, without
+-- changing anything:
 -- {work_order_id, order_number, plan_hash, definition_version, synced_version, sync_needed,
---  may_sync, summary: {add, remove, update, conflict, dismissed, orphaned, keep}, items: [...]}.
+--  may_sync, overwrite_edits, restore_dismissed,
+--  summary: {add, remove, update, conflict, dismissed, orphaned, keep}, items: [...]}.
 -- Each item is a task_sync.plan_row as jsonb: action, task_id (null for add), the generation key,
 -- process_code, and the current, baseline and desired values of work_content and
--- production_quantity, edited, update_fields, conflict_fields. Pass plan_hash to execute to
--- apply exactly this plan.
+-- production_quantity, edited, update_fields, conflict_fields, restored, overwritten. With
+-- p_restore_dismissed a dismissed draft is an add (restored: true); with p_overwrite_edits a
+-- conflict is an update (overwritten: true, conflict_fields naming the planner's values it
+-- overwrites). The summary's add, remove, update and conflict are the added, removed, updated
+-- and conflicts execute with the same flags returns. Pass plan_hash to execute (with the same
+-- flags) to apply exactly this plan.
 -- Locks:   none (plain reads; safe on a standby).
--- Raises:  TSV01 invalid id; TSN01 work order not found.
+-- Raises:  TSV01 invalid id or a NULL flag; TSN01 work order not found.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync.preview(p_work_order_id bigint)
+CREATE FUNCTION task_sync.preview(
+    p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_wo    task_sync.work_order := task_sync._work_order(p_work_order_id);
-    v_marks bigint := (SELECT count(*) FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
-    v_rows  task_sync.plan_row[] := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id]) AS r);
+    v_marks bigint;
+    v_rows  task_sync.plan_row[];
 BEGIN
+    PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
+    v_marks := (SELECT count(*) FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
+    v_rows := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
     RETURN jsonb_build_object(
         'work_order_id', v_wo.id,
         'order_number', v_wo.order_number,
@@ -28,6 +39,8 @@ BEGIN
         'synced_version', v_wo.synced_version,
         'sync_needed', v_marks > 0,
         'may_sync', task_sync._may_sync(v_wo.status, v_wo.approval_status),
+        'overwrite_edits', p_overwrite_edits,
+        'restore_dismissed', p_restore_dismissed,
         'summary', (
             SELECT jsonb_build_object(
                 'add', count(*) FILTER (WHERE r.action = 'add'),
@@ -42,5 +55,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.preview(bigint) IS
-    'What a sync of the work order would do, item by item, with its plan_hash; changes nothing';
+COMMENT ON FUNCTION task_sync.preview(bigint, boolean, boolean) IS
+    'What execute with the same flags would do to the work order, item by item, with its plan_hash; changes nothing';

@@ -14,6 +14,7 @@
 -- claimed again, so a busy work order is never held. The locks of synced work orders last until
 -- the caller's transaction ends: to keep that short for a large backlog, call it with a limit in
 -- a transaction of its own, again while it returns rows (the CLI and the worker do).
+-- SECURITY DEFINER (owner's rights, search_path pinned), like execute and for the same reason.
 -- Locks:   per chunk, all SKIP LOCKED (never waiting): the work order rows FOR NO KEY UPDATE, their
 --          route rows FOR KEY SHARE, their generated task rows FOR NO KEY UPDATE.
 -- Raises:  TSV01 negative limit.
@@ -29,6 +30,7 @@ RETURNS TABLE (
     sync_run_id     bigint
 )
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- Hash joins for the batch: the task rows a chunk writes were often inserted by an earlier chunk
 -- of the same transaction, which statistics cannot know about yet; planned as a tiny table, a

@@ -7,8 +7,12 @@
 --   * a generated task inserted, a task turned generated, a formal generated task made a draft
 --     again, or a change of a generated task's key or baselines marks its work order (old and new).
 -- Edits of work_content, production_quantity, quantity_completed and draft to formal change
--- nothing a sync would do, and mark nothing. Writes of a sync itself (task_sync.applying = on)
--- are the engine's own.
+-- nothing a sync would do, and mark nothing. Writes of a sync itself (_applying(): only _apply
+-- can make it true) are the engine's own. (Readers and writers cannot change a task's origin,
+-- key or baselines, nor insert a generated task: those cases come from the owner.)
+-- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books on behalf
+-- of people's statements; a trigger function cannot be called directly, and it reads only the
+-- statement's own transition tables.
 -- Locks:   none of its own.
 -- Raises:  nothing.
 -- Writes:  task_dismissal (through _dismiss), work_order_mark (through _mark).
@@ -16,10 +20,11 @@
 CREATE FUNCTION task_sync.tg_task__mark()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF current_setting('task_sync.applying', true) = 'on' THEN
+    IF task_sync._applying() THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN

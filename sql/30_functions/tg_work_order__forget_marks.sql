@@ -1,6 +1,9 @@
 -- task_sync.tg_work_order__forget_marks() -> trigger
 -- Statement-level AFTER DELETE trigger of work_order (transition table old_rows): deletes the
 -- marks of deleted work orders (work_order_mark has no foreign key to work_order, see there).
+-- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books on behalf
+-- of people's statements; a trigger function cannot be called directly, and it reads only the
+-- statement's own transition tables.
 -- Locks:   the mark rows it deletes.
 -- Raises:  nothing.
 -- Writes:  work_order_mark.
@@ -8,6 +11,7 @@
 CREATE FUNCTION task_sync.tg_work_order__forget_marks()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -2,6 +2,9 @@
 -- Statement-level AFTER UPDATE trigger of work_order: marks the work orders whose generating
 -- columns (order_number, production_quantity) changed. Status, approval and the engine's own
 -- version columns do not mark.
+-- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books on behalf
+-- of people's statements; a trigger function cannot be called directly, and it reads only the
+-- statement's own transition tables.
 -- Locks:   the marked work order rows (through _mark; already held by the UPDATE).
 -- Raises:  nothing.
 -- Writes:  work_order (through _mark).
@@ -9,6 +12,7 @@
 CREATE FUNCTION task_sync.tg_work_order__mark()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -5,6 +5,9 @@
 -- Marks each work order whose rows the statement changed, once per statement (_mark). An
 -- UPDATE marks only the work orders of rows whose values really changed: the rows of the
 -- symmetric difference of old_rows and new_rows (a row moved to another work order marks both).
+-- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books on behalf
+-- of people's statements; a trigger function cannot be called directly, and it reads only the
+-- statement's own transition tables.
 -- Locks:   the marked work order rows (through _mark).
 -- Raises:  nothing.
 -- Writes:  work_order (through _mark).
@@ -12,6 +15,7 @@
 CREATE FUNCTION task_sync.tg_work_order_input__mark()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -29,6 +29,8 @@ ITEM_KEYS = {
     "edited",
     "update_fields",
     "conflict_fields",
+    "restored",
+    "overwritten",
 }
 
 

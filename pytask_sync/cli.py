@@ -65,13 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("migrate", parents=[common], help="install or upgrade the task_sync schema")
-    p = sub.add_parser("preview", parents=[common], help="show what a sync of a work order would do")
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
+    flags.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
+    p = sub.add_parser(
+        "preview", parents=[common, flags], help="show what a sync of a work order would do (with these flags)"
+    )
     p.add_argument("work_order_id", type=_work_order_id, metavar="WO")
-    p = sub.add_parser("execute", parents=[common], help="show the plan, ask, and apply exactly that plan")
+    p = sub.add_parser("execute", parents=[common, flags], help="show the plan, ask, and apply exactly that plan")
     p.add_argument("work_order_id", type=_work_order_id, metavar="WO")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask")
-    p.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
-    p.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
     p = sub.add_parser("status", parents=[common], help="work orders that need a sync")
     p.add_argument("--limit", type=_limit, default=None)
     p = sub.add_parser("sync-pending", parents=[common], help="sync every work order that needs it")
@@ -138,7 +141,9 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
 def cmd_preview(args: argparse.Namespace, console: Console) -> int:
     """Show a work order's plan."""
     with connect(args, console) as conn:
-        plan = TaskSync(conn).preview(args.work_order_id)
+        plan = TaskSync(conn).preview(
+            args.work_order_id, overwrite_edits=args.overwrite_edits, restore_dismissed=args.restore_dismissed
+        )
     if args.json:
         print(to_json(plan))
     else:
@@ -151,7 +156,10 @@ def cmd_execute(args: argparse.Namespace, console: Console) -> int:
     """Show the plan, ask, apply that very plan (through its hash)."""
     with connect(args, console) as conn:
         ts = TaskSync(conn)
-        plan = ts.preview(args.work_order_id)
+        # the plan of exactly these flags, confirmed by its hash: what is shown is what runs
+        plan = ts.preview(
+            args.work_order_id, overwrite_edits=args.overwrite_edits, restore_dismissed=args.restore_dismissed
+        )
         if not args.json:
             print_plan(console, plan)
         if not args.yes and not _confirm(console, f"Apply this plan to work order {plan.work_order_id}?"):

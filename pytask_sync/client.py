@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -13,7 +14,7 @@ from psycopg.rows import class_row, dict_row
 
 from . import _queries as q
 from ._resources import known_revisions
-from .errors import SchemaNotInstalled, SchemaTooNew, translate
+from .errors import InvalidArgument, SchemaNotInstalled, SchemaTooNew, translate
 from .models import BatchResult, PendingWorkOrder, PlanItem, SyncPlan, SyncResult
 
 if TYPE_CHECKING:
@@ -33,6 +34,12 @@ class TaskSync:
     When a call starts the transaction itself (autocommit connection, or a connection with no
     transaction open) and fails with a serialization failure (40001) or a deadlock (40P01), it is
     retried with backoff, up to ``max_attempts`` times in all.
+
+    Arguments are checked before anything is sent: a value of the wrong type (``True``, ``1.5``
+    or ``"42"`` for an id, ``"yes"`` for ``confirm``) raises ``TypeError``, and a number the SQL
+    type cannot hold (an id above 2**63-1) raises :class:`~pytask_sync.errors.InvalidArgument`.
+    Values the type can hold are judged by the server (a zero id, a negative limit and a
+    malformed plan hash are ``InvalidArgument`` too, from its TSV01).
     """
 
     def __init__(self, conn: psycopg.Connection[Any] | SAConnection, *, max_attempts: int = 5) -> None:
@@ -44,14 +51,24 @@ class TaskSync:
 
     # -- the SQL API ---------------------------------------------------------------------------
 
-    def preview(self, work_order_id: int) -> SyncPlan:
-        """What a sync of the work order would do now, item by item; changes nothing."""
-        doc = self._one(q.PREVIEW, {"work_order_id": work_order_id})["doc"]
-        return SyncPlan.from_json(doc)
+    def preview(
+        self, work_order_id: int, *, overwrite_edits: bool = False, restore_dismissed: bool = False
+    ) -> SyncPlan:
+        """What :meth:`execute` with the same flags would do now, item by item; changes nothing.
 
-    def plan(self, work_order_id: int) -> list[PlanItem]:
-        """The items of :meth:`preview` as a list (``task_sync.plan``)."""
-        return self._run(lambda cur: _fetch(cur, PlanItem, q.PLAN, {"work_order_id": work_order_id}))
+        With ``restore_dismissed`` a draft planners deleted shows as an add (``restored``); with
+        ``overwrite_edits`` a conflict shows as an update (``overwritten``). Pass the plan's
+        ``plan_hash`` to :meth:`execute` with the same flags.
+        """
+        params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
+        return SyncPlan.from_json(self._one(q.PREVIEW, params)["doc"])
+
+    def plan(
+        self, work_order_id: int, *, overwrite_edits: bool = False, restore_dismissed: bool = False
+    ) -> list[PlanItem]:
+        """The items of :meth:`preview` with the same flags, as a list (``task_sync.plan``)."""
+        params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
+        return self._run(lambda cur: _fetch(cur, PlanItem, q.PLAN, params))
 
     def execute(
         self,
@@ -67,29 +84,25 @@ class TaskSync:
         Pass ``expected_plan_hash`` (from :meth:`preview`) so that what was shown is what is
         applied: a changed plan raises :class:`~pytask_sync.errors.StalePlan` and changes nothing.
         """
-        doc = self._one(
-            q.EXECUTE,
-            {
-                "work_order_id": work_order_id,
-                "confirmed": confirm,
-                "expected_plan_hash": expected_plan_hash,
-                "overwrite_edits": overwrite_edits,
-                "restore_dismissed": restore_dismissed,
-            },
-        )["doc"]
-        return SyncResult(**doc)
+        params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
+        params["confirmed"] = _flag("confirm", confirm)
+        params["expected_plan_hash"] = _plan_hash(expected_plan_hash)
+        return SyncResult(**self._one(q.EXECUTE, params)["doc"])
 
     def check_sync_needed(self, work_order_id: int) -> bool:
         """True when an input of the work order changed since its last sync."""
-        return bool(self._one(q.CHECK_SYNC_NEEDED, {"work_order_id": work_order_id})["needed"])
+        params = {"work_order_id": _work_order_id(work_order_id)}
+        return bool(self._one(q.CHECK_SYNC_NEEDED, params)["needed"])
 
     def pending(self, limit: int | None = None) -> list[PendingWorkOrder]:
         """Work orders that need a sync and may be synced, longest waiting first."""
-        return self._run(lambda cur: _fetch(cur, PendingWorkOrder, q.PENDING, {"limit": limit}))
+        params = {"limit": _limit(limit)}
+        return self._run(lambda cur: _fetch(cur, PendingWorkOrder, q.PENDING, params))
 
     def sync_pending(self, limit: int | None = None) -> list[BatchResult]:
         """Sync pending work orders set-based, skipping those other sessions hold."""
-        return self._run(lambda cur: _fetch(cur, BatchResult, q.SYNC_PENDING, {"limit": limit}))
+        params = {"limit": _limit(limit)}
+        return self._run(lambda cur: _fetch(cur, BatchResult, q.SYNC_PENDING, params))
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -163,6 +176,54 @@ class TaskSync:
                         hint="run: pytask-sync migrate",
                     )
         self._schema_checked = True
+
+
+# -- arguments: what the SQL types cannot carry is refused here, before anything is sent; the
+# -- values they can carry (a zero id, a negative limit, a malformed hash) are the server's to judge
+
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
+
+
+def _integer(name: str, value: object, low: int, high: int) -> int:
+    """``value`` as an int in [low, high]: ints and other exact integers, never a bool."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, not a bool")
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    if not low <= number <= high:
+        raise InvalidArgument(f"invalid {name}: {number} is out of range", hint=f"It must fit {low}..{high}.")
+    return number
+
+
+def _work_order_id(value: object) -> int:
+    return _integer("work order id", value, BIGINT_MIN, BIGINT_MAX)
+
+
+def _limit(value: object) -> int | None:
+    return None if value is None else _integer("limit", value, INTEGER_MIN, INTEGER_MAX)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return value
+
+
+def _plan_hash(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected_plan_hash must be a str or None, not {type(value).__name__}")
+    return value
+
+
+def _plan_params(work_order_id: object, overwrite_edits: object, restore_dismissed: object) -> dict[str, Any]:
+    return {
+        "work_order_id": _work_order_id(work_order_id),
+        "overwrite_edits": _flag("overwrite_edits", overwrite_edits),
+        "restore_dismissed": _flag("restore_dismissed", restore_dismissed),
+    }
 
 
 def _fetch(cur: psycopg.Cursor[Any], cls: type[T], query: str, params: Mapping[str, Any]) -> list[T]:

@@ -49,8 +49,12 @@ def _note(item: PlanItem) -> str:
     notes = []
     if item.action == "conflict":
         notes.append("planner's value kept; rules changed too")
-    if item.action == "update" and item.edited:
+    if item.action == "update" and item.overwritten:
+        notes.append("planner's value overwritten (" + ", ".join(item.conflict_fields) + ")")
+    elif item.action == "update" and item.edited:
         notes.append("planner's edit kept")
+    if item.action == "add" and item.restored:
+        notes.append("restored: a planner had deleted it")
     if item.action == "remove" and item.edited:
         notes.append("edited by a planner")
     if item.action == "dismissed":

@@ -157,3 +157,52 @@ def test_database_migrated_by_a_newer_version_is_refused(empty_dsn: str) -> None
 def test_wrong_connection_type() -> None:
     with pytest.raises(TypeError):
         TaskSync(object()).pending()  # type: ignore[arg-type]
+
+
+BAD_ARGUMENTS = [
+    (lambda ts: ts.preview(True), TypeError),
+    (lambda ts: ts.preview(1.5), TypeError),
+    (lambda ts: ts.preview("abc"), TypeError),
+    (lambda ts: ts.preview("42"), TypeError),
+    (lambda ts: ts.preview(2**63), InvalidArgument),
+    (lambda ts: ts.preview(-(2**63) - 1), InvalidArgument),
+    (lambda ts: ts.preview(1, overwrite_edits="yes"), TypeError),
+    (lambda ts: ts.preview(1, restore_dismissed=1), TypeError),
+    (lambda ts: ts.plan(None), TypeError),
+    (lambda ts: ts.plan(1, overwrite_edits=None), TypeError),
+    (lambda ts: ts.execute(1, confirm="yes"), TypeError),
+    (lambda ts: ts.execute(1, confirm=1), TypeError),
+    (lambda ts: ts.execute(2**64, confirm=True), InvalidArgument),
+    (lambda ts: ts.execute(1, confirm=True, expected_plan_hash=b"0" * 64), TypeError),
+    (lambda ts: ts.execute(1, confirm=True, overwrite_edits="false"), TypeError),
+    (lambda ts: ts.check_sync_needed(True), TypeError),
+    (lambda ts: ts.pending(limit=2.0), TypeError),
+    (lambda ts: ts.pending(limit=2**31), InvalidArgument),
+    (lambda ts: ts.sync_pending(limit="10"), TypeError),
+    (lambda ts: ts.sync_pending(limit=True), TypeError),
+]
+
+
+@pytest.mark.parametrize(("call", "exc"), BAD_ARGUMENTS)
+def test_wrong_arguments_are_refused_before_anything_is_sent(
+    conn: psycopg.Connection[Any], dsn: str, call: Any, exc: type[Exception]
+) -> None:
+    # a closed connection: anything sent would raise psycopg.OperationalError instead
+    closed = psycopg.connect(dsn)
+    closed.close()
+    with pytest.raises(exc):
+        call(TaskSync(closed))
+
+
+def test_integers_of_other_types_are_accepted(conn: psycopg.Connection[Any]) -> None:
+    import decimal
+
+    class Index:
+        def __index__(self) -> int:
+            return wo
+
+    wo = Builder(conn).realistic()
+    ts = TaskSync(conn)
+    assert ts.preview(Index()).work_order_id == wo  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ts.preview(decimal.Decimal(wo))  # type: ignore[arg-type]

@@ -318,12 +318,42 @@ CREATE TABLE task_sync.sync_run (
     removed             integer NOT NULL,
     updated             integer NOT NULL,
     conflicts           integer NOT NULL,
-    items               jsonb NOT NULL,     -- the itemised changes applied
     CONSTRAINT sync_run_pkey PRIMARY KEY (work_order_id, id),
     CONSTRAINT sync_run__id_key UNIQUE (id),
     CONSTRAINT sync_run__via_check CHECK (via IN ('execute', 'sync_pending'))
 );
-COMMENT ON TABLE task_sync.sync_run IS 'Audit trail: one row per executed sync, with the changes it applied';
+COMMENT ON TABLE task_sync.sync_run IS 'Audit trail: one row per executed sync; its changes are in sync_item';
+
+-- One row per change a sync applied, written by the same statement as its sync_run: every
+-- applied change can be found by work order, by sync and by task id.
+CREATE TABLE task_sync.sync_item (
+    sync_run_id                     bigint NOT NULL,
+    work_order_id                   bigint NOT NULL,
+    task_id                         bigint NOT NULL,    -- the task added, removed or updated
+    action                          text NOT NULL,
+    work_order_process_id           bigint,
+    process_code                    text,
+    task_type                       text NOT NULL,
+    source_kind                     text NOT NULL,
+    source_id                       bigint NOT NULL,
+    work_content                    text,       -- the task's values after the sync (null for remove)
+    production_quantity             integer,
+    previous_work_content           text,       -- and before it (null for add)
+    previous_production_quantity    integer,
+    restored                        boolean NOT NULL DEFAULT false,
+    overwritten                     boolean NOT NULL DEFAULT false,
+    -- no foreign keys: the audit outlives tasks and work orders, and checking them would cost
+    -- one lookup per row written
+    CONSTRAINT sync_item_pkey PRIMARY KEY (work_order_id, sync_run_id, task_id),
+    CONSTRAINT sync_item__action_check CHECK (action IN ('add', 'remove', 'update', 'conflict'))
+);
+CREATE INDEX sync_item__task_id_idx ON task_sync.sync_item (task_id);
+COMMENT ON TABLE task_sync.sync_item IS
+    'Audit trail: one row per change a sync applied (add, remove, update, conflict), by sync_run_id and task_id';
+COMMENT ON COLUMN task_sync.sync_item.action IS
+    'add, remove, update (a value written), or conflict (the planner''s values kept, the baseline moved)';
+COMMENT ON COLUMN task_sync.sync_item.restored IS 'An add that re-added a draft a planner had deleted (p_restore_dismissed)';
+COMMENT ON COLUMN task_sync.sync_item.overwritten IS 'An update that overwrote a planner''s values (p_overwrite_edits)';
 
 -- The transactions in which the engine is writing right now: _apply inserts its transaction's
 -- row before its writes and deletes it after them, so that the task triggers can tell the

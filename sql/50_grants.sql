@@ -33,6 +33,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync._work_order(bigint),
     task_sync._may_sync(text, text),
     task_sync._content(text, text, text, text, text),
+    task_sync._template_pre(text, text, text, text),
+    task_sync._content_from_pre(text, text, text, text, text, text),
     task_sync._content_tokens(text, text, text, text, text),
     task_sync._field_outcome(text, text, text),
     task_sync._field_outcome(integer, integer, integer),

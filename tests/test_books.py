@@ -74,9 +74,16 @@ BOOK_WRITES = {
     "forge a mark": "INSERT INTO task_sync.work_order_mark (work_order_id) VALUES ({wo})",
     "forge the audit": (
         "INSERT INTO task_sync.sync_run (id, work_order_id, run_by, ran_at, via, plan_hash, from_version,"
-        " to_version, added, removed, updated, conflicts, items)"
-        " VALUES (999999, {wo}, 'someone', '2000-01-01', 'execute', 'x', 0, 0, 0, 0, 0, 0, '[]')"
+        " to_version, added, removed, updated, conflicts)"
+        " VALUES (999999, {wo}, 'someone', '2000-01-01', 'execute', 'x', 0, 0, 0, 0, 0, 0)"
     ),
+    "forge an audit item": (
+        "INSERT INTO task_sync.sync_item"
+        " (sync_run_id, work_order_id, task_id, action, task_type, source_kind, source_id)"
+        " SELECT id, work_order_id, 1, 'add', 'x', 'work_order', 1 FROM task_sync.sync_run WHERE work_order_id = {wo}"
+    ),
+    "rewrite an audit item": "UPDATE task_sync.sync_item SET action = 'remove' WHERE work_order_id = {wo}",
+    "erase audit items": "DELETE FROM task_sync.sync_item WHERE work_order_id = {wo}",
     "rewrite the audit": "UPDATE task_sync.sync_run SET run_by = 'someone' WHERE work_order_id = {wo}",
     "erase the audit": "DELETE FROM task_sync.sync_run WHERE work_order_id = {wo}",
     "bring back dismissed drafts": "DELETE FROM task_sync.task_dismissal WHERE work_order_id = {wo}",

@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from pytask_sync._resources import install_canonical, known_revisions, migrations_dir
 from pytask_sync.migrate import alembic_config, downgrade, head_revision, migrate
+from tests.builders import Builder
 from tests.pgserver_for_tests import TestServer
 
 
@@ -232,3 +233,42 @@ def test_0002_keeps_pending_work_orders_pending_both_ways(empty_dsn: str) -> Non
             "SELECT id, definition_version > synced_version, pending_since IS NOT NULL FROM task_sync.work_order"
             " ORDER BY id"
         ).fetchall() == [(pending, True, True), (synced, False, False)]
+
+
+def test_0003_keeps_the_audit_and_refuses_ids_that_are_not_positive(empty_dsn: str) -> None:
+    migrate(empty_dsn, "0002_marks")
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        b = Builder(c)
+        wo = b.realistic()
+        b.execute(wo)
+        c.execute("UPDATE task_sync.work_order SET production_quantity = 4000 WHERE id = %s", (wo,))
+        c.execute("DELETE FROM task_sync.work_order_artwork WHERE work_order_id = %s", (wo,))
+        b.execute(wo)
+        items = c.execute(
+            "SELECT s.id, i->>'action', (i->>'task_id')::bigint FROM task_sync.sync_run s,"
+            " jsonb_array_elements(s.items) i ORDER BY 1, 2, 3"
+        ).fetchall()
+        assert {a for _, a, _ in items} == {"add", "remove", "update"}
+        # a row with an id that is not positive: the upgrade refuses with one clear error
+        c.execute("INSERT INTO task_sync.work_order (id, order_number) VALUES (-5, 'NEG')")
+    with pytest.raises(psycopg.errors.CheckViolation, match=r"task_sync\.work_order has 1 row"):
+        migrate(empty_dsn)
+    assert _revision(empty_dsn) == "0002_marks"
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        c.execute("DELETE FROM task_sync.work_order WHERE id = -5")
+    migrate(empty_dsn)
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        moved = c.execute("SELECT sync_run_id, action, task_id FROM task_sync.sync_item ORDER BY 1, 2, 3").fetchall()
+        assert moved == items
+        removed = c.execute(
+            "SELECT previous_work_content IS NOT NULL, work_content IS NULL FROM task_sync.sync_item"
+            " WHERE action = 'remove'"
+        ).fetchall()
+        assert removed and all(r == (True, True) for r in removed)
+    downgrade(empty_dsn, "0002_marks")
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        back = c.execute(
+            "SELECT s.id, i->>'action', (i->>'task_id')::bigint FROM task_sync.sync_run s,"
+            " jsonb_array_elements(s.items) i ORDER BY 1, 2, 3"
+        ).fetchall()
+        assert back == items

@@ -30,6 +30,7 @@ WORK_ORDER_TABLES = {
     "task",
     "task_dismissal",
     "sync_run",
+    "sync_item",
     "work_order_mark",
 }
 

@@ -1,187 +1,112 @@
--- 0003_books down: back to 0002's rights, signatures and functions, to the letter.
+-- 0003_books down: back to 0002's rights, signatures, functions and audit, to the letter. The
+-- audit's items go back into sync_run.items, one jsonb object per change.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
-CREATE OR REPLACE FUNCTION task_sync._apply(
-    p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
-    p_restore_dismissed boolean, p_via text, p_marks bigint[])
+CREATE OR REPLACE FUNCTION task_sync._content(
+    p_template text, p_order_number text, p_process_code text, p_process_name text, p_source_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- A standard SQL body is bound when created (names resolved then, not by the caller's
+-- search_path) and, unlike a function with a SET clause, is inlined into the calling query.
+RETURN CASE
+    WHEN strpos(p_template, '{') = 0 THEN p_template
+    WHEN strpos(concat(p_order_number, p_process_code, p_process_name, p_source_name), '{') = 0
+         AND strpos(regexp_replace(p_template,
+                '\{(?:order_number|process_code|process_name|source_name)\}', '', 'g'), '{') = 0
+    THEN replace(replace(replace(replace(p_template,
+                '{order_number}', coalesce(p_order_number, '')),
+                '{process_code}', coalesce(p_process_code, '')),
+                '{process_name}', coalesce(p_process_name, '')),
+                '{source_name}', coalesce(p_source_name, ''))
+    ELSE task_sync._content_tokens(p_template, p_order_number, p_process_code, p_process_name, p_source_name)
+END;
+
+COMMENT ON FUNCTION task_sync._content(text, text, text, text, text) IS
+    'work_content of a rule template: placeholders substituted in one pass';
+
+CREATE OR REPLACE FUNCTION task_sync._desired(p_work_order_ids bigint[])
 RETURNS TABLE (
-    work_order_id   bigint,
-    sync_run_id     bigint,
-    plan_hash       text,
-    added           integer,
-    removed         integer,
-    updated         integer,
-    conflicts       integer,
-    synced_version  bigint
+    work_order_id           bigint,
+    work_order_process_id   bigint,
+    process_code            text,
+    task_type               text,
+    source_kind             text,
+    source_id               bigint,
+    work_content            text,
+    production_quantity     integer
 )
-LANGUAGE plpgsql
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
-BEGIN
-    PERFORM set_config('task_sync.applying', 'on', true);
-    RETURN QUERY
-    WITH r AS MATERIALIZED (
-        SELECT * FROM unnest(p_rows)
+    WITH effective_rule AS (
+        -- the rules each process of the catalog takes: its own, else the defaults
+        SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
+               r.content_template
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code = p.code
+        UNION ALL
+        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code IS NULL
+        WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
     ),
     wo AS MATERIALIZED (
-        -- the state before this statement's writes (one snapshot for the whole statement)
-        SELECT w.id, w.synced_version
+        SELECT w.id, w.order_number, w.production_quantity
         FROM task_sync.work_order w
         WHERE w.id = ANY (p_work_order_ids)
     ),
-    taken AS (
-        DELETE FROM task_sync.work_order_mark m
-        WHERE m.work_order_id = ANY (p_work_order_ids) AND m.id = ANY (p_marks)
-        RETURNING m.work_order_id
+    -- each process of the route with the rules it takes (materialized: a few rows per work order,
+    -- so that sources are joined by (work order, kind) and never multiplied first)
+    route AS MATERIALIZED (
+        SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
+               er.content_template
+        FROM task_sync.work_order_process wop
+        JOIN effective_rule er ON er.process_id = wop.process_id
+        WHERE wop.work_order_id = ANY (p_work_order_ids)
     ),
-    taken_per_wo AS (
-        SELECT taken.work_order_id, count(*) AS n FROM taken GROUP BY taken.work_order_id
-    ),
-    del AS (
-        DELETE FROM task_sync.task t
-        USING r
-        WHERE r.action = 'remove'
-          AND t.work_order_id = ANY (p_work_order_ids)
-          AND t.work_order_id = r.work_order_id AND t.id = r.task_id
-          AND t.status = 'draft' AND t.origin = 'generated'
-        RETURNING r.*
-    ),
-    ins AS (
-        INSERT INTO task_sync.task AS t (
-            work_order_id, work_order_process_id, status, origin, task_type, source_kind, source_id,
-            work_content, production_quantity, generated_work_content, generated_production_quantity)
-        SELECT r.work_order_id, r.work_order_process_id, 'draft', 'generated', r.task_type, r.source_kind,
-               r.source_id, r.desired_work_content, r.desired_production_quantity,
-               r.desired_work_content, r.desired_production_quantity
-        FROM r
-        WHERE r.action = 'add' OR (r.action = 'dismissed' AND p_restore_dismissed)
-        -- a generated task with this key that appeared since the plan was read satisfies it
-        ON CONFLICT (work_order_id, work_order_process_id, task_type, source_kind, source_id)
-            WHERE origin = 'generated' DO NOTHING
-        RETURNING t.id, t.work_order_id, t.work_order_process_id, t.task_type, t.source_kind, t.source_id
-    ),
-    upd AS (
-        UPDATE task_sync.task t SET
-            -- three ways, on the row as it is now: a field still at its baseline takes the rule
-            -- value; an edited field keeps the planner's value unless told to overwrite a conflict
-            work_content = CASE
-                WHEN t.work_content IS NOT DISTINCT FROM t.generated_work_content THEN r.desired_work_content
-                WHEN p_overwrite_edits AND r.desired_work_content IS DISTINCT FROM t.generated_work_content
-                    THEN r.desired_work_content
-                ELSE t.work_content END,
-            production_quantity = CASE
-                WHEN t.production_quantity IS NOT DISTINCT FROM t.generated_production_quantity
-                    THEN r.desired_production_quantity
-                WHEN p_overwrite_edits AND r.desired_production_quantity IS DISTINCT FROM t.generated_production_quantity
-                    THEN r.desired_production_quantity
-                ELSE t.production_quantity END,
-            generated_work_content = r.desired_work_content,
-            generated_production_quantity = r.desired_production_quantity
-        FROM r
-        WHERE (r.action IN ('update', 'conflict')
-               -- a kept draft is written only when its baseline moves (the engine alone writes
-               -- baselines, under the work order's lock, so the plan's baseline is the row's)
-               OR (r.action = 'keep'
-                   AND (r.baseline_work_content IS DISTINCT FROM r.desired_work_content
-                        OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity)))
-          AND t.work_order_id = ANY (p_work_order_ids)
-          AND t.work_order_id = r.work_order_id AND t.id = r.task_id
-          AND t.status = 'draft' AND t.origin = 'generated'
-          AND (t.generated_work_content IS DISTINCT FROM r.desired_work_content
-               OR t.generated_production_quantity IS DISTINCT FROM r.desired_production_quantity)
-        RETURNING r.*, t.work_content AS new_work_content, t.production_quantity AS new_production_quantity
-    ),
-    forgotten AS (
-        -- forget dismissals whose key the plan does not desire, and the ones restored; a key the
-        -- plan desires keeps its dismissal even when the plan saw its draft (as keep, update or
-        -- conflict): a planner may have deleted that draft after the plan was read
-        DELETE FROM task_sync.task_dismissal x
-        WHERE x.work_order_id = ANY (p_work_order_ids)
-          AND NOT EXISTS (
-              SELECT FROM r
-              WHERE r.action IN ('add', 'dismissed', 'update', 'conflict', 'keep')
-                AND NOT (r.action = 'dismissed' AND p_restore_dismissed)
-                AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
-                AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
-        RETURNING x.work_order_id
-    ),
-    applied AS (
-        -- the itemised changes, as the audit records them
-        SELECT del.work_order_id, 'remove' AS action, to_jsonb(del) AS item FROM del
-        UNION ALL
-        SELECT ins.work_order_id, 'add',
-               to_jsonb(r) || jsonb_build_object('action', 'add', 'task_id', ins.id, 'restored', r.action = 'dismissed')
-        FROM ins
-        JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
-              AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
-              AND r.action IN ('add', 'dismissed')
-        UNION ALL
-        SELECT upd.work_order_id,
-               CASE WHEN upd.new_work_content IS DISTINCT FROM upd.current_work_content
-                      OR upd.new_production_quantity IS DISTINCT FROM upd.current_production_quantity
-                    THEN 'update' ELSE 'conflict' END,
-               (to_jsonb(upd) - 'new_work_content' - 'new_production_quantity')
-               || jsonb_build_object('work_content', upd.new_work_content,
-                                     'production_quantity', upd.new_production_quantity,
-                                     'overwritten', upd.action = 'conflict' AND p_overwrite_edits)
-        FROM upd
-        WHERE upd.action <> 'keep'
-    ),
-    hashes AS (
-        SELECT x.work_order_id, task_sync._plan_hash(array_agg(x::task_sync.plan_row)) AS plan_hash
-        FROM r AS x
-        GROUP BY x.work_order_id
-    ),
-    tallies AS (
-        SELECT a.work_order_id,
-               count(*) FILTER (WHERE a.action = 'add')::integer AS n_add,
-               count(*) FILTER (WHERE a.action = 'remove')::integer AS n_remove,
-               count(*) FILTER (WHERE a.action = 'update')::integer AS n_update,
-               count(*) FILTER (WHERE a.action = 'conflict')::integer AS n_conflict,
-               jsonb_agg(a.item ORDER BY a.action, (a.item->>'task_id')::bigint) AS items
-        FROM applied a
-        GROUP BY a.work_order_id
-    ),
-    per_wo AS (
-        SELECT wo.id, wo.synced_version AS from_version,
-               wo.synced_version + coalesce(tk.n, 0) AS to_version,
-               coalesce(h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
-               coalesce(t.n_add, 0) AS n_add, coalesce(t.n_remove, 0) AS n_remove,
-               coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict,
-               coalesce(t.items, '[]') AS items
+    source AS MATERIALIZED (
+        SELECT wo.id AS work_order_id, 'work_order'::text AS kind, wo.id AS source_id,
+               wo.order_number AS name, NULL::integer AS quantity
         FROM wo
-        LEFT JOIN hashes h ON h.work_order_id = wo.id
-        LEFT JOIN tallies t ON t.work_order_id = wo.id
-        LEFT JOIN taken_per_wo tk ON tk.work_order_id = wo.id
-    ),
-    versions AS (
-        UPDATE task_sync.work_order w
-        SET synced_version = p.to_version
-        FROM per_wo p
-        WHERE w.id = ANY (p_work_order_ids) AND w.id = p.id AND p.to_version <> p.from_version
-        RETURNING w.id
-    ),
-    runs AS (
-        INSERT INTO task_sync.sync_run AS s (
-            work_order_id, application_name, via, plan_hash, from_version, to_version,
-            overwrite_edits, restore_dismissed, added, removed, updated, conflicts, items)
-        SELECT p.id, current_setting('application_name'), p_via, p.plan_hash, p.from_version, p.to_version,
-               p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.items
-        FROM per_wo p
-        WHERE p.from_version <> p.to_version OR p.items <> '[]'
-        RETURNING s.id, s.work_order_id
+        UNION ALL
+        SELECT l.work_order_id, 'artwork', l.artwork_id, c.name, NULL
+        FROM task_sync.work_order_artwork l JOIN task_sync.artwork c ON c.id = l.artwork_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'die', l.die_id, c.name, NULL
+        FROM task_sync.work_order_die l JOIN task_sync.die c ON c.id = l.die_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'foiling_plate', l.foiling_plate_id, c.name, NULL
+        FROM task_sync.work_order_foiling_plate l JOIN task_sync.foiling_plate c ON c.id = l.foiling_plate_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'embossing_plate', l.embossing_plate_id, c.name, NULL
+        FROM task_sync.work_order_embossing_plate l JOIN task_sync.embossing_plate c ON c.id = l.embossing_plate_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'material', l.id, c.name, l.quantity
+        FROM task_sync.work_order_material l JOIN task_sync.material c ON c.id = l.material_id
+        WHERE l.work_order_id = ANY (p_work_order_ids) AND l.need_cutting
+        UNION ALL
+        SELECT l.work_order_id, 'product', l.id, c.name, l.quantity
+        FROM task_sync.work_order_product l JOIN task_sync.product c ON c.id = l.product_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
     )
-    SELECT p.id, runs.id, p.plan_hash, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.to_version
-    FROM per_wo p
-    LEFT JOIN runs ON runs.work_order_id = p.id
-    ORDER BY p.id;
-    PERFORM set_config('task_sync.applying', 'off', true);
-END
+    SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+           task_sync._content(rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+           CASE rt.quantity_source
+               WHEN 'one' THEN 1
+               WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
+               ELSE s.quantity
+           END
+    FROM route rt
+    JOIN source s ON s.work_order_id = rt.work_order_id AND s.kind = rt.source_kind
+    JOIN wo ON wo.id = rt.work_order_id
 $$;
 
-COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]) IS
-    'Applies a computed plan to these work orders in one statement and writes their sync_run rows';
+COMMENT ON FUNCTION task_sync._desired(bigint[]) IS
+    'The desired generated tasks of these work orders, computed from the rules and the current inputs';
 
 CREATE OR REPLACE FUNCTION task_sync._dismiss(p_tasks task_sync.task[])
 RETURNS void
@@ -542,9 +467,15 @@ DROP FUNCTION
     task_sync.preview(bigint, boolean, boolean),
     task_sync.plan(bigint, boolean, boolean),
     task_sync._plan_rows(bigint[], boolean, boolean),
+    task_sync._items(task_sync.plan_row[]),
+    task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[], text),
     task_sync._check_flags(boolean, boolean),
     task_sync._caller(),
-    task_sync._applying();
+    task_sync._applying(),
+    task_sync._content_from_pre(text, text, text, text, text, text),
+    task_sync._template_pre(text, text, text, text),
+    task_sync._field_write(text, text, text, boolean),
+    task_sync._field_write(integer, integer, integer, boolean);
 ALTER TYPE task_sync.plan_row DROP ATTRIBUTE overwritten, DROP ATTRIBUTE restored;
 DROP TABLE task_sync.applying;
 ALTER TABLE task_sync.work_order DROP CONSTRAINT work_order__id_check;
@@ -552,6 +483,49 @@ ALTER TABLE task_sync.work_order_process DROP CONSTRAINT work_order_process__id_
 ALTER TABLE task_sync.work_order_material DROP CONSTRAINT work_order_material__id_check;
 ALTER TABLE task_sync.work_order_product DROP CONSTRAINT work_order_product__id_check;
 ALTER TABLE task_sync.task DROP CONSTRAINT task__id_check;
+
+ALTER TABLE task_sync.sync_run ADD COLUMN items jsonb;
+UPDATE task_sync.sync_run s
+SET items = coalesce((
+    SELECT jsonb_agg(jsonb_build_object(
+               'action', x.action, 'task_id', x.task_id, 'work_order_id', x.work_order_id,
+               'work_order_process_id', x.work_order_process_id, 'process_code', x.process_code,
+               'task_type', x.task_type, 'source_kind', x.source_kind, 'source_id', x.source_id,
+               'current_work_content', x.previous_work_content,
+               'current_production_quantity', x.previous_production_quantity,
+               'work_content', x.work_content, 'production_quantity', x.production_quantity,
+               'restored', x.restored, 'overwritten', x.overwritten)
+           ORDER BY x.action, x.task_id)
+    FROM task_sync.sync_item x
+    WHERE x.work_order_id = s.work_order_id AND x.sync_run_id = s.id), '[]');
+ALTER TABLE task_sync.sync_run ALTER COLUMN items SET NOT NULL;
+COMMENT ON TABLE task_sync.sync_run IS 'Audit trail: one row per executed sync, with the changes it applied';
+DROP TABLE task_sync.sync_item;
+
+CREATE FUNCTION task_sync._items(p_rows task_sync.plan_row[])
+RETURNS TABLE (ord bigint, item jsonb)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT row_number() OVER (ORDER BY r.work_order_id, r.work_order_process_id NULLS FIRST, r.task_type,
+                                       r.source_kind, r.source_id, r.task_id NULLS FIRST, r.action),
+           to_jsonb(r)
+    FROM unnest(p_rows) AS r
+    WHERE r.action <> 'keep'
+$$;
+
+COMMENT ON FUNCTION task_sync._items(task_sync.plan_row[]) IS 'Visible plan items as jsonb, numbered in canonical order';
+
+CREATE OR REPLACE FUNCTION task_sync._plan_hash(p_rows task_sync.plan_row[])
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT encode(sha256(convert_to(coalesce(string_agg(i.item::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
+    FROM task_sync._items(p_rows) AS i
+$$;
+
+COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS 'sha256 of the visible plan items in canonical order';
 
 CREATE FUNCTION task_sync._plan_rows(p_work_order_ids bigint[])
 RETURNS SETOF task_sync.plan_row
@@ -715,6 +689,188 @@ END
 $$;
 
 COMMENT ON FUNCTION task_sync.plan(bigint) IS 'The plan of a work order as rows (the items of preview), for psql';
+
+CREATE FUNCTION task_sync._apply(
+    p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
+    p_restore_dismissed boolean, p_via text, p_marks bigint[])
+RETURNS TABLE (
+    work_order_id   bigint,
+    sync_run_id     bigint,
+    plan_hash       text,
+    added           integer,
+    removed         integer,
+    updated         integer,
+    conflicts       integer,
+    synced_version  bigint
+)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM set_config('task_sync.applying', 'on', true);
+    RETURN QUERY
+    WITH r AS MATERIALIZED (
+        SELECT * FROM unnest(p_rows)
+    ),
+    wo AS MATERIALIZED (
+        -- the state before this statement's writes (one snapshot for the whole statement)
+        SELECT w.id, w.synced_version
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (p_work_order_ids)
+    ),
+    taken AS (
+        DELETE FROM task_sync.work_order_mark m
+        WHERE m.work_order_id = ANY (p_work_order_ids) AND m.id = ANY (p_marks)
+        RETURNING m.work_order_id
+    ),
+    taken_per_wo AS (
+        SELECT taken.work_order_id, count(*) AS n FROM taken GROUP BY taken.work_order_id
+    ),
+    del AS (
+        DELETE FROM task_sync.task t
+        USING r
+        WHERE r.action = 'remove'
+          AND t.work_order_id = ANY (p_work_order_ids)
+          AND t.work_order_id = r.work_order_id AND t.id = r.task_id
+          AND t.status = 'draft' AND t.origin = 'generated'
+        RETURNING r.*
+    ),
+    ins AS (
+        INSERT INTO task_sync.task AS t (
+            work_order_id, work_order_process_id, status, origin, task_type, source_kind, source_id,
+            work_content, production_quantity, generated_work_content, generated_production_quantity)
+        SELECT r.work_order_id, r.work_order_process_id, 'draft', 'generated', r.task_type, r.source_kind,
+               r.source_id, r.desired_work_content, r.desired_production_quantity,
+               r.desired_work_content, r.desired_production_quantity
+        FROM r
+        WHERE r.action = 'add' OR (r.action = 'dismissed' AND p_restore_dismissed)
+        -- a generated task with this key that appeared since the plan was read satisfies it
+        ON CONFLICT (work_order_id, work_order_process_id, task_type, source_kind, source_id)
+            WHERE origin = 'generated' DO NOTHING
+        RETURNING t.id, t.work_order_id, t.work_order_process_id, t.task_type, t.source_kind, t.source_id
+    ),
+    upd AS (
+        UPDATE task_sync.task t SET
+            -- three ways, on the row as it is now: a field still at its baseline takes the rule
+            -- value; an edited field keeps the planner's value unless told to overwrite a conflict
+            work_content = CASE
+                WHEN t.work_content IS NOT DISTINCT FROM t.generated_work_content THEN r.desired_work_content
+                WHEN p_overwrite_edits AND r.desired_work_content IS DISTINCT FROM t.generated_work_content
+                    THEN r.desired_work_content
+                ELSE t.work_content END,
+            production_quantity = CASE
+                WHEN t.production_quantity IS NOT DISTINCT FROM t.generated_production_quantity
+                    THEN r.desired_production_quantity
+                WHEN p_overwrite_edits AND r.desired_production_quantity IS DISTINCT FROM t.generated_production_quantity
+                    THEN r.desired_production_quantity
+                ELSE t.production_quantity END,
+            generated_work_content = r.desired_work_content,
+            generated_production_quantity = r.desired_production_quantity
+        FROM r
+        WHERE (r.action IN ('update', 'conflict')
+               -- a kept draft is written only when its baseline moves (the engine alone writes
+               -- baselines, under the work order's lock, so the plan's baseline is the row's)
+               OR (r.action = 'keep'
+                   AND (r.baseline_work_content IS DISTINCT FROM r.desired_work_content
+                        OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity)))
+          AND t.work_order_id = ANY (p_work_order_ids)
+          AND t.work_order_id = r.work_order_id AND t.id = r.task_id
+          AND t.status = 'draft' AND t.origin = 'generated'
+          AND (t.generated_work_content IS DISTINCT FROM r.desired_work_content
+               OR t.generated_production_quantity IS DISTINCT FROM r.desired_production_quantity)
+        RETURNING r.*, t.work_content AS new_work_content, t.production_quantity AS new_production_quantity
+    ),
+    forgotten AS (
+        -- forget dismissals whose key the plan does not desire, and the ones restored; a key the
+        -- plan desires keeps its dismissal even when the plan saw its draft (as keep, update or
+        -- conflict): a planner may have deleted that draft after the plan was read
+        DELETE FROM task_sync.task_dismissal x
+        WHERE x.work_order_id = ANY (p_work_order_ids)
+          AND NOT EXISTS (
+              SELECT FROM r
+              WHERE r.action IN ('add', 'dismissed', 'update', 'conflict', 'keep')
+                AND NOT (r.action = 'dismissed' AND p_restore_dismissed)
+                AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
+                AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
+        RETURNING x.work_order_id
+    ),
+    applied AS (
+        -- the itemised changes, as the audit records them
+        SELECT del.work_order_id, 'remove' AS action, to_jsonb(del) AS item FROM del
+        UNION ALL
+        SELECT ins.work_order_id, 'add',
+               to_jsonb(r) || jsonb_build_object('action', 'add', 'task_id', ins.id, 'restored', r.action = 'dismissed')
+        FROM ins
+        JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
+              AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
+              AND r.action IN ('add', 'dismissed')
+        UNION ALL
+        SELECT upd.work_order_id,
+               CASE WHEN upd.new_work_content IS DISTINCT FROM upd.current_work_content
+                      OR upd.new_production_quantity IS DISTINCT FROM upd.current_production_quantity
+                    THEN 'update' ELSE 'conflict' END,
+               (to_jsonb(upd) - 'new_work_content' - 'new_production_quantity')
+               || jsonb_build_object('work_content', upd.new_work_content,
+                                     'production_quantity', upd.new_production_quantity,
+                                     'overwritten', upd.action = 'conflict' AND p_overwrite_edits)
+        FROM upd
+        WHERE upd.action <> 'keep'
+    ),
+    hashes AS (
+        SELECT x.work_order_id, task_sync._plan_hash(array_agg(x::task_sync.plan_row)) AS plan_hash
+        FROM r AS x
+        GROUP BY x.work_order_id
+    ),
+    tallies AS (
+        SELECT a.work_order_id,
+               count(*) FILTER (WHERE a.action = 'add')::integer AS n_add,
+               count(*) FILTER (WHERE a.action = 'remove')::integer AS n_remove,
+               count(*) FILTER (WHERE a.action = 'update')::integer AS n_update,
+               count(*) FILTER (WHERE a.action = 'conflict')::integer AS n_conflict,
+               jsonb_agg(a.item ORDER BY a.action, (a.item->>'task_id')::bigint) AS items
+        FROM applied a
+        GROUP BY a.work_order_id
+    ),
+    per_wo AS (
+        SELECT wo.id, wo.synced_version AS from_version,
+               wo.synced_version + coalesce(tk.n, 0) AS to_version,
+               coalesce(h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
+               coalesce(t.n_add, 0) AS n_add, coalesce(t.n_remove, 0) AS n_remove,
+               coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict,
+               coalesce(t.items, '[]') AS items
+        FROM wo
+        LEFT JOIN hashes h ON h.work_order_id = wo.id
+        LEFT JOIN tallies t ON t.work_order_id = wo.id
+        LEFT JOIN taken_per_wo tk ON tk.work_order_id = wo.id
+    ),
+    versions AS (
+        UPDATE task_sync.work_order w
+        SET synced_version = p.to_version
+        FROM per_wo p
+        WHERE w.id = ANY (p_work_order_ids) AND w.id = p.id AND p.to_version <> p.from_version
+        RETURNING w.id
+    ),
+    runs AS (
+        INSERT INTO task_sync.sync_run AS s (
+            work_order_id, application_name, via, plan_hash, from_version, to_version,
+            overwrite_edits, restore_dismissed, added, removed, updated, conflicts, items)
+        SELECT p.id, current_setting('application_name'), p_via, p.plan_hash, p.from_version, p.to_version,
+               p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.items
+        FROM per_wo p
+        WHERE p.from_version <> p.to_version OR p.items <> '[]'
+        RETURNING s.id, s.work_order_id
+    )
+    SELECT p.id, runs.id, p.plan_hash, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.to_version
+    FROM per_wo p
+    LEFT JOIN runs ON runs.work_order_id = p.id
+    ORDER BY p.id;
+    PERFORM set_config('task_sync.applying', 'off', true);
+END
+$$;
+
+COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]) IS
+    'Applies a computed plan to these work orders in one statement and writes their sync_run rows';
 
 -- grants (0002's sql/50_grants.sql)
 REVOKE ALL ON ALL TABLES IN SCHEMA task_sync FROM task_sync_writer;

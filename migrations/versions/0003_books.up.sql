@@ -1,12 +1,16 @@
--- 0003_books up: the engine's books belong to the engine, and a preview for every way execute runs.
+-- 0003_books up: the engine's books belong to the engine, a preview for every way execute runs,
+-- and a sync at write speed at every size.
 --   * execute and sync_pending, and the triggers that mark and dismiss, are SECURITY DEFINER;
 --     writers keep column rights on what is theirs and lose every right on the books
---     (synced_version, work_order_mark, task_dismissal, sync_run, baselines, a generated task's
---     identity), on _apply and on the sequences;
+--     (synced_version, work_order_mark, task_dismissal, sync_run, sync_item, baselines, a generated
+--     task's identity), on _apply and on the sequences;
 --   * the engine's own writes are told from people's by task_sync.applying, which only _apply
 --     writes (the setting task_sync.applying could be set by anyone);
 --   * ids of work orders, route rows, lines and tasks are positive;
---   * preview, plan and _plan_rows take execute's flags; plan_row says restored / overwritten.
+--   * preview, plan and _plan_rows take execute's flags; plan_row says restored / overwritten;
+--   * the audit's items are rows of their own (sync_item) instead of one jsonb per sync_run; the
+--     plan hash is over the items' record text, computed once; templates are resolved once per
+--     rule and route row; execute, preview and plan join by hashing at every size.
 -- Frozen copy of the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -33,6 +37,57 @@ ALTER TABLE task_sync.work_order_material ADD CONSTRAINT work_order_material__id
 ALTER TABLE task_sync.work_order_product ADD CONSTRAINT work_order_product__id_check CHECK (id > 0);
 ALTER TABLE task_sync.task ADD CONSTRAINT task__id_check CHECK (id > 0);
 
+-- One row per change a sync applied, written by the same statement as its sync_run: every
+-- applied change can be found by work order, by sync and by task id.
+CREATE TABLE task_sync.sync_item (
+    sync_run_id                     bigint NOT NULL,
+    work_order_id                   bigint NOT NULL,
+    task_id                         bigint NOT NULL,    -- the task added, removed or updated
+    action                          text NOT NULL,
+    work_order_process_id           bigint,
+    process_code                    text,
+    task_type                       text NOT NULL,
+    source_kind                     text NOT NULL,
+    source_id                       bigint NOT NULL,
+    work_content                    text,       -- the task's values after the sync (null for remove)
+    production_quantity             integer,
+    previous_work_content           text,       -- and before it (null for add)
+    previous_production_quantity    integer,
+    restored                        boolean NOT NULL DEFAULT false,
+    overwritten                     boolean NOT NULL DEFAULT false,
+    -- no foreign keys: the audit outlives tasks and work orders, and checking them would cost
+    -- one lookup per row written
+    CONSTRAINT sync_item_pkey PRIMARY KEY (work_order_id, sync_run_id, task_id),
+    CONSTRAINT sync_item__action_check CHECK (action IN ('add', 'remove', 'update', 'conflict'))
+);
+CREATE INDEX sync_item__task_id_idx ON task_sync.sync_item (task_id);
+COMMENT ON TABLE task_sync.sync_item IS
+    'Audit trail: one row per change a sync applied (add, remove, update, conflict), by sync_run_id and task_id';
+COMMENT ON COLUMN task_sync.sync_item.action IS
+    'add, remove, update (a value written), or conflict (the planner''s values kept, the baseline moved)';
+COMMENT ON COLUMN task_sync.sync_item.restored IS 'An add that re-added a draft a planner had deleted (p_restore_dismissed)';
+COMMENT ON COLUMN task_sync.sync_item.overwritten IS 'An update that overwrote a planner''s values (p_overwrite_edits)';
+
+-- the items of every sync so far move to sync_item (values before and after each change)
+INSERT INTO task_sync.sync_item (
+    sync_run_id, work_order_id, task_id, action, work_order_process_id, process_code, task_type, source_kind,
+    source_id, work_content, production_quantity, previous_work_content, previous_production_quantity,
+    restored, overwritten)
+SELECT s.id, s.work_order_id, (i->>'task_id')::bigint, i->>'action', (i->>'work_order_process_id')::bigint,
+       i->>'process_code', i->>'task_type', i->>'source_kind', (i->>'source_id')::bigint,
+       CASE i->>'action' WHEN 'remove' THEN NULL WHEN 'add' THEN i->>'desired_work_content' ELSE i->>'work_content' END,
+       (CASE i->>'action' WHEN 'remove' THEN NULL WHEN 'add' THEN i->>'desired_production_quantity'
+                         ELSE i->>'production_quantity' END)::integer,
+       CASE WHEN i->>'action' <> 'add' THEN i->>'current_work_content' END,
+       (CASE WHEN i->>'action' <> 'add' THEN i->>'current_production_quantity' END)::integer,
+       coalesce((i->>'restored')::boolean, false), coalesce((i->>'overwritten')::boolean, false)
+FROM task_sync.sync_run s
+CROSS JOIN LATERAL jsonb_array_elements(s.items) AS i
+WHERE i->>'task_id' IS NOT NULL
+ON CONFLICT DO NOTHING;
+ALTER TABLE task_sync.sync_run DROP COLUMN items;
+COMMENT ON TABLE task_sync.sync_run IS 'Audit trail: one row per executed sync; its changes are in sync_item';
+
 -- The transactions in which the engine is writing right now: _apply inserts its transaction's
 -- row before its writes and deletes it after them, so that the task triggers can tell the
 -- engine's inserts and deletes from people's. Only the owner may read or write it (the grants
@@ -47,8 +102,13 @@ COMMENT ON TABLE task_sync.applying IS
 
 ALTER TYPE task_sync.plan_row ADD ATTRIBUTE restored boolean, ADD ATTRIBUTE overwritten boolean;
 
--- preview, plan and _plan_rows take execute's flags: new signatures
-DROP FUNCTION task_sync.preview(bigint), task_sync.plan(bigint), task_sync._plan_rows(bigint[]);
+-- new signatures or result types
+DROP FUNCTION
+    task_sync.preview(bigint),
+    task_sync.plan(bigint),
+    task_sync._plan_rows(bigint[]),
+    task_sync._items(task_sync.plan_row[]),
+    task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]);
 
 CREATE FUNCTION task_sync._check_flags(p_overwrite_edits boolean, p_restore_dismissed boolean)
 RETURNS void
@@ -87,6 +147,77 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION task_sync._applying() IS 'True while a sync of this transaction is writing (engine only)';
+
+CREATE FUNCTION task_sync._template_pre(
+    p_template text, p_order_number text, p_process_code text, p_process_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- A standard SQL body is bound when created (names resolved then, not by the caller's
+-- search_path) and, unlike a function with a SET clause, is inlined into the calling query.
+RETURN CASE
+    WHEN strpos(p_template, '{') = 0 THEN p_template
+    WHEN strpos(concat(p_order_number, p_process_code, p_process_name), '{') = 0
+         AND strpos(regexp_replace(p_template,
+                '\{(?:order_number|process_code|process_name|source_name)\}', '', 'g'), '{') = 0
+    THEN replace(replace(replace(p_template,
+                '{order_number}', coalesce(p_order_number, '')),
+                '{process_code}', coalesce(p_process_code, '')),
+                '{process_name}', coalesce(p_process_name, ''))
+END;
+
+COMMENT ON FUNCTION task_sync._template_pre(text, text, text, text) IS
+    'A rule template with the work order''s and process''s values substituted (NULL when only _content_tokens is exact)';
+
+CREATE FUNCTION task_sync._content_from_pre(
+    p_pre text, p_template text, p_order_number text, p_process_code text, p_process_name text,
+    p_source_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- standard SQL body, inlined (see _template_pre)
+RETURN coalesce(
+    replace(p_pre, '{source_name}', coalesce(p_source_name, '')),
+    task_sync._content_tokens(p_template, p_order_number, p_process_code, p_process_name, p_source_name));
+
+COMMENT ON FUNCTION task_sync._content_from_pre(text, text, text, text, text, text) IS
+    'work_content from a template _template_pre resolved: the per-task step';
+
+CREATE FUNCTION task_sync._field_write(p_current text, p_baseline text, p_desired text, p_overwrite boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE task_sync._field_outcome(p_current, p_baseline, p_desired)
+    WHEN 'update' THEN p_desired
+    WHEN 'conflict' THEN CASE WHEN p_overwrite THEN p_desired ELSE p_current END
+    ELSE p_current
+END;
+
+COMMENT ON FUNCTION task_sync._field_write(text, text, text, boolean) IS
+    'The value a sync leaves in one generated field, by its three-way outcome';
+
+CREATE FUNCTION task_sync._field_write(p_current integer, p_baseline integer, p_desired integer, p_overwrite boolean)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE task_sync._field_outcome(p_current, p_baseline, p_desired)
+    WHEN 'update' THEN p_desired
+    WHEN 'conflict' THEN CASE WHEN p_overwrite THEN p_desired ELSE p_current END
+    ELSE p_current
+END;
+
+COMMENT ON FUNCTION task_sync._field_write(integer, integer, integer, boolean) IS
+    'The value a sync leaves in one generated field, by its three-way outcome';
+
+CREATE FUNCTION task_sync._items(p_rows task_sync.plan_row[])
+RETURNS TABLE (ord bigint, r task_sync.plan_row)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT row_number() OVER (ORDER BY x.work_order_id, x.work_order_process_id NULLS FIRST, x.task_type,
+                                       x.source_kind, x.source_id, x.task_id NULLS FIRST, x.action),
+           x
+    FROM unnest(p_rows) AS x
+    WHERE x.action <> 'keep'
+$$;
+
+COMMENT ON FUNCTION task_sync._items(task_sync.plan_row[]) IS 'Visible plan items, numbered in canonical order';
 
 CREATE FUNCTION task_sync._plan_rows(
     p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
@@ -212,6 +343,9 @@ CREATE FUNCTION task_sync.preview(
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- see execute: plans for this work order's size, with hash joins
+SET enable_nestloop = off
+SET jit = off
 AS $$
 DECLARE
     v_wo    task_sync.work_order := task_sync._work_order(p_work_order_id);
@@ -241,7 +375,7 @@ BEGIN
                 'orphaned', count(*) FILTER (WHERE r.action = 'orphaned'),
                 'keep', count(*) FILTER (WHERE r.action = 'keep'))
             FROM unnest(v_rows) AS r),
-        'items', (SELECT coalesce(jsonb_agg(i.item ORDER BY i.ord), '[]') FROM task_sync._items(v_rows) AS i));
+        'items', (SELECT coalesce(jsonb_agg(to_jsonb(i.r) ORDER BY i.ord), '[]') FROM task_sync._items(v_rows) AS i));
 END
 $$;
 
@@ -253,15 +387,17 @@ CREATE FUNCTION task_sync.plan(
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- see execute: plans for this work order's size, with hash joins
+SET enable_nestloop = off
+SET jit = off
 AS $$
 BEGIN
     PERFORM task_sync._work_order(p_work_order_id);
     PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
     RETURN QUERY
-        SELECT p.*
+        SELECT (i.r).*
         FROM task_sync._items(ARRAY(
                 SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
-        CROSS JOIN LATERAL jsonb_populate_record(NULL::task_sync.plan_row, i.item) AS p
         ORDER BY i.ord;
 END
 $$;
@@ -269,9 +405,9 @@ $$;
 COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
     'The plan of a work order as rows (the items of preview with the same flags), for psql';
 
-CREATE OR REPLACE FUNCTION task_sync._apply(
+CREATE FUNCTION task_sync._apply(
     p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
-    p_restore_dismissed boolean, p_via text, p_marks bigint[])
+    p_restore_dismissed boolean, p_via text, p_marks bigint[], p_plan_hash text DEFAULT NULL)
 RETURNS TABLE (
     work_order_id   bigint,
     sync_run_id     bigint,
@@ -331,19 +467,13 @@ BEGIN
     ),
     upd AS (
         UPDATE task_sync.task t SET
-            -- three ways, on the row as it is now: a field still at its baseline takes the rule
-            -- value; an edited field keeps the planner's value unless told to overwrite a conflict
-            work_content = CASE
-                WHEN t.work_content IS NOT DISTINCT FROM t.generated_work_content THEN r.desired_work_content
-                WHEN p_overwrite_edits AND r.desired_work_content IS DISTINCT FROM t.generated_work_content
-                    THEN r.desired_work_content
-                ELSE t.work_content END,
-            production_quantity = CASE
-                WHEN t.production_quantity IS NOT DISTINCT FROM t.generated_production_quantity
-                    THEN r.desired_production_quantity
-                WHEN p_overwrite_edits AND r.desired_production_quantity IS DISTINCT FROM t.generated_production_quantity
-                    THEN r.desired_production_quantity
-                ELSE t.production_quantity END,
+            -- three ways, on the row as it is now (_field_write): a field still at its baseline takes
+            -- the rule value; an edited field keeps the planner's value unless told to overwrite a conflict
+            work_content = task_sync._field_write(
+                t.work_content, t.generated_work_content, r.desired_work_content, p_overwrite_edits),
+            production_quantity = task_sync._field_write(
+                t.production_quantity, t.generated_production_quantity, r.desired_production_quantity,
+                p_overwrite_edits),
             generated_work_content = r.desired_work_content,
             generated_production_quantity = r.desired_production_quantity
         FROM r
@@ -375,29 +505,37 @@ BEGIN
         RETURNING x.work_order_id
     ),
     applied AS (
-        -- the itemised changes, as the audit records them
-        SELECT del.work_order_id, 'remove' AS action, to_jsonb(del) AS item FROM del
+        -- the itemised changes, as the audit records them (sync_item): the values before and after
+        SELECT del.work_order_id, del.task_id, 'remove' AS action, del.work_order_process_id, del.process_code,
+               del.task_type, del.source_kind, del.source_id,
+               NULL::text AS work_content, NULL::integer AS production_quantity,
+               del.current_work_content AS previous_work_content,
+               del.current_production_quantity AS previous_production_quantity,
+               false AS restored, false AS overwritten
+        FROM del
         UNION ALL
-        SELECT ins.work_order_id, 'add',
-               to_jsonb(r) || jsonb_build_object('task_id', ins.id)
+        SELECT ins.work_order_id, ins.id, 'add', r.work_order_process_id, r.process_code,
+               r.task_type, r.source_kind, r.source_id,
+               r.desired_work_content, r.desired_production_quantity, NULL, NULL, r.restored, false
         FROM ins
         JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
               AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
               AND r.action = 'add'
         UNION ALL
-        SELECT upd.work_order_id,
+        SELECT upd.work_order_id, upd.task_id,
                CASE WHEN upd.new_work_content IS DISTINCT FROM upd.current_work_content
                       OR upd.new_production_quantity IS DISTINCT FROM upd.current_production_quantity
                     THEN 'update' ELSE 'conflict' END,
-               (to_jsonb(upd) - 'new_work_content' - 'new_production_quantity')
-               || jsonb_build_object('work_content', upd.new_work_content,
-                                     'production_quantity', upd.new_production_quantity)
+               upd.work_order_process_id, upd.process_code, upd.task_type, upd.source_kind, upd.source_id,
+               upd.new_work_content, upd.new_production_quantity,
+               upd.current_work_content, upd.current_production_quantity, false, upd.overwritten
         FROM upd
         WHERE upd.action <> 'keep'
     ),
     hashes AS (
         SELECT x.work_order_id, task_sync._plan_hash(array_agg(x::task_sync.plan_row)) AS plan_hash
         FROM r AS x
+        WHERE p_plan_hash IS NULL
         GROUP BY x.work_order_id
     ),
     tallies AS (
@@ -405,18 +543,16 @@ BEGIN
                count(*) FILTER (WHERE a.action = 'add')::integer AS n_add,
                count(*) FILTER (WHERE a.action = 'remove')::integer AS n_remove,
                count(*) FILTER (WHERE a.action = 'update')::integer AS n_update,
-               count(*) FILTER (WHERE a.action = 'conflict')::integer AS n_conflict,
-               jsonb_agg(a.item ORDER BY a.action, (a.item->>'task_id')::bigint) AS items
+               count(*) FILTER (WHERE a.action = 'conflict')::integer AS n_conflict
         FROM applied a
         GROUP BY a.work_order_id
     ),
     per_wo AS (
         SELECT wo.id, wo.synced_version AS from_version,
                wo.synced_version + coalesce(tk.n, 0) AS to_version,
-               coalesce(h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
+               coalesce(p_plan_hash, h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
                coalesce(t.n_add, 0) AS n_add, coalesce(t.n_remove, 0) AS n_remove,
-               coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict,
-               coalesce(t.items, '[]') AS items
+               coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict
         FROM wo
         LEFT JOIN hashes h ON h.work_order_id = wo.id
         LEFT JOIN tallies t ON t.work_order_id = wo.id
@@ -432,12 +568,23 @@ BEGIN
     runs AS (
         INSERT INTO task_sync.sync_run AS s (
             work_order_id, run_by, application_name, via, plan_hash, from_version, to_version,
-            overwrite_edits, restore_dismissed, added, removed, updated, conflicts, items)
-        SELECT p.id, task_sync._caller(), current_setting('application_name'), p_via, p.plan_hash, p.from_version, p.to_version,
-               p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.items
+            overwrite_edits, restore_dismissed, added, removed, updated, conflicts)
+        SELECT p.id, task_sync._caller(), current_setting('application_name'), p_via, p.plan_hash, p.from_version,
+               p.to_version, p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict
         FROM per_wo p
-        WHERE p.from_version <> p.to_version OR p.items <> '[]'
+        WHERE p.from_version <> p.to_version OR p.n_add + p.n_remove + p.n_update + p.n_conflict > 0
         RETURNING s.id, s.work_order_id
+    ),
+    items AS (
+        INSERT INTO task_sync.sync_item (
+            sync_run_id, work_order_id, task_id, action, work_order_process_id, process_code, task_type,
+            source_kind, source_id, work_content, production_quantity, previous_work_content,
+            previous_production_quantity, restored, overwritten)
+        SELECT runs.id, a.work_order_id, a.task_id, a.action, a.work_order_process_id, a.process_code, a.task_type,
+               a.source_kind, a.source_id, a.work_content, a.production_quantity, a.previous_work_content,
+               a.previous_production_quantity, a.restored, a.overwritten
+        FROM applied a
+        JOIN runs ON runs.work_order_id = a.work_order_id
     )
     SELECT p.id, runs.id, p.plan_hash, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.to_version
     FROM per_wo p
@@ -447,8 +594,118 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]) IS
+COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[], text) IS
     'Applies a computed plan to these work orders in one statement and writes their sync_run rows';
+
+CREATE OR REPLACE FUNCTION task_sync._content(
+    p_template text, p_order_number text, p_process_code text, p_process_name text, p_source_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- standard SQL body, inlined (see _template_pre)
+RETURN task_sync._content_from_pre(
+    task_sync._template_pre(p_template, p_order_number, p_process_code, p_process_name),
+    p_template, p_order_number, p_process_code, p_process_name, p_source_name);
+
+COMMENT ON FUNCTION task_sync._content(text, text, text, text, text) IS
+    'work_content of a rule template: placeholders substituted in one pass';
+
+CREATE OR REPLACE FUNCTION task_sync._desired(p_work_order_ids bigint[])
+RETURNS TABLE (
+    work_order_id           bigint,
+    work_order_process_id   bigint,
+    process_code            text,
+    task_type               text,
+    source_kind             text,
+    source_id               bigint,
+    work_content            text,
+    production_quantity     integer
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH effective_rule AS (
+        -- the rules each process of the catalog takes: its own, else the defaults
+        SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
+               r.content_template
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code = p.code
+        UNION ALL
+        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code IS NULL
+        WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
+    ),
+    wo AS MATERIALIZED (
+        SELECT w.id, w.order_number, w.production_quantity
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (p_work_order_ids)
+    ),
+    -- each process of the route with the rules it takes (materialized: a few rows per work order,
+    -- so that sources are joined by (work order, kind) and never multiplied first)
+    route AS MATERIALIZED (
+        -- the template resolved here, once per rule and route row; per task only {source_name} is left
+        SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
+               er.content_template,
+               task_sync._template_pre(er.content_template, wo.order_number, er.code, er.name) AS pre
+        FROM task_sync.work_order_process wop
+        JOIN effective_rule er ON er.process_id = wop.process_id
+        JOIN wo ON wo.id = wop.work_order_id
+        WHERE wop.work_order_id = ANY (p_work_order_ids)
+    ),
+    source AS MATERIALIZED (
+        SELECT wo.id AS work_order_id, 'work_order'::text AS kind, wo.id AS source_id,
+               wo.order_number AS name, NULL::integer AS quantity
+        FROM wo
+        UNION ALL
+        SELECT l.work_order_id, 'artwork', l.artwork_id, c.name, NULL
+        FROM task_sync.work_order_artwork l JOIN task_sync.artwork c ON c.id = l.artwork_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'die', l.die_id, c.name, NULL
+        FROM task_sync.work_order_die l JOIN task_sync.die c ON c.id = l.die_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'foiling_plate', l.foiling_plate_id, c.name, NULL
+        FROM task_sync.work_order_foiling_plate l JOIN task_sync.foiling_plate c ON c.id = l.foiling_plate_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'embossing_plate', l.embossing_plate_id, c.name, NULL
+        FROM task_sync.work_order_embossing_plate l JOIN task_sync.embossing_plate c ON c.id = l.embossing_plate_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+        UNION ALL
+        SELECT l.work_order_id, 'material', l.id, c.name, l.quantity
+        FROM task_sync.work_order_material l JOIN task_sync.material c ON c.id = l.material_id
+        WHERE l.work_order_id = ANY (p_work_order_ids) AND l.need_cutting
+        UNION ALL
+        SELECT l.work_order_id, 'product', l.id, c.name, l.quantity
+        FROM task_sync.work_order_product l JOIN task_sync.product c ON c.id = l.product_id
+        WHERE l.work_order_id = ANY (p_work_order_ids)
+    )
+    SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+           task_sync._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+           CASE rt.quantity_source
+               WHEN 'one' THEN 1
+               WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
+               ELSE s.quantity
+           END
+    FROM route rt
+    JOIN source s ON s.work_order_id = rt.work_order_id AND s.kind = rt.source_kind
+    JOIN wo ON wo.id = rt.work_order_id
+$$;
+
+COMMENT ON FUNCTION task_sync._desired(bigint[]) IS
+    'The desired generated tasks of these work orders, computed from the rules and the current inputs';
+
+CREATE OR REPLACE FUNCTION task_sync._plan_hash(p_rows task_sync.plan_row[])
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT encode(sha256(convert_to(coalesce(string_agg(i.r::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
+    FROM task_sync._items(p_rows) AS i
+$$;
+
+COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS 'sha256 of the visible plan items in canonical order';
 
 CREATE OR REPLACE FUNCTION task_sync._dismiss(p_tasks task_sync.task[])
 RETURNS void
@@ -479,6 +736,16 @@ RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- Hash joins, at every size: a long-lived session that ran execute on small work orders has
+-- generic plans cached for its statements (and those of _plan_rows and _apply), built for a few
+-- rows; reused for a work order of thousands of drafts, their nested loops over CTE scans went
+-- quadratic (measured: 37 s instead of 1.3 s for 7,500 drafts), and so did custom plans when
+-- statistics did not know a new work order yet. Hash joins stay linear whatever the plan
+-- assumed. (Not plan_cache_mode = force_custom_plan: it applies to the foreign-key checks of the
+-- rows written too, and replanning those per row cost 80 µs a row.)
+SET enable_nestloop = off
+-- with nested loops off, a plan that still needs one carries the disable cost, which would start JIT
+SET jit = off
 AS $$
 DECLARE
     v_wo    task_sync.work_order;
@@ -538,7 +805,8 @@ BEGIN
     END IF;
 
     SELECT * INTO v_res
-    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks);
+    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks,
+                          v_hash);
     RETURN jsonb_build_object(
         'work_order_id', v_res.work_order_id,
         'sync_run_id', v_res.sync_run_id,
@@ -833,6 +1101,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync._work_order(bigint),
     task_sync._may_sync(text, text),
     task_sync._content(text, text, text, text, text),
+    task_sync._template_pre(text, text, text, text),
+    task_sync._content_from_pre(text, text, text, text, text, text),
     task_sync._content_tokens(text, text, text, text, text),
     task_sync._field_outcome(text, text, text),
     task_sync._field_outcome(integer, integer, integer),

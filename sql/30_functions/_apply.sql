@@ -1,5 +1,5 @@
 -- task_sync._apply(p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
---                  p_restore_dismissed boolean, p_via text, p_marks bigint[])
+--                  p_restore_dismissed boolean, p_via text, p_marks bigint[], p_plan_hash text DEFAULT NULL)
 --   -> setof (work_order_id, sync_run_id, plan_hash, added, removed, updated, conflicts, synced_version)
 -- Applies a plan computed by _plan_rows for these work orders (with the same flags), all in one
 -- statement: deletes the drafts to remove, inserts the drafts to add (restored ones included), writes
@@ -7,8 +7,9 @@
 -- were restored), takes in the marks p_marks (the ones the caller read before it computed the
 -- plan: deleted, and synced_version raised by their number, so a mark committed after the plan
 -- was read stays and the work order stays pending), and writes one sync_run per work order where
--- anything changed. Writes touch drafts of origin generated only, and each write
--- re-checks the row as it is now, so a planner's edit that lands while the sync runs is kept
+-- anything changed. p_plan_hash, given for a single work order, is the hash of p_rows its caller
+-- already computed (execute checks it); otherwise each work order's hash is computed here.
+-- Writes touch drafts of origin generated only, and each write re-checks the row as it is now, so a planner's edit that lands while the sync runs is kept
 -- (three-way against the current row) and a task that became formal is left alone.
 -- The caller holds the work order rows locked (FOR NO KEY UPDATE) and their route rows
 -- (FOR KEY SHARE), in that order of waiting: route rows first (see execute).
@@ -18,11 +19,12 @@
 -- The audit's run_by is the caller of execute or sync_pending (_caller).
 -- Locks:   the task rows it writes (row locks taken by UPDATE and DELETE).
 -- Raises:  nothing of its own.
--- Writes:  applying, task, task_dismissal, work_order_mark, work_order (synced_version), sync_run.
+-- Writes:  applying, task, task_dismissal, work_order_mark, work_order (synced_version), sync_run,
+--          sync_item (one row per applied change, written by the same statement).
 
 CREATE FUNCTION task_sync._apply(
     p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
-    p_restore_dismissed boolean, p_via text, p_marks bigint[])
+    p_restore_dismissed boolean, p_via text, p_marks bigint[], p_plan_hash text DEFAULT NULL)
 RETURNS TABLE (
     work_order_id   bigint,
     sync_run_id     bigint,
@@ -82,19 +84,13 @@ BEGIN
     ),
     upd AS (
         UPDATE task_sync.task t SET
-            -- three ways, on the row as it is now: a field still at its baseline takes the rule
-            -- value; an edited field keeps the planner's value unless told to overwrite a conflict
-            work_content = CASE
-                WHEN t.work_content IS NOT DISTINCT FROM t.generated_work_content THEN r.desired_work_content
-                WHEN p_overwrite_edits AND r.desired_work_content IS DISTINCT FROM t.generated_work_content
-                    THEN r.desired_work_content
-                ELSE t.work_content END,
-            production_quantity = CASE
-                WHEN t.production_quantity IS NOT DISTINCT FROM t.generated_production_quantity
-                    THEN r.desired_production_quantity
-                WHEN p_overwrite_edits AND r.desired_production_quantity IS DISTINCT FROM t.generated_production_quantity
-                    THEN r.desired_production_quantity
-                ELSE t.production_quantity END,
+            -- three ways, on the row as it is now (_field_write): a field still at its baseline takes
+            -- the rule value; an edited field keeps the planner's value unless told to overwrite a conflict
+            work_content = task_sync._field_write(
+                t.work_content, t.generated_work_content, r.desired_work_content, p_overwrite_edits),
+            production_quantity = task_sync._field_write(
+                t.production_quantity, t.generated_production_quantity, r.desired_production_quantity,
+                p_overwrite_edits),
             generated_work_content = r.desired_work_content,
             generated_production_quantity = r.desired_production_quantity
         FROM r
@@ -126,29 +122,37 @@ BEGIN
         RETURNING x.work_order_id
     ),
     applied AS (
-        -- the itemised changes, as the audit records them
-        SELECT del.work_order_id, 'remove' AS action, to_jsonb(del) AS item FROM del
+        -- the itemised changes, as the audit records them (sync_item): the values before and after
+        SELECT del.work_order_id, del.task_id, 'remove' AS action, del.work_order_process_id, del.process_code,
+               del.task_type, del.source_kind, del.source_id,
+               NULL::text AS work_content, NULL::integer AS production_quantity,
+               del.current_work_content AS previous_work_content,
+               del.current_production_quantity AS previous_production_quantity,
+               false AS restored, false AS overwritten
+        FROM del
         UNION ALL
-        SELECT ins.work_order_id, 'add',
-               to_jsonb(r) || jsonb_build_object('task_id', ins.id)
+        SELECT ins.work_order_id, ins.id, 'add', r.work_order_process_id, r.process_code,
+               r.task_type, r.source_kind, r.source_id,
+               r.desired_work_content, r.desired_production_quantity, NULL, NULL, r.restored, false
         FROM ins
         JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
               AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
               AND r.action = 'add'
         UNION ALL
-        SELECT upd.work_order_id,
+        SELECT upd.work_order_id, upd.task_id,
                CASE WHEN upd.new_work_content IS DISTINCT FROM upd.current_work_content
                       OR upd.new_production_quantity IS DISTINCT FROM upd.current_production_quantity
                     THEN 'update' ELSE 'conflict' END,
-               (to_jsonb(upd) - 'new_work_content' - 'new_production_quantity')
-               || jsonb_build_object('work_content', upd.new_work_content,
-                                     'production_quantity', upd.new_production_quantity)
+               upd.work_order_process_id, upd.process_code, upd.task_type, upd.source_kind, upd.source_id,
+               upd.new_work_content, upd.new_production_quantity,
+               upd.current_work_content, upd.current_production_quantity, false, upd.overwritten
         FROM upd
         WHERE upd.action <> 'keep'
     ),
     hashes AS (
         SELECT x.work_order_id, task_sync._plan_hash(array_agg(x::task_sync.plan_row)) AS plan_hash
         FROM r AS x
+        WHERE p_plan_hash IS NULL
         GROUP BY x.work_order_id
     ),
     tallies AS (
@@ -156,18 +160,16 @@ BEGIN
                count(*) FILTER (WHERE a.action = 'add')::integer AS n_add,
                count(*) FILTER (WHERE a.action = 'remove')::integer AS n_remove,
                count(*) FILTER (WHERE a.action = 'update')::integer AS n_update,
-               count(*) FILTER (WHERE a.action = 'conflict')::integer AS n_conflict,
-               jsonb_agg(a.item ORDER BY a.action, (a.item->>'task_id')::bigint) AS items
+               count(*) FILTER (WHERE a.action = 'conflict')::integer AS n_conflict
         FROM applied a
         GROUP BY a.work_order_id
     ),
     per_wo AS (
         SELECT wo.id, wo.synced_version AS from_version,
                wo.synced_version + coalesce(tk.n, 0) AS to_version,
-               coalesce(h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
+               coalesce(p_plan_hash, h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
                coalesce(t.n_add, 0) AS n_add, coalesce(t.n_remove, 0) AS n_remove,
-               coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict,
-               coalesce(t.items, '[]') AS items
+               coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict
         FROM wo
         LEFT JOIN hashes h ON h.work_order_id = wo.id
         LEFT JOIN tallies t ON t.work_order_id = wo.id
@@ -183,12 +185,23 @@ BEGIN
     runs AS (
         INSERT INTO task_sync.sync_run AS s (
             work_order_id, run_by, application_name, via, plan_hash, from_version, to_version,
-            overwrite_edits, restore_dismissed, added, removed, updated, conflicts, items)
-        SELECT p.id, task_sync._caller(), current_setting('application_name'), p_via, p.plan_hash, p.from_version, p.to_version,
-               p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.items
+            overwrite_edits, restore_dismissed, added, removed, updated, conflicts)
+        SELECT p.id, task_sync._caller(), current_setting('application_name'), p_via, p.plan_hash, p.from_version,
+               p.to_version, p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict
         FROM per_wo p
-        WHERE p.from_version <> p.to_version OR p.items <> '[]'
+        WHERE p.from_version <> p.to_version OR p.n_add + p.n_remove + p.n_update + p.n_conflict > 0
         RETURNING s.id, s.work_order_id
+    ),
+    items AS (
+        INSERT INTO task_sync.sync_item (
+            sync_run_id, work_order_id, task_id, action, work_order_process_id, process_code, task_type,
+            source_kind, source_id, work_content, production_quantity, previous_work_content,
+            previous_production_quantity, restored, overwritten)
+        SELECT runs.id, a.work_order_id, a.task_id, a.action, a.work_order_process_id, a.process_code, a.task_type,
+               a.source_kind, a.source_id, a.work_content, a.production_quantity, a.previous_work_content,
+               a.previous_production_quantity, a.restored, a.overwritten
+        FROM applied a
+        JOIN runs ON runs.work_order_id = a.work_order_id
     )
     SELECT p.id, runs.id, p.plan_hash, p.n_add, p.n_remove, p.n_update, p.n_conflict, p.to_version
     FROM per_wo p
@@ -198,5 +211,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[]) IS
+COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[], text) IS
     'Applies a computed plan to these work orders in one statement and writes their sync_run rows';

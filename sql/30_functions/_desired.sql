@@ -45,10 +45,13 @@ AS $$
     -- each process of the route with the rules it takes (materialized: a few rows per work order,
     -- so that sources are joined by (work order, kind) and never multiplied first)
     route AS MATERIALIZED (
+        -- the template resolved here, once per rule and route row; per task only {source_name} is left
         SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
-               er.content_template
+               er.content_template,
+               task_sync._template_pre(er.content_template, wo.order_number, er.code, er.name) AS pre
         FROM task_sync.work_order_process wop
         JOIN effective_rule er ON er.process_id = wop.process_id
+        JOIN wo ON wo.id = wop.work_order_id
         WHERE wop.work_order_id = ANY (p_work_order_ids)
     ),
     source AS MATERIALIZED (
@@ -81,7 +84,7 @@ AS $$
         WHERE l.work_order_id = ANY (p_work_order_ids)
     )
     SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
-           task_sync._content(rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+           task_sync._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),
            CASE rt.quantity_source
                WHEN 'one' THEN 1
                WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)

@@ -36,6 +36,16 @@ RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- Hash joins, at every size: a long-lived session that ran execute on small work orders has
+-- generic plans cached for its statements (and those of _plan_rows and _apply), built for a few
+-- rows; reused for a work order of thousands of drafts, their nested loops over CTE scans went
+-- quadratic (measured: 37 s instead of 1.3 s for 7,500 drafts), and so did custom plans when
+-- statistics did not know a new work order yet. Hash joins stay linear whatever the plan
+-- assumed. (Not plan_cache_mode = force_custom_plan: it applies to the foreign-key checks of the
+-- rows written too, and replanning those per row cost 80 µs a row.)
+SET enable_nestloop = off
+-- with nested loops off, a plan that still needs one carries the disable cost, which would start JIT
+SET jit = off
 AS $$
 DECLARE
     v_wo    task_sync.work_order;
@@ -95,7 +105,8 @@ BEGIN
     END IF;
 
     SELECT * INTO v_res
-    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks);
+    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks,
+                          v_hash);
     RETURN jsonb_build_object(
         'work_order_id', v_res.work_order_id,
         'sync_run_id', v_res.sync_run_id,

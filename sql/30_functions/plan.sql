@@ -12,15 +12,17 @@ CREATE FUNCTION task_sync.plan(
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- see execute: plans for this work order's size, with hash joins
+SET enable_nestloop = off
+SET jit = off
 AS $$
 BEGIN
     PERFORM task_sync._work_order(p_work_order_id);
     PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
     RETURN QUERY
-        SELECT p.*
+        SELECT (i.r).*
         FROM task_sync._items(ARRAY(
                 SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
-        CROSS JOIN LATERAL jsonb_populate_record(NULL::task_sync.plan_row, i.item) AS p
         ORDER BY i.ord;
 END
 $$;

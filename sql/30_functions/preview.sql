@@ -22,6 +22,9 @@ CREATE FUNCTION task_sync.preview(
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- see execute: plans for this work order's size, with hash joins
+SET enable_nestloop = off
+SET jit = off
 AS $$
 DECLARE
     v_wo    task_sync.work_order := task_sync._work_order(p_work_order_id);
@@ -51,7 +54,7 @@ BEGIN
                 'orphaned', count(*) FILTER (WHERE r.action = 'orphaned'),
                 'keep', count(*) FILTER (WHERE r.action = 'keep'))
             FROM unnest(v_rows) AS r),
-        'items', (SELECT coalesce(jsonb_agg(i.item ORDER BY i.ord), '[]') FROM task_sync._items(v_rows) AS i));
+        'items', (SELECT coalesce(jsonb_agg(to_jsonb(i.r) ORDER BY i.ord), '[]') FROM task_sync._items(v_rows) AS i));
 END
 $$;
 

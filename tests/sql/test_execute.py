@@ -30,8 +30,9 @@ def test_execute_applies_the_plan_and_records_it(conn: psycopg.Connection[Any]) 
     }
     assert len(b.tasks(wo)) == 14
     run = conn.execute(
-        "SELECT work_order_id, via, plan_hash, from_version, to_version, added, run_by, jsonb_array_length(items)"
-        " FROM task_sync.sync_run WHERE id = %s",
+        "SELECT work_order_id, via, plan_hash, from_version, to_version, added, run_by,"
+        " (SELECT count(*) FROM task_sync.sync_item i WHERE i.work_order_id = s.work_order_id AND i.sync_run_id = s.id)"
+        " FROM task_sync.sync_run s WHERE id = %s",
         (res["sync_run_id"],),
     ).fetchone()
     assert run == (wo, "execute", plan["plan_hash"], 0, definition, 14, "postgres", 14)

@@ -97,9 +97,12 @@ def test_the_flagged_preview_is_what_execute_does(tangled: tuple[Builder, int], 
     assert edited[0]["production_quantity"] == (4000 if overwrite else 1)
     assert any(t["task_type"] == "die_cutting" for t in b.tasks(wo)) is restore
     # and the audit says what each item was
-    audit = b.conn.execute("SELECT items FROM task_sync.sync_run WHERE id = %s", (result["sync_run_id"],)).fetchone()[0]  # type: ignore[index]
-    assert any(i.get("restored") for i in audit) is restore
-    assert any(i.get("overwritten") for i in audit) is overwrite
+    audit = b.conn.execute(
+        "SELECT action, restored, overwritten FROM task_sync.sync_item WHERE work_order_id = %s AND sync_run_id = %s",
+        (wo, result["sync_run_id"]),
+    ).fetchall()
+    assert [a for a in audit if a[1]] == ([("add", True, False)] if restore else [])
+    assert [a for a in audit if a[2]] == ([("update", False, True)] if overwrite else [])
 
 
 OTHER_FLAGS = [(p, e) for p in COMBOS for e in COMBOS if p != e]

@@ -6,6 +6,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from tests.builders import Builder
 from tests.sql.errors import raises_sqlstate
@@ -173,16 +174,29 @@ def test_audit_records_what_changed_and_who(job: tuple[Builder, int], connect: A
     b.add_process(wo, "LAM_M")
     app = connect(application_name="planning-service")
     res = app.execute("SELECT task_sync.execute(%s, true)", (wo,)).fetchone()[0]  # type: ignore[index]
-    run_by, app_name, items = b.conn.execute(
-        "SELECT run_by, application_name, items FROM task_sync.sync_run WHERE id = %s", (res["sync_run_id"],)
+    run_by, app_name = b.conn.execute(
+        "SELECT run_by, application_name FROM task_sync.sync_run WHERE id = %s", (res["sync_run_id"],)
     ).fetchone()  # type: ignore[misc]
     assert (run_by, app_name) == ("postgres", "planning-service")
+    with b.conn.cursor(row_factory=dict_row) as cur:
+        items = cur.execute(
+            "SELECT * FROM task_sync.sync_item WHERE work_order_id = %s AND sync_run_id = %s",
+            (wo, res["sync_run_id"]),
+        ).fetchall()
     by_action = {(i["action"], i["task_type"]): i for i in items}
     assert set(by_action) == {("add", "general"), ("remove", "printing"), ("conflict", "general")}
-    assert by_action[("conflict", "general")]["production_quantity"] == 90
-    assert by_action[("remove", "printing")]["task_id"] is not None
+    conflict = by_action[("conflict", "general")]
+    assert (conflict["production_quantity"], conflict["previous_production_quantity"]) == (90, 90)
+    removed = by_action[("remove", "printing")]
+    assert removed["task_id"] is not None and removed["previous_work_content"] and removed["work_content"] is None
     new_id = by_action[("add", "general")]["task_id"]
     assert b.conn.execute("SELECT task_type FROM task_sync.task WHERE id = %s", (new_id,)).fetchone() == ("general",)
+    # every change of a task can be found by its id: added by the first sync, removed by this one
+    assert b.conn.execute(
+        "SELECT action, sync_run_id = %s FROM task_sync.sync_item WHERE task_id = %s ORDER BY sync_run_id",
+        (res["sync_run_id"], removed["task_id"]),
+    ).fetchall() == [("add", False), ("remove", True)]
+    assert (res["added"], res["removed"], res["updated"], res["conflicts"]) == (1, 1, 0, 1)
 
 
 def test_plan_hash_follows_what_would_happen(job: tuple[Builder, int]) -> None:

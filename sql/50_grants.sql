@@ -33,7 +33,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync._work_order(bigint),
     task_sync._may_sync(text, text),
     task_sync._content(text, text, text, text, text),
-    task_sync._template_pre(text, text, text, text),
+    task_sync._template_ok(text),
+    task_sync._template_pre(text, boolean, text, text, text),
     task_sync._content_from_pre(text, text, text, text, text, text),
     task_sync._content_tokens(text, text, text, text, text),
     task_sync._field_outcome(text, text, text),
@@ -41,7 +42,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync._desired(bigint[]),
     task_sync._plan_rows(bigint[], boolean, boolean),
     task_sync._items(task_sync.plan_row[]),
-    task_sync._plan_hash(task_sync.plan_row[])
+    task_sync._plan_hash(task_sync.plan_row[]),
+    task_sync._plan_hashes(task_sync.plan_row[])
 TO task_sync_reader;
 
 -- Work orders: their own columns; id only when inserting (positive, a check); never synced_version.

@@ -473,7 +473,9 @@ DROP FUNCTION
     task_sync._caller(),
     task_sync._applying(),
     task_sync._content_from_pre(text, text, text, text, text, text),
-    task_sync._template_pre(text, text, text, text),
+    task_sync._template_pre(text, boolean, text, text, text),
+    task_sync._template_ok(text),
+    task_sync._plan_hashes(task_sync.plan_row[]),
     task_sync._field_write(text, text, text, boolean),
     task_sync._field_write(integer, integer, integer, boolean);
 ALTER TYPE task_sync.plan_row DROP ATTRIBUTE overwritten, DROP ATTRIBUTE restored;

@@ -148,24 +148,32 @@ $$;
 
 COMMENT ON FUNCTION task_sync._applying() IS 'True while a sync of this transaction is writing (engine only)';
 
-CREATE FUNCTION task_sync._template_pre(
-    p_template text, p_order_number text, p_process_code text, p_process_name text)
-RETURNS text
+CREATE FUNCTION task_sync._template_ok(p_template text)
+RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- A standard SQL body is bound when created (names resolved then, not by the caller's
 -- search_path) and, unlike a function with a SET clause, is inlined into the calling query.
+RETURN strpos(regexp_replace(p_template,
+           '\{(?:order_number|process_code|process_name|source_name)\}', '', 'g'), '{') = 0;
+
+COMMENT ON FUNCTION task_sync._template_ok(text) IS
+    'True when a rule template has no ''{'' outside its placeholders (the fast path of _template_pre applies)';
+
+CREATE FUNCTION task_sync._template_pre(
+    p_template text, p_template_ok boolean, p_order_number text, p_process_code text, p_process_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- standard SQL body, inlined (see _template_ok)
 RETURN CASE
     WHEN strpos(p_template, '{') = 0 THEN p_template
-    WHEN strpos(concat(p_order_number, p_process_code, p_process_name), '{') = 0
-         AND strpos(regexp_replace(p_template,
-                '\{(?:order_number|process_code|process_name|source_name)\}', '', 'g'), '{') = 0
+    WHEN p_template_ok AND strpos(concat(p_order_number, p_process_code, p_process_name), '{') = 0
     THEN replace(replace(replace(p_template,
                 '{order_number}', coalesce(p_order_number, '')),
                 '{process_code}', coalesce(p_process_code, '')),
                 '{process_name}', coalesce(p_process_name, ''))
 END;
 
-COMMENT ON FUNCTION task_sync._template_pre(text, text, text, text) IS
+COMMENT ON FUNCTION task_sync._template_pre(text, boolean, text, text, text) IS
     'A rule template with the work order''s and process''s values substituted (NULL when only _content_tokens is exact)';
 
 CREATE FUNCTION task_sync._content_from_pre(
@@ -218,6 +226,20 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION task_sync._items(task_sync.plan_row[]) IS 'Visible plan items, numbered in canonical order';
+
+CREATE FUNCTION task_sync._plan_hashes(p_rows task_sync.plan_row[])
+RETURNS TABLE (work_order_id bigint, plan_hash text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (i.r).work_order_id,
+           encode(sha256(convert_to(string_agg(i.r::text, E'\n' ORDER BY i.ord), 'UTF8')), 'hex')
+    FROM task_sync._items(p_rows) AS i
+    GROUP BY (i.r).work_order_id
+$$;
+
+COMMENT ON FUNCTION task_sync._plan_hashes(task_sync.plan_row[]) IS
+    'sha256 of each work order''s visible plan items in canonical order, for a batch';
 
 CREATE FUNCTION task_sync._plan_rows(
     p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
@@ -312,6 +334,7 @@ AS $$
           AND g.formal = (k.action = 'orphaned')
     LEFT JOIN task_sync.work_order_process wop
            ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
+          AND wop.work_order_id = ANY (p_work_order_ids)   -- bounded scan, also when hashing
     LEFT JOIN task_sync.process p ON p.id = wop.process_id
     UNION ALL
     -- drafts whose key is in D, three ways
@@ -533,10 +556,9 @@ BEGIN
         WHERE upd.action <> 'keep'
     ),
     hashes AS (
-        SELECT x.work_order_id, task_sync._plan_hash(array_agg(x::task_sync.plan_row)) AS plan_hash
-        FROM r AS x
+        SELECT h.work_order_id, h.plan_hash
+        FROM task_sync._plan_hashes(p_rows) AS h
         WHERE p_plan_hash IS NULL
-        GROUP BY x.work_order_id
     ),
     tallies AS (
         SELECT a.work_order_id,
@@ -603,7 +625,8 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- standard SQL body, inlined (see _template_pre)
 RETURN task_sync._content_from_pre(
-    task_sync._template_pre(p_template, p_order_number, p_process_code, p_process_name),
+    task_sync._template_pre(p_template, task_sync._template_ok(p_template), p_order_number, p_process_code,
+                            p_process_name),
     p_template, p_order_number, p_process_code, p_process_name, p_source_name);
 
 COMMENT ON FUNCTION task_sync._content(text, text, text, text, text) IS
@@ -623,14 +646,16 @@ RETURNS TABLE (
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH effective_rule AS (
-        -- the rules each process of the catalog takes: its own, else the defaults
+    WITH effective_rule AS MATERIALIZED (
+        -- the rules each process of the catalog takes: its own, else the defaults; a template's
+        -- regular-expression check runs here, once per rule and process
         SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
-               r.content_template
+               r.content_template, task_sync._template_ok(r.content_template) AS template_ok
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code = p.code
         UNION ALL
-        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template
+        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template,
+               task_sync._template_ok(r.content_template)
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code IS NULL
         WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
@@ -646,7 +671,7 @@ AS $$
         -- the template resolved here, once per rule and route row; per task only {source_name} is left
         SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
                er.content_template,
-               task_sync._template_pre(er.content_template, wo.order_number, er.code, er.name) AS pre
+               task_sync._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
         FROM task_sync.work_order_process wop
         JOIN effective_rule er ON er.process_id = wop.process_id
         JOIN wo ON wo.id = wop.work_order_id
@@ -701,11 +726,13 @@ RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT encode(sha256(convert_to(coalesce(string_agg(i.r::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
-    FROM task_sync._items(p_rows) AS i
+    SELECT coalesce(
+        (SELECT h.plan_hash FROM task_sync._plan_hashes(p_rows) AS h),
+        encode(sha256(''::bytea), 'hex'))
 $$;
 
-COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS 'sha256 of the visible plan items in canonical order';
+COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS
+    'sha256 of one work order''s visible plan items in canonical order';
 
 CREATE OR REPLACE FUNCTION task_sync._dismiss(p_tasks task_sync.task[])
 RETURNS void
@@ -1101,7 +1128,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync._work_order(bigint),
     task_sync._may_sync(text, text),
     task_sync._content(text, text, text, text, text),
-    task_sync._template_pre(text, text, text, text),
+    task_sync._template_ok(text),
+    task_sync._template_pre(text, boolean, text, text, text),
     task_sync._content_from_pre(text, text, text, text, text, text),
     task_sync._content_tokens(text, text, text, text, text),
     task_sync._field_outcome(text, text, text),
@@ -1109,7 +1137,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync._desired(bigint[]),
     task_sync._plan_rows(bigint[], boolean, boolean),
     task_sync._items(task_sync.plan_row[]),
-    task_sync._plan_hash(task_sync.plan_row[])
+    task_sync._plan_hash(task_sync.plan_row[]),
+    task_sync._plan_hashes(task_sync.plan_row[])
 TO task_sync_reader;
 
 -- Work orders: their own columns; id only when inserting (positive, a check); never synced_version.

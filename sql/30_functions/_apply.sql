@@ -150,10 +150,9 @@ BEGIN
         WHERE upd.action <> 'keep'
     ),
     hashes AS (
-        SELECT x.work_order_id, task_sync._plan_hash(array_agg(x::task_sync.plan_row)) AS plan_hash
-        FROM r AS x
+        SELECT h.work_order_id, h.plan_hash
+        FROM task_sync._plan_hashes(p_rows) AS h
         WHERE p_plan_hash IS NULL
-        GROUP BY x.work_order_id
     ),
     tallies AS (
         SELECT a.work_order_id,

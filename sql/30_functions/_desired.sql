@@ -25,14 +25,16 @@ RETURNS TABLE (
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH effective_rule AS (
-        -- the rules each process of the catalog takes: its own, else the defaults
+    WITH effective_rule AS MATERIALIZED (
+        -- the rules each process of the catalog takes: its own, else the defaults; a template's
+        -- regular-expression check runs here, once per rule and process
         SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
-               r.content_template
+               r.content_template, task_sync._template_ok(r.content_template) AS template_ok
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code = p.code
         UNION ALL
-        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template
+        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template,
+               task_sync._template_ok(r.content_template)
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code IS NULL
         WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
@@ -48,7 +50,7 @@ AS $$
         -- the template resolved here, once per rule and route row; per task only {source_name} is left
         SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
                er.content_template,
-               task_sync._template_pre(er.content_template, wo.order_number, er.code, er.name) AS pre
+               task_sync._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
         FROM task_sync.work_order_process wop
         JOIN effective_rule er ON er.process_id = wop.process_id
         JOIN wo ON wo.id = wop.work_order_id

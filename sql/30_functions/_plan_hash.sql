@@ -1,21 +1,40 @@
+-- task_sync._plan_hashes(p_rows task_sync.plan_row[]) -> setof (work_order_id bigint, plan_hash text)
 -- task_sync._plan_hash(p_rows task_sync.plan_row[]) -> text
--- The plan hash: sha256 (hex) of the visible items in canonical order (_items), each as the text
--- of its plan_row (the record's text form, which quotes and escapes every field, so distinct
--- items never read alike), one per line. Every value of every item is covered, so the hash
--- changes exactly when what a sync would do changes; an edit that leaves the plan as it was
--- leaves the hash as it was. An empty plan has the hash of the empty string. Computed once per
--- sync: execute hands the hash it checked to _apply.
+-- The plan hash of each work order in p_rows: sha256 (hex) of its visible items in canonical
+-- order (_items), each as the text of its plan_row (the record's text form, which quotes and
+-- escapes every field, so distinct items never read alike), one per line. Every value of every
+-- item is covered, so the hash changes exactly when what a sync would do changes; an edit that
+-- leaves the plan as it was leaves the hash as it was. An empty plan has the hash of the empty
+-- string. _plan_hashes hashes every work order of a batch in one query (the canonical order
+-- starts with the work order, so each one's items keep their order); _plan_hash is the hash of
+-- one work order's plan. Computed once per sync: execute hands the hash it checked to _apply.
 -- Locks:   none.
 -- Raises:  nothing.
 -- Writes:  nothing.
+
+CREATE FUNCTION task_sync._plan_hashes(p_rows task_sync.plan_row[])
+RETURNS TABLE (work_order_id bigint, plan_hash text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (i.r).work_order_id,
+           encode(sha256(convert_to(string_agg(i.r::text, E'\n' ORDER BY i.ord), 'UTF8')), 'hex')
+    FROM task_sync._items(p_rows) AS i
+    GROUP BY (i.r).work_order_id
+$$;
+
+COMMENT ON FUNCTION task_sync._plan_hashes(task_sync.plan_row[]) IS
+    'sha256 of each work order''s visible plan items in canonical order, for a batch';
 
 CREATE FUNCTION task_sync._plan_hash(p_rows task_sync.plan_row[])
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT encode(sha256(convert_to(coalesce(string_agg(i.r::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
-    FROM task_sync._items(p_rows) AS i
+    SELECT coalesce(
+        (SELECT h.plan_hash FROM task_sync._plan_hashes(p_rows) AS h),
+        encode(sha256(''::bytea), 'hex'))
 $$;
 
-COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS 'sha256 of the visible plan items in canonical order';
+COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS
+    'sha256 of one work order''s visible plan items in canonical order';

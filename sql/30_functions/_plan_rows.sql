@@ -110,6 +110,7 @@ AS $$
           AND g.formal = (k.action = 'orphaned')
     LEFT JOIN task_sync.work_order_process wop
            ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
+          AND wop.work_order_id = ANY (p_work_order_ids)   -- bounded scan, also when hashing
     LEFT JOIN task_sync.process p ON p.id = wop.process_id
     UNION ALL
     -- drafts whose key is in D, three ways

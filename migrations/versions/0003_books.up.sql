@@ -726,13 +726,12 @@ RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(
-        (SELECT h.plan_hash FROM task_sync._plan_hashes(p_rows) AS h),
-        encode(sha256(''::bytea), 'hex'))
+    SELECT encode(sha256(convert_to(coalesce(string_agg(i.r::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
+    FROM task_sync._items(p_rows) AS i
 $$;
 
 COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS
-    'sha256 of one work order''s visible plan items in canonical order';
+    'sha256 of the visible plan items in canonical order';
 
 CREATE OR REPLACE FUNCTION task_sync._dismiss(p_tasks task_sync.task[])
 RETURNS void

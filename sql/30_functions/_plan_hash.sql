@@ -5,9 +5,11 @@
 -- escapes every field, so distinct items never read alike), one per line. Every value of every
 -- item is covered, so the hash changes exactly when what a sync would do changes; an edit that
 -- leaves the plan as it was leaves the hash as it was. An empty plan has the hash of the empty
--- string. _plan_hashes hashes every work order of a batch in one query (the canonical order
--- starts with the work order, so each one's items keep their order); _plan_hash is the hash of
--- one work order's plan. Computed once per sync: execute hands the hash it checked to _apply.
+-- string. _plan_hash hashes all the rows it is given (one work order's plan, as preview and
+-- execute use it); _plan_hashes hashes each work order of a batch, in one grouped query (the
+-- canonical order starts with the work order, so each one's items keep their order): the same
+-- expression, grouped, and a test checks that the two agree. Computed once per sync: execute
+-- hands the hash it checked to _apply.
 -- Locks:   none.
 -- Raises:  nothing.
 -- Writes:  nothing.
@@ -31,10 +33,9 @@ RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(
-        (SELECT h.plan_hash FROM task_sync._plan_hashes(p_rows) AS h),
-        encode(sha256(''::bytea), 'hex'))
+    SELECT encode(sha256(convert_to(coalesce(string_agg(i.r::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
+    FROM task_sync._items(p_rows) AS i
 $$;
 
 COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS
-    'sha256 of one work order''s visible plan items in canonical order';
+    'sha256 of the visible plan items in canonical order';

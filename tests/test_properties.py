@@ -413,12 +413,11 @@ class Driver:
             )
         }
         for i in items:
-            if i["action"] == "update":
-                for f, n in (("work_content", 1), ("production_quantity", 2)):
-                    if f in i["update_fields"]:
-                        assert values[i["task_id"]][n - 1] == i[f"desired_{f}"], (i, values[i["task_id"]])
-            if i["action"] == "conflict":
-                assert values[i["task_id"]] == (i["current_work_content"], i["current_production_quantity"])
+            if i["action"] in ("update", "conflict"):
+                # each field as the item says: its update fields take the rule value, the rest stay
+                for n, f in enumerate(("work_content", "production_quantity")):
+                    want = i[f"desired_{f}"] if f in i["update_fields"] else i[f"current_{f}"]
+                    assert values[i["task_id"]][n] == want, (f, i, values[i["task_id"]])
         assert not overwrite or s["conflict"] == 0
         assert not restore or s["dismissed"] == 0
         assert self.untouchable() == untouchable, "a formal or manual task changed"

@@ -139,10 +139,10 @@ BEGIN
               AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
               AND r.action = 'add'
         UNION ALL
-        SELECT upd.work_order_id, upd.task_id,
-               CASE WHEN upd.new_work_content IS DISTINCT FROM upd.current_work_content
-                      OR upd.new_production_quantity IS DISTINCT FROM upd.current_production_quantity
-                    THEN 'update' ELSE 'conflict' END,
+        -- labelled as the plan labels it (a draft with a conflict in one field and an update in the
+        -- other is a conflict; with p_overwrite_edits it is an update), so that execute's counts
+        -- are its preview's summary; the values before and after say what was written
+        SELECT upd.work_order_id, upd.task_id, upd.action,
                upd.work_order_process_id, upd.process_code, upd.task_type, upd.source_kind, upd.source_id,
                upd.new_work_content, upd.new_production_quantity,
                upd.current_work_content, upd.current_production_quantity, false, upd.overwritten

@@ -148,3 +148,35 @@ def test_without_flags_preview_and_plan_answer_as_before(tangled: tuple[Builder,
     b, wo = tangled
     assert b.preview(wo) == _preview(b, wo, (False, False))
     assert b.conn.execute("SELECT count(*) FROM task_sync.plan(%s)", (wo,)).fetchone() == (len(b.preview(wo)["items"]),)
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_draft_with_a_conflict_and_an_update_counts_once_as_its_preview_says(
+    conn: psycopg.Connection[Any], overwrite: bool
+) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    b.execute(wo)
+    (tid,) = conn.execute(
+        "SELECT min(id) FROM task_sync.task WHERE work_order_id = %s AND task_type = 'printing'", (wo,)
+    ).fetchone()  # type: ignore[misc]
+    conn.execute("UPDATE task_sync.task SET work_content = 'mine' WHERE id = %s", (tid,))
+    # the rules move both fields: the content (a conflict with the planner's edit), the quantity (an update)
+    conn.execute(
+        "UPDATE task_sync.work_order SET order_number = 'JOB-X', production_quantity = 4000 WHERE id = %s", (wo,)
+    )
+    doc = _preview(b, wo, (overwrite, False))
+    (item,) = [i for i in doc["items"] if i["task_id"] == tid]
+    assert item["action"] == ("update" if overwrite else "conflict")
+    assert item["conflict_fields"] == ["work_content"]
+    s = doc["summary"]
+    res = b.execute(wo, p_expected_plan_hash=doc["plan_hash"], p_overwrite_edits=overwrite)
+    assert (res["added"], res["removed"], res["updated"], res["conflicts"]) == (
+        s["add"],
+        s["remove"],
+        s["update"],
+        s["conflict"],
+    )
+    (row,) = [t for t in b.tasks(wo) if t["id"] == tid]
+    assert row["production_quantity"] == 4000
+    assert row["work_content"] == ("JOB-X printing" if overwrite else "mine")

@@ -108,7 +108,9 @@ BEGIN
         RETURNING r.*, t.work_content AS new_work_content, t.production_quantity AS new_production_quantity
     ),
     forgotten AS (
-        -- forget dismissals whose key the plan does not desire, and the ones restored; a key the
+        -- side effect only, like versions and items below (nothing reads them: PostgreSQL runs every
+        -- data-modifying WITH statement to completion, read or not).
+        -- Forget dismissals whose key the plan does not desire, and the ones restored; a key the
         -- plan desires keeps its dismissal even when the plan saw its draft (as keep, update or
         -- conflict): a planner may have deleted that draft after the plan was read
         DELETE FROM task_sync.task_dismissal x
@@ -119,7 +121,6 @@ BEGIN
                 AND NOT r.restored
                 AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
                 AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
-        RETURNING x.work_order_id
     ),
     applied AS (
         -- the itemised changes, as the audit records them (sync_item): the values before and after
@@ -175,11 +176,11 @@ BEGIN
         LEFT JOIN taken_per_wo tk ON tk.work_order_id = wo.id
     ),
     versions AS (
+        -- side effect only: the marks taken in raise synced_version
         UPDATE task_sync.work_order w
         SET synced_version = p.to_version
         FROM per_wo p
         WHERE w.id = ANY (p_work_order_ids) AND w.id = p.id AND p.to_version <> p.from_version
-        RETURNING w.id
     ),
     runs AS (
         INSERT INTO task_sync.sync_run AS s (
@@ -192,6 +193,7 @@ BEGIN
         RETURNING s.id, s.work_order_id
     ),
     items AS (
+        -- side effect only: the audit's items
         INSERT INTO task_sync.sync_item (
             sync_run_id, work_order_id, task_id, action, work_order_process_id, process_code, task_type,
             source_kind, source_id, work_content, production_quantity, previous_work_content,

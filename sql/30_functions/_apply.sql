@@ -9,8 +9,9 @@
 -- was read stays and the work order stays pending), and writes one sync_run per work order where
 -- anything changed. p_plan_hash, given for a single work order, is the hash of p_rows its caller
 -- already computed (execute checks it); otherwise each work order's hash is computed here.
--- Writes touch drafts of origin generated only, and each write re-checks the row as it is now, so a planner's edit that lands while the sync runs is kept
--- (three-way against the current row) and a task that became formal is left alone.
+-- Writes touch drafts of origin generated only, and each write re-checks the row as it is now,
+-- so a planner's edit that lands while the sync runs is kept (three-way against the current row)
+-- and a task that became formal is left alone.
 -- The caller holds the work order rows locked (FOR NO KEY UPDATE) and their route rows
 -- (FOR KEY SHARE), in that order of waiting: route rows first (see execute).
 -- Deletes and inserts made here are the engine's, not people's: while they run, this

@@ -117,6 +117,21 @@ class Builder:
         self.product_line(wo, "SKU-40", 2000, "Tea 40")
         return wo
 
+    def tangled(self) -> int:
+        """A synced realistic job with a conflict, plain updates and a dismissal pending: a planner
+        edited the quantity of one printing draft before the work order's quantity moved, and
+        deleted the die-cutting draft, whose key stays desired."""
+        wo = self.realistic()
+        self.execute(wo)
+        self.conn.execute(
+            "UPDATE task_sync.task SET production_quantity = 1 WHERE id = ("
+            " SELECT min(id) FROM task_sync.task WHERE work_order_id = %s AND task_type = 'printing')",
+            (wo,),
+        )
+        self.conn.execute("UPDATE task_sync.work_order SET production_quantity = 4000 WHERE id = %s", (wo,))
+        self.conn.execute("DELETE FROM task_sync.task WHERE work_order_id = %s AND task_type = 'die_cutting'", (wo,))
+        return wo
+
     # -- reading back ------------------------------------------------------------------------
 
     def tasks(self, wo: int | None = None) -> list[dict[str, Any]]:

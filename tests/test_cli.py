@@ -38,25 +38,10 @@ def test_execute_yes_applies_the_shown_plan(conn: psycopg.Connection[Any], dsn: 
     assert code == 0 and "nothing to sync" in out
 
 
-def _tangled(conn: psycopg.Connection[Any]) -> int:
-    """A synced job with a planner's conflicting edit and a deleted draft."""
-    b = Builder(conn)
-    wo = b.realistic()
-    b.execute(wo)
-    conn.execute(
-        "UPDATE task_sync.task SET production_quantity = 1 WHERE id = ("
-        " SELECT min(id) FROM task_sync.task WHERE work_order_id = %s AND task_type = 'printing')",
-        (wo,),
-    )
-    conn.execute("UPDATE task_sync.work_order SET production_quantity = 4000 WHERE id = %s", (wo,))
-    conn.execute("DELETE FROM task_sync.task WHERE work_order_id = %s AND task_type = 'die_cutting'", (wo,))
-    return wo
-
-
 def test_flagged_preview_and_execute_show_and_apply_the_same_plan(
     conn: psycopg.Connection[Any], dsn: str, capsys: Any, monkeypatch: Any
 ) -> None:
-    wo = _tangled(conn)
+    wo = Builder(conn).tangled()
     flags = ("--overwrite-edits", "--restore-dismissed")
     code, out, _ = run(capsys, "--dsn", dsn, "preview", str(wo), *flags, "--json")
     assert code == 0

@@ -36,20 +36,9 @@ def _preview(b: Builder, wo: int, combo: tuple[bool, bool]) -> dict[str, Any]:
 
 @pytest.fixture
 def tangled(conn: psycopg.Connection[Any]) -> tuple[Builder, int]:
-    """A synced job with one conflict, plain updates and one dismissal pending."""
+    """A synced job with one conflict, plain updates and one dismissal pending (Builder.tangled)."""
     b = Builder(conn)
-    wo = b.realistic()
-    b.execute(wo)
-    # a planner edits the quantity of one printing draft, then the work order's quantity moves
-    conn.execute(
-        "UPDATE task_sync.task SET production_quantity = 1 WHERE id = ("
-        " SELECT min(id) FROM task_sync.task WHERE work_order_id = %s AND task_type = 'printing')",
-        (wo,),
-    )
-    conn.execute("UPDATE task_sync.work_order SET production_quantity = 4000 WHERE id = %s", (wo,))
-    # and deletes the die-cutting draft, whose key stays desired
-    conn.execute("DELETE FROM task_sync.task WHERE work_order_id = %s AND task_type = 'die_cutting'", (wo,))
-    return b, wo
+    return b, b.tangled()
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=lambda c: f"overwrite={c[0]},restore={c[1]}")

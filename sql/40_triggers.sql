@@ -2,7 +2,8 @@
 -- and guard formal tasks. Statement-level with transition tables, one trigger per event (a
 -- trigger with transition tables can serve one event only), except the row-level guard.
 
--- Inputs of a work order: its route, links and lines.
+-- Inputs of a work order: its route (the links and lines of each source kind get theirs from
+-- _source_kind_dress).
 CREATE TRIGGER work_order_process__mark_insert AFTER INSERT ON task_sync.work_order_process
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
@@ -12,90 +13,22 @@ CREATE TRIGGER work_order_process__mark_update AFTER UPDATE ON task_sync.work_or
 CREATE TRIGGER work_order_process__mark_delete AFTER DELETE ON task_sync.work_order_process
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_artwork__mark_insert AFTER INSERT ON task_sync.work_order_artwork
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_artwork__mark_update AFTER UPDATE ON task_sync.work_order_artwork
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_artwork__mark_delete AFTER DELETE ON task_sync.work_order_artwork
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_die__mark_insert AFTER INSERT ON task_sync.work_order_die
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_die__mark_update AFTER UPDATE ON task_sync.work_order_die
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_die__mark_delete AFTER DELETE ON task_sync.work_order_die
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_foiling_plate__mark_insert AFTER INSERT ON task_sync.work_order_foiling_plate
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_foiling_plate__mark_update AFTER UPDATE ON task_sync.work_order_foiling_plate
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_foiling_plate__mark_delete AFTER DELETE ON task_sync.work_order_foiling_plate
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_embossing_plate__mark_insert AFTER INSERT ON task_sync.work_order_embossing_plate
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_embossing_plate__mark_update AFTER UPDATE ON task_sync.work_order_embossing_plate
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_embossing_plate__mark_delete AFTER DELETE ON task_sync.work_order_embossing_plate
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_material__mark_insert AFTER INSERT ON task_sync.work_order_material
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_material__mark_update AFTER UPDATE ON task_sync.work_order_material
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_material__mark_delete AFTER DELETE ON task_sync.work_order_material
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_product__mark_insert AFTER INSERT ON task_sync.work_order_product
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_product__mark_update AFTER UPDATE ON task_sync.work_order_product
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
-CREATE TRIGGER work_order_product__mark_delete AFTER DELETE ON task_sync.work_order_product
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
 
 -- The work order's own generating columns.
 CREATE TRIGGER work_order__mark_update AFTER UPDATE ON task_sync.work_order
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order__mark();
 
--- Catalog values that reach generated fields.
+-- Catalog values that reach generated fields (the catalog of each source kind gets its trigger from
+-- _source_kind_dress).
 CREATE TRIGGER process__mark_update AFTER UPDATE ON task_sync.process
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
-CREATE TRIGGER artwork__mark_update AFTER UPDATE ON task_sync.artwork
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
-CREATE TRIGGER die__mark_update AFTER UPDATE ON task_sync.die
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
-CREATE TRIGGER foiling_plate__mark_update AFTER UPDATE ON task_sync.foiling_plate
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
-CREATE TRIGGER embossing_plate__mark_update AFTER UPDATE ON task_sync.embossing_plate
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
-CREATE TRIGGER material__mark_update AFTER UPDATE ON task_sync.material
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
-CREATE TRIGGER product__mark_update AFTER UPDATE ON task_sync.product
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
 
 -- The rules.
+CREATE TRIGGER generation_rule__check_quantity BEFORE INSERT OR UPDATE OF source_kind, quantity_source
+    ON task_sync.generation_rule
+    FOR EACH ROW EXECUTE FUNCTION task_sync.tg_generation_rule__check_quantity();
 CREATE TRIGGER generation_rule__mark_insert AFTER INSERT ON task_sync.generation_rule
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_generation_rule__mark();
@@ -122,18 +55,6 @@ CREATE TRIGGER task__mark_update AFTER UPDATE ON task_sync.task
 
 -- TRUNCATE has no transition tables: every work order is marked.
 CREATE TRIGGER work_order_process__mark_truncate AFTER TRUNCATE ON task_sync.work_order_process
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
-CREATE TRIGGER work_order_artwork__mark_truncate AFTER TRUNCATE ON task_sync.work_order_artwork
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
-CREATE TRIGGER work_order_die__mark_truncate AFTER TRUNCATE ON task_sync.work_order_die
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
-CREATE TRIGGER work_order_foiling_plate__mark_truncate AFTER TRUNCATE ON task_sync.work_order_foiling_plate
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
-CREATE TRIGGER work_order_embossing_plate__mark_truncate AFTER TRUNCATE ON task_sync.work_order_embossing_plate
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
-CREATE TRIGGER work_order_material__mark_truncate AFTER TRUNCATE ON task_sync.work_order_material
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
-CREATE TRIGGER work_order_product__mark_truncate AFTER TRUNCATE ON task_sync.work_order_product
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
 CREATE TRIGGER task__mark_truncate AFTER TRUNCATE ON task_sync.task
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();

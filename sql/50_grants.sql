@@ -4,7 +4,7 @@
 -- creates in any schema, so instead every revision ends with this REVOKE, and a catalog test
 -- fails on any function of the schema that PUBLIC may execute.)
 --   task_sync_reader: USAGE on the schema, SELECT on every table but applying, EXECUTE on preview,
---                     plan, check_sync_needed and pending.
+--                     plan, check_sync_needed, pending and plan_pending.
 --   task_sync_writer: everything the reader has; INSERT, UPDATE and DELETE of work orders and their
 --                     inputs and tasks, column by column (below); EXECUTE on execute and
 --                     sync_pending.
@@ -13,6 +13,7 @@
 -- sync_pending, and the triggers that mark and dismiss, are SECURITY DEFINER with a pinned
 -- search_path. No reader or writer holds a right on those columns and tables, nor EXECUTE on
 -- _apply (which trusts the plan it is given), nor USAGE on a sequence (identity columns need none).
+-- create_source_kind and drop_source_kind are the owner's alone (they create and drop tables).
 
 REVOKE ALL ON SCHEMA task_sync FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync FROM PUBLIC;
@@ -27,6 +28,7 @@ GRANT EXECUTE ON FUNCTION
     task_sync.plan(bigint, boolean, boolean),
     task_sync.check_sync_needed(bigint),
     task_sync.pending(integer),
+    task_sync.plan_pending(integer),
     -- the helpers they call (SECURITY INVOKER functions run with the caller's rights)
     task_sync._check_work_order_id(bigint),
     task_sync._check_flags(boolean, boolean),
@@ -51,19 +53,10 @@ GRANT INSERT (id, order_number, production_quantity, status, approval_status, cr
       UPDATE (order_number, production_quantity, status, approval_status),
       DELETE
 ON task_sync.work_order TO task_sync_writer;
--- Inputs: every column when inserting; a row's id and work order never change.
-GRANT INSERT, DELETE ON
-    task_sync.work_order_process, task_sync.work_order_artwork, task_sync.work_order_die,
-    task_sync.work_order_foiling_plate, task_sync.work_order_embossing_plate,
-    task_sync.work_order_material, task_sync.work_order_product
-TO task_sync_writer;
+-- Inputs: every column when inserting; a row's id and work order never change. (The links and
+-- lines of each source kind get the same rights from _source_kind_dress.)
+GRANT INSERT, DELETE ON task_sync.work_order_process TO task_sync_writer;
 GRANT UPDATE (process_id, sequence) ON task_sync.work_order_process TO task_sync_writer;
-GRANT UPDATE (artwork_id) ON task_sync.work_order_artwork TO task_sync_writer;
-GRANT UPDATE (die_id) ON task_sync.work_order_die TO task_sync_writer;
-GRANT UPDATE (foiling_plate_id) ON task_sync.work_order_foiling_plate TO task_sync_writer;
-GRANT UPDATE (embossing_plate_id) ON task_sync.work_order_embossing_plate TO task_sync_writer;
-GRANT UPDATE (material_id, quantity, need_cutting) ON task_sync.work_order_material TO task_sync_writer;
-GRANT UPDATE (product_id, quantity) ON task_sync.work_order_product TO task_sync_writer;
 -- Tasks: people insert manual tasks (origin is left to its default, 'manual', and baselines to
 -- NULL), edit the four fields that are theirs, and delete (a deleted generated draft is a
 -- dismissal). A generated task's origin, key and baselines are the engine's.

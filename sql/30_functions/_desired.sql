@@ -4,9 +4,9 @@
 -- The desired set D: the generated tasks the rules yield for these work orders now, computed from
 -- the database alone. Every process of a work order takes the rules of its code, or the default
 -- rules (process_code NULL) when its code has none; each rule yields one task per source of its
--- source_kind: the work order itself, each linked artwork, die, foiling or embossing plate, each
--- material line that needs cutting, each product line. One set-based query for any number of
--- work orders.
+-- source_kind, as the view work_order_source gives them for every registered kind (the work order
+-- itself, each linked catalog row of a link kind, each line of a line kind, e.g. each material line
+-- that needs cutting). One set-based query for any number of work orders.
 -- Locks:   none (plain reads).
 -- Raises:  nothing.
 -- Writes:  nothing.
@@ -57,33 +57,10 @@ AS $$
         WHERE wop.work_order_id = ANY (p_work_order_ids)
     ),
     source AS MATERIALIZED (
-        SELECT wo.id AS work_order_id, 'work_order'::text AS kind, wo.id AS source_id,
-               wo.order_number AS name, NULL::integer AS quantity
-        FROM wo
-        UNION ALL
-        SELECT l.work_order_id, 'artwork', l.artwork_id, c.name, NULL
-        FROM task_sync.work_order_artwork l JOIN task_sync.artwork c ON c.id = l.artwork_id
-        WHERE l.work_order_id = ANY (p_work_order_ids)
-        UNION ALL
-        SELECT l.work_order_id, 'die', l.die_id, c.name, NULL
-        FROM task_sync.work_order_die l JOIN task_sync.die c ON c.id = l.die_id
-        WHERE l.work_order_id = ANY (p_work_order_ids)
-        UNION ALL
-        SELECT l.work_order_id, 'foiling_plate', l.foiling_plate_id, c.name, NULL
-        FROM task_sync.work_order_foiling_plate l JOIN task_sync.foiling_plate c ON c.id = l.foiling_plate_id
-        WHERE l.work_order_id = ANY (p_work_order_ids)
-        UNION ALL
-        SELECT l.work_order_id, 'embossing_plate', l.embossing_plate_id, c.name, NULL
-        FROM task_sync.work_order_embossing_plate l JOIN task_sync.embossing_plate c ON c.id = l.embossing_plate_id
-        WHERE l.work_order_id = ANY (p_work_order_ids)
-        UNION ALL
-        SELECT l.work_order_id, 'material', l.id, c.name, l.quantity
-        FROM task_sync.work_order_material l JOIN task_sync.material c ON c.id = l.material_id
-        WHERE l.work_order_id = ANY (p_work_order_ids) AND l.need_cutting
-        UNION ALL
-        SELECT l.work_order_id, 'product', l.id, c.name, l.quantity
-        FROM task_sync.work_order_product l JOIN task_sync.product c ON c.id = l.product_id
-        WHERE l.work_order_id = ANY (p_work_order_ids)
+        -- every kind read the same way: the view built from the registry of kinds
+        SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
+        FROM task_sync.work_order_source s
+        WHERE s.work_order_id = ANY (p_work_order_ids)
     )
     SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
            task_sync._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),

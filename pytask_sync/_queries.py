@@ -29,6 +29,9 @@ PENDING: Final = """
     SELECT work_order_id, order_number, definition_version, synced_version, pending_since
     FROM task_sync.pending(%(limit)s)
 """
+PLAN_PENDING: Final = """
+    SELECT * FROM task_sync.plan_pending(%(limit)s)
+"""
 SYNC_PENDING: Final = """
     SELECT work_order_id, added, removed, updated, conflicts, sync_run_id
     FROM task_sync.sync_pending(%(limit)s)

@@ -22,7 +22,7 @@ from .client import TaskSync
 from .errors import TaskSyncError
 from .migrate import migrate
 from .models import BatchResult
-from .render import print_plan, to_json
+from .render import print_pending_plans, print_plan, to_json
 
 EXIT_ERROR = 1
 
@@ -69,9 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
     flags.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
     p = sub.add_parser(
-        "preview", parents=[common, flags], help="show what a sync of a work order would do (with these flags)"
+        "preview",
+        parents=[common, flags],
+        help="show what a sync of a work order would do (with these flags), or of every pending one (--pending)",
     )
-    p.add_argument("work_order_id", type=_work_order_id, metavar="WO")
+    p.add_argument("work_order_id", type=_work_order_id, metavar="WO", nargs="?")
+    p.add_argument(
+        "--pending",
+        action="store_true",
+        help="the plans of every work order that needs a sync (task_sync.plan_pending), summed up per work order",
+    )
+    p.add_argument("--limit", type=_limit, default=None, help="with --pending: at most this many work orders")
     p = sub.add_parser("execute", parents=[common, flags], help="show the plan, ask, and apply exactly that plan")
     p.add_argument("work_order_id", type=_work_order_id, metavar="WO")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask")
@@ -139,7 +147,13 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_preview(args: argparse.Namespace, console: Console) -> int:
-    """Show a work order's plan."""
+    """Show a work order's plan, or (--pending) what a sync of every pending work order would do."""
+    if args.pending:
+        return _preview_pending(args, console)
+    if args.work_order_id is None:
+        raise CliError("preview needs a work order id, or --pending")
+    if args.limit is not None:
+        raise CliError("--limit goes with --pending")
     with connect(args, console) as conn:
         plan = TaskSync(conn).preview(
             args.work_order_id, overwrite_edits=args.overwrite_edits, restore_dismissed=args.restore_dismissed
@@ -149,6 +163,20 @@ def cmd_preview(args: argparse.Namespace, console: Console) -> int:
     else:
         print_plan(console, plan)
         console.print(f"[dim]plan_hash {plan.plan_hash}[/dim]")
+    return 0
+
+
+def _preview_pending(args: argparse.Namespace, console: Console) -> int:
+    if args.work_order_id is not None:
+        raise CliError("preview takes a work order id or --pending, not both")
+    if args.overwrite_edits or args.restore_dismissed:
+        raise CliError("--pending shows the plans of a sync without flags (as sync-pending runs it)")
+    with connect(args, console) as conn:
+        items = TaskSync(conn).plan_pending(args.limit)
+    if args.json:
+        print(to_json(items))
+    else:
+        print_pending_plans(console, items)
     return 0
 
 

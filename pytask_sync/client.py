@@ -99,6 +99,15 @@ class TaskSync:
         params = {"limit": _limit(limit)}
         return self._run(lambda cur: _fetch(cur, PendingWorkOrder, q.PENDING, params))
 
+    def plan_pending(self, limit: int | None = None) -> list[PlanItem]:
+        """The plan items of every pending work order (``task_sync.plan_pending``), read-only.
+
+        At most ``limit`` work orders, the longest waiting first. Inside a transaction that changes
+        a rule and rolls back, this is what that change would do across the whole factory.
+        """
+        params = {"limit": _limit(limit)}
+        return self._run(lambda cur: _fetch(cur, PlanItem, q.PLAN_PENDING, params))
+
     def sync_pending(self, limit: int | None = None) -> list[BatchResult]:
         """Sync pending work orders set-based, skipping those other sessions hold."""
         params = {"limit": _limit(limit)}

@@ -68,6 +68,12 @@ class NeedsReadCommitted(TaskSyncError):
     sqlstate = "TSC05"
 
 
+class SourceKindInUse(TaskSyncError):
+    """TSC06: ``drop_source_kind`` was refused: a generation rule or a task still names the kind."""
+
+    sqlstate = "TSC06"
+
+
 class SchemaNotInstalled(TaskSyncError):
     """The database has no pytask_sync schema, or an older one: run ``pytask-sync migrate``."""
 
@@ -86,6 +92,7 @@ BY_SQLSTATE: dict[str, type[TaskSyncError]] = {
         WorkOrderNotSyncable,
         ProcessHasFormalTasks,
         NeedsReadCommitted,
+        SourceKindInUse,
     )
     if cls.sqlstate is not None
 }

@@ -115,3 +115,25 @@ def print_plan(console: Console, plan: SyncPlan) -> None:
             console.print(plan_table(plan))
         return
     console.print(plan_table(plan))
+
+
+ACTIONS = ("add", "remove", "update", "conflict", "dismissed", "orphaned")
+
+
+def print_pending_plans(console: Console, items: list[PlanItem]) -> None:
+    """The plans of pending work orders (``plan_pending``), one row of counts per work order."""
+    if not items:
+        console.print("No work order needs a sync.")
+        return
+    counts: dict[int, dict[str, int]] = {}
+    for it in items:
+        per = counts.setdefault(it.work_order_id, dict.fromkeys(ACTIONS, 0))
+        per[it.action] += 1
+    table = Table(title=f"Plans of {len(counts)} pending work order(s)", title_justify="left")
+    table.add_column("work order", justify="right")
+    for action in ACTIONS:
+        table.add_column(action, justify="right", style=STYLE[action])
+    for wo, per in counts.items():
+        table.add_row(str(wo), *(str(per[a]) for a in ACTIONS))
+    table.add_row("all", *(str(sum(per[a] for per in counts.values())) for a in ACTIONS), style="bold")
+    console.print(table)

@@ -6,14 +6,8 @@ import itertools
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
-
-LINK_TABLES = {
-    "artwork": ("work_order_artwork", "artwork_id"),
-    "die": ("work_order_die", "die_id"),
-    "foiling_plate": ("work_order_foiling_plate", "foiling_plate_id"),
-    "embossing_plate": ("work_order_embossing_plate", "embossing_plate_id"),
-}
 
 _numbers = itertools.count(1)
 
@@ -24,8 +18,8 @@ class Builder:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def _one(self, sql: str, params: Any = None) -> Any:
-        row = self.conn.execute(sql, params).fetchone()
+    def _one(self, query: Any, params: Any = None) -> Any:
+        row = self.conn.execute(query, params).fetchone()
         assert row is not None
         return row[0]
 
@@ -33,8 +27,10 @@ class Builder:
         """The id of catalog row ``code`` in ``table``, created when missing."""
         return int(
             self._one(
-                f"INSERT INTO task_sync.{table} (code, name) VALUES (%s, %s)"
-                " ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id",
+                sql.SQL(
+                    "INSERT INTO task_sync.{} (code, name) VALUES (%s, %s)"
+                    " ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id"
+                ).format(sql.Identifier(table)),
                 (code, name or f"{table} {code}"),
             )
         )
@@ -76,30 +72,38 @@ class Builder:
         )
 
     def link(self, wo: int, kind: str, code: str, name: str | None = None) -> int:
-        table, column = LINK_TABLES[kind]
+        """Links catalog row ``code`` of the link kind ``kind`` (created when missing) to ``wo``;
+        returns the catalog id (the tasks' source_id). Tables follow the registry's convention:
+        ``<kind>`` and ``work_order_<kind>.<kind>_id``."""
         source = self.catalog(kind, code, name)
-        self.conn.execute(f"INSERT INTO task_sync.{table} (work_order_id, {column}) VALUES (%s, %s)", (wo, source))
+        self.conn.execute(
+            sql.SQL("INSERT INTO task_sync.{} (work_order_id, {}) VALUES (%s, %s)").format(
+                sql.Identifier(f"work_order_{kind}"), sql.Identifier(f"{kind}_id")
+            ),
+            (wo, source),
+        )
         return source
 
-    def material_line(self, wo: int, code: str, quantity: int, need_cutting: bool = True) -> int:
-        material = self.catalog("material", code)
+    def line(self, wo: int, kind: str, code: str, quantity: int, name: str | None = None, **extra: Any) -> int:
+        """A line of the line kind ``kind`` on ``wo`` (its catalog row created when missing), with
+        any ``extra`` columns of that lines table; returns the line id (the tasks' source_id)."""
+        columns = ["work_order_id", f"{kind}_id", "quantity", *extra]
         return int(
             self._one(
-                "INSERT INTO task_sync.work_order_material (work_order_id, material_id, quantity, need_cutting)"
-                " VALUES (%s, %s, %s, %s) RETURNING id",
-                (wo, material, quantity, need_cutting),
+                sql.SQL("INSERT INTO task_sync.{} ({}) VALUES ({}) RETURNING id").format(
+                    sql.Identifier(f"work_order_{kind}"),
+                    sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+                ),
+                (wo, self.catalog(kind, code, name), quantity, *extra.values()),
             )
         )
 
+    def material_line(self, wo: int, code: str, quantity: int, need_cutting: bool = True) -> int:
+        return self.line(wo, "material", code, quantity, need_cutting=need_cutting)
+
     def product_line(self, wo: int, code: str, quantity: int, name: str | None = None) -> int:
-        product = self.catalog("product", code, name)
-        return int(
-            self._one(
-                "INSERT INTO task_sync.work_order_product (work_order_id, product_id, quantity)"
-                " VALUES (%s, %s, %s) RETURNING id",
-                (wo, product, quantity),
-            )
-        )
+        return self.line(wo, "product", code, quantity, name)
 
     def realistic(self, order_number: str | None = None, quantity: int = 5000) -> int:
         """A folding-carton job touching every seeded rule."""

@@ -26,10 +26,17 @@ CASES = [
     ),
     ("negative product quantity", "UPDATE task_sync.work_order_product SET quantity = -2", "23514"),
     (
+        # kinds are rows of task_sync.source_kind: an unknown one is a foreign key violation
         "unknown source_kind in a rule",
         "INSERT INTO task_sync.generation_rule (process_code, source_kind, task_type, quantity_source,"
         " content_template) VALUES ('PRT', 'customer', 't', 'one', 'x')",
-        "23514",
+        "23503",
+    ),
+    (
+        "unknown source_kind in a task",
+        "INSERT INTO task_sync.task (work_order_id, task_type, source_kind, source_id)"
+        " VALUES ({wo}, 'x', 'customer', 1)",
+        "23503",
     ),
     (
         "unknown quantity_source in a rule",

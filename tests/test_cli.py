@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import psycopg
 import pytest
 
+from pytask_sync import TaskSync
 from pytask_sync.cli import main
 from tests.builders import Builder
 
@@ -150,3 +152,29 @@ def test_demo_on_a_fresh_database(empty_dsn: str, capsys: Any) -> None:
         row = c.execute("SELECT production_quantity FROM task_sync.task WHERE work_content LIKE '%Pantone%'").fetchone()
         assert row == (6000,)
         assert c.execute("SELECT count(*) FROM task_sync.pending()").fetchone() == (0,)
+
+
+def test_preview_pending_sums_up_every_pending_plan(conn: psycopg.Connection[Any], dsn: str, capsys: Any) -> None:
+    b = Builder(conn)
+    wos = [b.realistic() for _ in range(2)]
+    code, out, _ = run(capsys, "preview", "--pending", "--dsn", dsn, "--json")
+    assert code == 0
+    items = json.loads(out)
+    assert {i["work_order_id"] for i in items} == set(wos)
+    assert len(items) == sum(len(TaskSync(conn).plan(wo)) for wo in wos)
+    code, out, _ = run(capsys, "preview", "--pending", "--limit", "1", "--dsn", dsn)
+    assert code == 0 and "Plans of 1 pending work order(s)" in out
+    n_add = sum(1 for i in items if i["work_order_id"] == wos[0] and i["action"] == "add")
+    cells = [[c.strip() for c in re.split(r"[│|┃]", ln)[1:-1]] for ln in out.splitlines()]
+    assert [str(wos[0]), str(n_add)] in [c[:2] for c in cells]
+    for argv, needle in (
+        (("preview", "--pending", str(wos[0])), "not both"),
+        (("preview",), "needs a work order id"),
+        (("preview", "--pending", "--overwrite-edits"), "without flags"),
+    ):
+        code, _, err = run(capsys, *argv, "--dsn", dsn)
+        assert code != 0 and needle in err
+    for wo in wos:
+        b.execute(wo)
+    code, out, _ = run(capsys, "preview", "--pending", "--dsn", dsn)
+    assert code == 0 and "No work order needs a sync." in out

@@ -272,3 +272,34 @@ def test_0003_keeps_the_audit_and_refuses_ids_that_are_not_positive(empty_dsn: s
             " jsonb_array_elements(s.items) i ORDER BY 1, 2, 3"
         ).fetchall()
         assert back == items
+
+
+def test_0004_keeps_every_kind_and_refuses_to_downgrade_over_a_created_kind(empty_dsn: str) -> None:
+    migrate(empty_dsn, "0003_books")
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        b = Builder(c)
+        wos = [b.realistic() for _ in range(2)]
+        for wo in wos:
+            b.execute(wo)
+        c.execute("UPDATE task_sync.product SET name = name || ' (new box)'")  # pending: a rename
+        tasks = b.snapshot()["task"]
+        pending = c.execute("SELECT work_order_id FROM task_sync.pending() ORDER BY 1").fetchall()
+        plans = [c.execute("SELECT * FROM task_sync.plan(%s)", (wo,)).fetchall() for wo in wos]
+    migrate(empty_dsn)
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        b = Builder(c)
+        assert b.snapshot()["task"] == tasks
+        assert c.execute("SELECT work_order_id FROM task_sync.pending() ORDER BY 1").fetchall() == pending
+        assert [c.execute("SELECT * FROM task_sync.plan(%s)", (wo,)).fetchall() for wo in wos] == plans
+        assert c.execute("SELECT count(*) FROM task_sync.source_kind WHERE built_in").fetchone() == (7,)
+        c.execute("SELECT task_sync.create_source_kind('varnish_plate')")
+    with pytest.raises(psycopg.DatabaseError, match="create_source_kind exist: varnish_plate") as info:
+        downgrade(empty_dsn, "0003_books")
+    assert info.value.sqlstate == "TSC06"
+    assert _revision(empty_dsn) == "0004_kinds"
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        c.execute("SELECT task_sync.drop_source_kind('varnish_plate')")
+    downgrade(empty_dsn, "0003_books")
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        assert Builder(c).snapshot()["task"] == tasks
+        assert [c.execute("SELECT * FROM task_sync.plan(%s)", (wo,)).fetchall() for wo in wos] == plans

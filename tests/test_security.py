@@ -16,10 +16,11 @@ READER_API = {
     "plan(bigint,boolean,boolean)",
     "check_sync_needed(bigint)",
     "pending(integer)",
+    "plan_pending(integer)",
 }
 WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(integer)"}
 #: DBA tools: the schema owner only
-OWNER_API = {"repair_marks()"}
+OWNER_API = {"repair_marks()", "create_source_kind(text,boolean)", "drop_source_kind(text)"}
 #: the only functions that run with the owner's rights: the two entry points that write the books,
 #: and the triggers that mark and dismiss on behalf of people's statements (a trigger function
 #: cannot be called directly). README "Granting access" says why each is safe.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 COMMON = ["CTP", "PRT", "CUT", "PACK"]
 OTHER = [
@@ -28,33 +28,38 @@ OTHER = [
     "WINDOW",
     "STAPLE",
 ]
-CATALOG_SIZES = {
-    "artwork": 2000,
-    "die": 300,
-    "foiling_plate": 200,
-    "embossing_plate": 150,
-    "material": 120,
-    "product": 1500,
+#: How a work order of the workload uses each source kind: the catalog's size, how many links or
+#: lines a work order has (at least, at most), and for line kinds the quantities a line takes.
+#: The kinds themselves, and whether each is a link or a line kind, come from the registry
+#: (task_sync.source_kind); a kind not named here gets DEFAULT_PROFILE.
+PROFILE: dict[str, tuple[int, tuple[int, int], list[int]]] = {
+    "artwork": (2000, (1, 4), []),
+    "die": (300, (0, 3), []),
+    "foiling_plate": (200, (0, 2), []),
+    "embossing_plate": (150, (0, 2), []),
+    "material": (120, (1, 5), [100, 250, 500, 1200, 3000]),
+    "product": (1500, (1, 3), [500, 1000, 2000, 5000]),
 }
+DEFAULT_PROFILE: tuple[int, tuple[int, int], list[int]] = (100, (0, 2), [10, 100])
 
 
-@dataclass
-class Rows:
-    """Rows to insert, by table."""
-
-    work_order: list[tuple[Any, ...]] = field(default_factory=list)
-    process: list[tuple[Any, ...]] = field(default_factory=list)
-    links: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-    material: list[tuple[Any, ...]] = field(default_factory=list)
-    product: list[tuple[Any, ...]] = field(default_factory=list)
+def kinds(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str | None]]:
+    """(kind, shape, line_filter) of every kind with a catalog, from the registry: the profiled
+    kinds in PROFILE's order (so that the same seed gives the same work orders), then the rest."""
+    rows = conn.execute(
+        "SELECT kind, shape, line_filter FROM task_sync.source_kind WHERE shape <> 'work_order' ORDER BY kind"
+    ).fetchall()
+    order = {k: i for i, k in enumerate(PROFILE)}
+    return sorted(((str(k), str(s), f) for k, s, f in rows), key=lambda r: (order.get(r[0], len(order)), r[0]))
 
 
 def install_catalog(conn: psycopg.Connection[Any], seed: int = 1) -> None:
     """Catalog rows with realistic names."""
     rng = random.Random(seed)
     with conn.cursor() as cur:
-        for table, n in CATALOG_SIZES.items():
-            with cur.copy(f"COPY task_sync.{table} (code, name) FROM STDIN") as copy:
+        for table, _, _ in kinds(conn):
+            n = PROFILE.get(table, DEFAULT_PROFILE)[0]
+            with cur.copy(sql.SQL("COPY task_sync.{} (code, name) FROM STDIN").format(sql.Identifier(table))) as copy:
                 for i in range(n):
                     copy.write_row(
                         (f"{table[:3].upper()}-{i:05d}", f"{table.replace('_', ' ')} {i} {rng.choice('ABCDEFG')}")
@@ -65,7 +70,11 @@ def work_orders(conn: psycopg.Connection[Any], n: int, seed: int, prefix: str = 
     """Insert n work orders with routes, links and lines; returns their ids."""
     rng = random.Random(seed)
     procs = dict(conn.execute("SELECT code, id FROM task_sync.process").fetchall())
-    ids = {t: [r[0] for r in conn.execute(f"SELECT id FROM task_sync.{t} ORDER BY id")] for t in CATALOG_SIZES}
+    registry = kinds(conn)
+    ids = {
+        k: [r[0] for r in conn.execute(sql.SQL("SELECT id FROM task_sync.{} ORDER BY id").format(sql.Identifier(k)))]
+        for k, _, _ in registry
+    }
     with conn.cursor() as cur:
         wo_ids = [
             r[0]
@@ -76,37 +85,29 @@ def work_orders(conn: psycopg.Connection[Any], n: int, seed: int, prefix: str = 
                 (f"{prefix}{seed}", n),
             ).fetchall()
         ]
-        route, links, materials, products = (
-            [],
-            {k: [] for k in ("artwork", "die", "foiling_plate", "embossing_plate")},
-            [],
-            [],
-        )
+        route: list[tuple[Any, ...]] = []
+        rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k, _, _ in registry}
         for wo in wo_ids:
             k = rng.randint(4, 10)
             codes = [c for c in COMMON if rng.random() < 0.85] + rng.sample(OTHER, max(0, k - 4))
             rng.shuffle(codes)
             route += [(wo, procs[c], 10 * (i + 1)) for i, c in enumerate(codes[:k])]
-            for kind, (lo, hi) in {
-                "artwork": (1, 4),
-                "die": (0, 3),
-                "foiling_plate": (0, 2),
-                "embossing_plate": (0, 2),
-            }.items():
-                for src in rng.sample(ids[kind], rng.randint(lo, hi)):
-                    links[kind].append((wo, src))
-            for _ in range(rng.randint(1, 5)):
-                materials.append(
-                    (wo, rng.choice(ids["material"]), rng.choice([100, 250, 500, 1200, 3000]), rng.random() < 0.5)
-                )
-            for _ in range(rng.randint(1, 3)):
-                products.append((wo, rng.choice(ids["product"]), rng.choice([500, 1000, 2000, 5000])))
+            for kind, shape, line_filter in registry:
+                _, (lo, hi), quantities = PROFILE.get(kind, DEFAULT_PROFILE)
+                if shape == "link":
+                    rows[kind] += [(wo, src) for src in rng.sample(ids[kind], rng.randint(lo, hi))]
+                    continue
+                for _ in range(rng.randint(lo, hi)):
+                    line = (wo, rng.choice(ids[kind]), rng.choice(quantities))
+                    # a line kind with a filter (material: need_cutting): half the lines pass it
+                    rows[kind].append((*line, rng.random() < 0.5) if line_filter else line)
         # one statement per table, like a bulk import (each marks its work orders once)
         _copy_insert(cur, "work_order_process", "(work_order_id, process_id, sequence)", route)
-        for kind, rows in links.items():
-            _copy_insert(cur, f"work_order_{kind}", f"(work_order_id, {kind}_id)", rows)
-        _copy_insert(cur, "work_order_material", "(work_order_id, material_id, quantity, need_cutting)", materials)
-        _copy_insert(cur, "work_order_product", "(work_order_id, product_id, quantity)", products)
+        for kind, shape, line_filter in registry:
+            columns = ["work_order_id", f"{kind}_id"]
+            if shape == "line":
+                columns += ["quantity", *([line_filter] if line_filter else [])]
+            _copy_insert(cur, f"work_order_{kind}", f"({', '.join(columns)})", rows[kind])
     return wo_ids
 
 

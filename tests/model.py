@@ -100,25 +100,28 @@ class Model:
     route: dict[int, tuple[int, str]] = field(default_factory=dict)  # wpid -> (work order, code)
     links: set[tuple[int, str, int]] = field(default_factory=set)  # (work order, kind, source id)
     names: dict[tuple[str, int], str] = field(default_factory=dict)  # (kind, id) -> catalog name
-    materials: dict[int, tuple[int, int, int, bool]] = field(default_factory=dict)  # line -> (wo, mat, qty, cut)
-    products: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # line -> (wo, product, qty)
+    #: the registry of source kinds, as task_sync.source_kind holds it: kind -> (shape, line_filter)
+    kinds: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    #: lines of every line kind (each kind numbers its own): (kind, line id) -> (work order,
+    #: catalog id, quantity, the value of the kind's line_filter column, True when it has none)
+    lines: dict[tuple[str, int], tuple[int, int, int, bool]] = field(default_factory=dict)
     tasks: dict[int, Task] = field(default_factory=dict)
     dismissals: set[Key] = field(default_factory=set)
 
     # -- the desired set ---------------------------------------------------------------------
 
     def _sources(self, wo: int, kind: str) -> list[tuple[int, str, int | None]]:
+        """(source_id, name, quantity) of each source of ``kind`` on ``wo``, by the kind's shape."""
         number, _ = self.work_orders[wo]
-        if kind == "work_order":
+        shape, _ = self.kinds[kind]
+        if shape == "work_order":
             return [(wo, number, None)]
-        if kind == "material":
+        if shape == "line":
             return [
-                (line, self.names[("material", m)], q)
-                for line, (w, m, q, cut) in self.materials.items()
-                if w == wo and cut
+                (line, self.names[(kind, c)], q)
+                for (k, line), (w, c, q, passes) in self.lines.items()
+                if w == wo and k == kind and passes
             ]
-        if kind == "product":
-            return [(line, self.names[("product", p)], q) for line, (w, p, q) in self.products.items() if w == wo]
         return [(sid, self.names[(kind, sid)], None) for (w, k, sid) in self.links if w == wo and k == kind]
 
     def desired(self, wo: int) -> dict[Key, tuple[str, int]]:

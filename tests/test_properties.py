@@ -20,14 +20,22 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from tests.model import Item, Model, Rule, Task
 
 CODES = ["CTP", "CUT", "PRT", "FOIL_G", "EMB", "DIE", "PACK", "GLUE", "LAM_M"]
-LINK_KINDS = ["artwork", "die", "foiling_plate", "embossing_plate"]
-LINK_TABLE = {k: (f"work_order_{k}", f"{k}_id") for k in LINK_KINDS}
-CATALOG = {
+#: Which kinds there are, and their shapes, is read from the registry (task_sync.source_kind):
+#: operations name a kind by an index into the registry's kinds of that shape. The test adds a
+#: link kind and a line kind of its own with create_source_kind, with a rule each.
+CREATED_KINDS = [("varnish_plate", False), ("ink", True)]
+CREATED_RULES = [
+    ("LAM_M", "varnish_plate", "varnish", "one", "{source_name} varnish"),
+    ("PRT", "ink", "ink_mixing", "source", "mix {source_name} for {order_number}"),
+]
+#: catalog names per kind (any other kind gets DEFAULT_NAMES)
+NAMES = {
     "artwork": ["Front", "Back {order_number}", "Inside"],
     "die": ["Die A", "Die {source_name}"],
     "foiling_plate": ["Gold", "Silver"],
@@ -35,6 +43,7 @@ CATALOG = {
     "material": ["Board", "Film }{"],
     "product": ["Box {process_name}", "Tray"],
 }
+DEFAULT_NAMES = ["Plain", "{order_number} too", "Brace }{"]
 TEMPLATES = [
     "{order_number} x",
     "{source_name} packaging",
@@ -56,14 +65,11 @@ OPS = st.one_of(
     st.tuples(st.just("add_process"), wo_i, st.sampled_from(CODES)),
     st.tuples(st.just("delete_process"), idx),
     st.tuples(st.just("swap_process"), idx, st.sampled_from(CODES)),
-    st.tuples(st.just("link"), wo_i, st.sampled_from(LINK_KINDS), idx),
+    st.tuples(st.just("link"), wo_i, idx, idx),
     st.tuples(st.just("unlink"), idx),
-    st.tuples(st.just("add_material"), wo_i, idx, qty, st.booleans()),
-    st.tuples(st.just("update_material"), idx, qty, st.booleans()),
-    st.tuples(st.just("delete_material"), idx),
-    st.tuples(st.just("add_product"), wo_i, idx, qty),
-    st.tuples(st.just("update_product"), idx, qty),
-    st.tuples(st.just("delete_product"), idx),
+    st.tuples(st.just("add_line"), wo_i, idx, idx, qty, st.booleans()),
+    st.tuples(st.just("update_line"), idx, qty, st.booleans()),
+    st.tuples(st.just("delete_line"), idx),
     st.tuples(st.just("set_quantity"), wo_i, st.one_of(st.none(), qty)),
     st.tuples(
         st.just("edit_task"),
@@ -79,12 +85,12 @@ OPS = st.one_of(
     st.tuples(
         st.just("rule_add"),
         st.sampled_from([*CODES, None]),
-        st.sampled_from(["work_order", *LINK_KINDS, "material", "product"]),
+        idx,
         st.sampled_from(TASK_TYPES),
         st.sampled_from(TEMPLATES),
     ),
     st.tuples(st.just("rule_delete"), idx),
-    st.tuples(st.just("rename"), st.sampled_from([*CATALOG, "process"]), idx, st.sampled_from(TEMPLATES)),
+    st.tuples(st.just("rename"), st.one_of(st.just("process"), idx), idx, st.sampled_from(TEMPLATES)),
     st.tuples(st.just("execute"), wo_i, st.booleans(), st.booleans(), st.booleans()),
 )
 
@@ -101,6 +107,13 @@ class Driver:
         self.conn = conn
         self.catalog = catalog
         self.m = Model()
+        self.m.kinds = {
+            k: (shape, line_filter)
+            for k, shape, line_filter in conn.execute("SELECT kind, shape, line_filter FROM task_sync.source_kind")
+        }
+        self.all_kinds = sorted(self.m.kinds)
+        self.link_kinds = sorted(k for k, (shape, _) in self.m.kinds.items() if shape == "link")
+        self.line_kinds = sorted(k for k, (shape, _) in self.m.kinds.items() if shape == "line")
         for rid, code, kind, ttype, qsrc, tpl in conn.execute(
             "SELECT id, process_code, source_kind, task_type, quantity_source, content_template"
             " FROM task_sync.generation_rule"
@@ -123,8 +136,8 @@ class Driver:
             self.m.work_orders[wo] = (number, q)
             self.wos.append(wo)
 
-    def _one(self, sql: str, params: Any = None) -> Any:
-        row = self.conn.execute(sql, params).fetchone()
+    def _one(self, query: Any, params: Any = None) -> Any:
+        row = self.conn.execute(query, params).fetchone()
         assert row is not None
         return row[0]
 
@@ -180,12 +193,21 @@ class Driver:
         )
         self.m.route[wpid] = (self.m.route[wpid][0], code)
 
-    def op_link(self, w: int, kind: str, i: int) -> None:
+    def _kind(self, kinds: list[str], k: int | str) -> str:
+        """A kind named in an operation: its name, or an index into the registry's kinds."""
+        return k if isinstance(k, str) else kinds[k % len(kinds)]
+
+    def op_link(self, w: int, k: int | str, i: int) -> None:
+        kind = self._kind(self.link_kinds, k)
         wo, src = self.wos[w], self._pick(self.catalog[kind], i)
         if (wo, kind, src) in self.m.links:
             return
-        table, col = LINK_TABLE[kind]
-        self.conn.execute(f"INSERT INTO task_sync.{table} (work_order_id, {col}) VALUES (%s, %s)", (wo, src))
+        self.conn.execute(
+            sql.SQL("INSERT INTO task_sync.{} (work_order_id, {}) VALUES (%s, %s)").format(
+                sql.Identifier(f"work_order_{kind}"), sql.Identifier(f"{kind}_id")
+            ),
+            (wo, src),
+        )
         self.m.links.add((wo, kind, src))
 
     def op_unlink(self, i: int) -> None:
@@ -193,56 +215,63 @@ class Driver:
         if link is None:
             return
         wo, kind, src = link
-        table, col = LINK_TABLE[kind]
-        self.conn.execute(f"DELETE FROM task_sync.{table} WHERE work_order_id = %s AND {col} = %s", (wo, src))
+        self.conn.execute(
+            sql.SQL("DELETE FROM task_sync.{} WHERE work_order_id = %s AND {} = %s").format(
+                sql.Identifier(f"work_order_{kind}"), sql.Identifier(f"{kind}_id")
+            ),
+            (wo, src),
+        )
         self.m.links.discard(link)
 
-    def op_add_material(self, w: int, i: int, q: int, cut: bool) -> None:
-        wo, mat = self.wos[w], self._pick(self.catalog["material"], i)
+    def op_add_line(self, w: int, k: int | str, i: int, q: int, flag: bool) -> None:
+        """A line of a line kind; ``flag`` is the value of the kind's line_filter column, if it has one."""
+        kind = self._kind(self.line_kinds, k)
+        _, line_filter = self.m.kinds[kind]
+        wo, cat = self.wos[w], self._pick(self.catalog[kind], i)
+        columns = ["work_order_id", f"{kind}_id", "quantity", *([line_filter] if line_filter else [])]
         line = self._one(
-            "INSERT INTO task_sync.work_order_material (work_order_id, material_id, quantity, need_cutting)"
-            " VALUES (%s, %s, %s, %s) RETURNING id",
-            (wo, mat, q, cut),
+            sql.SQL("INSERT INTO task_sync.{} ({}) VALUES ({}) RETURNING id").format(
+                sql.Identifier(f"work_order_{kind}"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            ),
+            (wo, cat, q, flag)[: len(columns)],
         )
-        self.m.materials[line] = (wo, mat, q, cut)
+        self.m.lines[(kind, line)] = (wo, cat, q, flag if line_filter else True)
 
-    def op_update_material(self, i: int, q: int, cut: bool) -> None:
-        line = self._pick(sorted(self.m.materials), i)
-        if line is None:
+    def op_update_line(self, i: int, q: int, flag: bool) -> None:
+        picked = self._pick(sorted(self.m.lines), i)
+        if picked is None:
             return
+        kind, line = picked
+        wo, cat, _, passes = self.m.lines[picked]
+        _, line_filter = self.m.kinds[kind]
+        sets: list[sql.Composable] = [sql.SQL("quantity = %s")]
+        if line_filter:
+            sets.append(sql.SQL("{} = %s").format(sql.Identifier(line_filter)))
         self.conn.execute(
-            "UPDATE task_sync.work_order_material SET quantity = %s, need_cutting = %s WHERE id = %s", (q, cut, line)
+            sql.SQL("UPDATE task_sync.{} SET {} WHERE id = %s").format(
+                sql.Identifier(f"work_order_{kind}"), sql.SQL(", ").join(sets)
+            ),
+            (q, flag, line) if line_filter else (q, line),
         )
-        wo, mat, _, _ = self.m.materials[line]
-        self.m.materials[line] = (wo, mat, q, cut)
+        self.m.lines[picked] = (wo, cat, q, flag if line_filter else passes)
 
-    def op_delete_material(self, i: int) -> None:
-        line = self._pick(sorted(self.m.materials), i)
-        if line is not None:
-            self.conn.execute("DELETE FROM task_sync.work_order_material WHERE id = %s", (line,))
-            del self.m.materials[line]
+    def op_delete_line(self, i: int) -> None:
+        picked = self._pick(sorted(self.m.lines), i)
+        if picked is not None:
+            kind, line = picked
+            self.conn.execute(
+                sql.SQL("DELETE FROM task_sync.{} WHERE id = %s").format(sql.Identifier(f"work_order_{kind}")), (line,)
+            )
+            del self.m.lines[picked]
+
+    # the operations of the kept examples, by their old names
+    def op_add_material(self, w: int, i: int, q: int, cut: bool) -> None:
+        self.op_add_line(w, "material", i, q, cut)
 
     def op_add_product(self, w: int, i: int, q: int) -> None:
-        wo, prod = self.wos[w], self._pick(self.catalog["product"], i)
-        line = self._one(
-            "INSERT INTO task_sync.work_order_product (work_order_id, product_id, quantity)"
-            " VALUES (%s, %s, %s) RETURNING id",
-            (wo, prod, q),
-        )
-        self.m.products[line] = (wo, prod, q)
-
-    def op_update_product(self, i: int, q: int) -> None:
-        line = self._pick(sorted(self.m.products), i)
-        if line is not None:
-            self.conn.execute("UPDATE task_sync.work_order_product SET quantity = %s WHERE id = %s", (q, line))
-            wo, prod, _ = self.m.products[line]
-            self.m.products[line] = (wo, prod, q)
-
-    def op_delete_product(self, i: int) -> None:
-        line = self._pick(sorted(self.m.products), i)
-        if line is not None:
-            self.conn.execute("DELETE FROM task_sync.work_order_product WHERE id = %s", (line,))
-            del self.m.products[line]
+        self.op_add_line(w, "product", i, q, True)
 
     def op_set_quantity(self, w: int, q: int | None) -> None:
         wo = self.wos[w]
@@ -316,14 +345,15 @@ class Driver:
             return
         r = self.m.rules[rid]
         err = self._try("UPDATE task_sync.generation_rule SET quantity_source = %s WHERE id = %s", (qsrc, rid))
-        if qsrc == "source" and r.source_kind not in ("material", "product"):
+        if qsrc == "source" and self.m.kinds[r.source_kind][0] != "line":
             assert err is not None and err.sqlstate == "23514"  # check constraint
             return
         assert err is None, err
         self.m.rules[rid] = Rule(r.process_code, r.source_kind, r.task_type, qsrc, r.content_template)
 
-    def op_rule_add(self, code: str | None, kind: str, ttype: str, tpl: str) -> None:
-        qsrc = "source" if kind in ("material", "product") else "work_order"
+    def op_rule_add(self, code: str | None, k: int | str, ttype: str, tpl: str) -> None:
+        kind = self._kind(self.all_kinds, k)
+        qsrc = "source" if self.m.kinds[kind][0] == "line" else "work_order"
         exists = any((r.process_code, r.source_kind, r.task_type) == (code, kind, ttype) for r in self.m.rules.values())
         try:
             with self.conn.transaction():
@@ -344,14 +374,17 @@ class Driver:
             self.conn.execute("DELETE FROM task_sync.generation_rule WHERE id = %s", (rid,))
             del self.m.rules[rid]
 
-    def op_rename(self, kind: str, i: int, name: str) -> None:
-        if kind == "process":
+    def op_rename(self, k: int | str, i: int, name: str) -> None:
+        if k == "process":
             code = self._pick(CODES, i)
             self.conn.execute("UPDATE task_sync.process SET name = %s WHERE code = %s", (name, code))
             self.m.process_names[code] = name
         else:
+            kind = self._kind(sorted(self.catalog), k)
             src = self._pick(self.catalog[kind], i)
-            self.conn.execute(f"UPDATE task_sync.{kind} SET name = %s WHERE id = %s", (name, src))
+            self.conn.execute(
+                sql.SQL("UPDATE task_sync.{} SET name = %s WHERE id = %s").format(sql.Identifier(kind)), (name, src)
+            )
             self.m.names[(kind, src)] = name
 
     def op_execute(self, w: int, overwrite: bool, restore: bool, with_hash: bool) -> None:
@@ -464,13 +497,24 @@ class Driver:
 
 @pytest.fixture
 def catalog(conn: psycopg.Connection[Any]) -> Iterator[dict[str, list[int]]]:
+    """The test's own kinds and their rules, then catalog rows for every kind of the registry."""
+    for kind, lines in CREATED_KINDS:
+        conn.execute("SELECT task_sync.create_source_kind(%s, %s)", (kind, lines))
+    conn.cursor().executemany(
+        "INSERT INTO task_sync.generation_rule (process_code, source_kind, task_type, quantity_source,"
+        " content_template) VALUES (%s, %s, %s, %s, %s)",
+        CREATED_RULES,
+    )
     ids: dict[str, list[int]] = {}
-    for kind, names in CATALOG.items():
+    for (kind,) in conn.execute("SELECT kind FROM task_sync.source_kind WHERE shape <> 'work_order' ORDER BY kind"):
         ids[kind] = [
             conn.execute(
-                f"INSERT INTO task_sync.{kind} (code, name) VALUES (%s, %s) RETURNING id", (f"{kind}-{n}", name)
+                sql.SQL("INSERT INTO task_sync.{} (code, name) VALUES (%s, %s) RETURNING id").format(
+                    sql.Identifier(kind)
+                ),
+                (f"{kind}-{n}", name),
             ).fetchone()[0]  # type: ignore[index]
-            for n, name in enumerate(names)
+            for n, name in enumerate(NAMES.get(kind, DEFAULT_NAMES))
         ]
     yield ids
 
@@ -493,9 +537,8 @@ BASE: list[tuple[Any, ...]] = [
 SETUP = st.lists(
     st.one_of(
         st.tuples(st.just("add_process"), wo_i, st.sampled_from(CODES)),
-        st.tuples(st.just("link"), wo_i, st.sampled_from(LINK_KINDS), idx),
-        st.tuples(st.just("add_material"), wo_i, idx, qty, st.booleans()),
-        st.tuples(st.just("add_product"), wo_i, idx, qty),
+        st.tuples(st.just("link"), wo_i, idx, idx),
+        st.tuples(st.just("add_line"), wo_i, idx, idx, qty, st.booleans()),
     ),
     max_size=10,
 )
@@ -516,7 +559,7 @@ PLANNER = st.one_of(
 MOVES = st.one_of(
     st.tuples(st.just("set_quantity"), wo_i, st.one_of(st.none(), qty)),
     st.tuples(st.just("rule_template"), idx, st.sampled_from(TEMPLATES)),
-    st.tuples(st.just("rename"), st.sampled_from([*CATALOG, "process"]), idx, st.sampled_from(TEMPLATES)),
+    st.tuples(st.just("rename"), st.one_of(st.just("process"), idx), idx, st.sampled_from(TEMPLATES)),
     st.tuples(st.just("swap_process"), idx, st.sampled_from(CODES)),
 )
 

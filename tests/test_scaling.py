@@ -19,14 +19,9 @@ import pytest
 
 from tests.builders import Builder
 
-WORK_ORDER_TABLES = {
+#: the tables of a work order besides the links and lines of each source kind (work_order_<kind>)
+ENGINE_TABLES = {
     "work_order_process",
-    "work_order_artwork",
-    "work_order_die",
-    "work_order_foiling_plate",
-    "work_order_embossing_plate",
-    "work_order_material",
-    "work_order_product",
     "task",
     "task_dismissal",
     "sync_run",
@@ -36,6 +31,15 @@ WORK_ORDER_TABLES = {
 
 
 def test_keys_include_work_order_id(conn: psycopg.Connection[Any]) -> None:
+    # kinds a DBA adds get tables of the same shape: check a link kind and a line kind too
+    conn.execute("SELECT task_sync.create_source_kind('varnish_plate')")
+    conn.execute("SELECT task_sync.create_source_kind('ink', true)")
+    work_order_tables = ENGINE_TABLES | {
+        f"work_order_{k}" for (k,) in conn.execute("SELECT kind FROM task_sync.source_kind WHERE shape <> 'work_order'")
+    }
+    assert {"work_order_artwork", "work_order_material", "work_order_varnish_plate", "work_order_ink"} <= (
+        work_order_tables
+    )
     tables = {
         r[0]
         for r in conn.execute(
@@ -43,16 +47,16 @@ def test_keys_include_work_order_id(conn: psycopg.Connection[Any]) -> None:
             " WHERE c.relnamespace = 'task_sync'::regnamespace AND c.relkind = 'r' AND a.attname = 'work_order_id'"
         )
     }
-    assert tables == WORK_ORDER_TABLES
+    assert tables == work_order_tables
     keys = conn.execute(
         "SELECT c.relname, i.indexrelid::regclass::text, array_agg(a.attname ORDER BY a.attname)"
         " FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
         " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
         " WHERE c.relnamespace = 'task_sync'::regnamespace AND i.indisunique AND c.relname = ANY(%s)"
         " GROUP BY 1, 2",
-        (list(WORK_ORDER_TABLES),),
+        (list(work_order_tables),),
     ).fetchall()
-    assert len(keys) >= len(WORK_ORDER_TABLES)
+    assert len(keys) >= len(work_order_tables)
     for table, index, cols in keys:
         if index == f"task_sync.{table}__id_key":
             assert cols == ["id"]
@@ -64,7 +68,7 @@ def test_keys_include_work_order_id(conn: psycopg.Connection[Any]) -> None:
         " FROM pg_constraint WHERE contype = 'f' AND connamespace = 'task_sync'::regnamespace"
     ).fetchall()
     for child, parent, name, cols in fkeys:
-        if parent.removeprefix("task_sync.") in WORK_ORDER_TABLES | {"work_order"}:
+        if parent.removeprefix("task_sync.") in work_order_tables | {"work_order"}:
             assert "work_order_id" in cols, (child, parent, name)
 
 
@@ -102,7 +106,8 @@ def _unbounded_scans(node: dict[str, Any], bounded_by_parent: bool = False) -> l
     bad = []
     if node.get("Node Type") == "ModifyTable":
         rel = None  # its rows come from the scans below, which are checked
-    if rel in WORK_ORDER_TABLES and not (own or bounded_by_parent):
+    # the engine's tables of a work order, and every kind's links or lines (work_order_<kind>)
+    if rel is not None and (rel in ENGINE_TABLES or rel.startswith("work_order_")) and not (own or bounded_by_parent):
         bad.append(f"{node['Node Type']} on {rel} without work_order_id")
     if rel == "work_order" and not ("id" in conds or bounded_by_parent):
         bad.append(f"{node['Node Type']} on work_order without id")

@@ -8,6 +8,7 @@ one line and exit 1; usage errors exit 2.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -15,12 +16,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from alembic.util.exc import CommandError
 from rich.console import Console
+from rich.prompt import Confirm
+from rich.text import Text
 
 from . import __version__
 from .client import TaskSync
+from .dsn import to_libpq
 from .errors import TaskSyncError
-from .migrate import migrate
+from .migrate import current_revision, migrate
 from .models import BatchResult
 from .render import print_pending_plans, print_plan, to_json
 
@@ -31,46 +36,87 @@ class CliError(Exception):
     """An expected failure: printed as one line, exit status 1."""
 
 
-def _positive(what: str) -> Callable[[str], int]:
-    """An argparse type: a positive integer, or a usage error naming ``what``."""
+BIGINT_MAX = 2**63 - 1
+INTEGER_MAX = 2**31 - 1
+
+
+def _positive(what: str, maximum: int) -> Callable[[str], int]:
+    """An argparse type: an integer from 1 to ``maximum`` (the SQL type's largest).
+
+    Anything else is a usage error naming ``what``.
+    """
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = 0
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"not a {what}: {text!r} (expected a positive integer)")
+        if not 0 < value <= maximum:
+            raise argparse.ArgumentTypeError(f"not a {what}: {text!r} (expected an integer from 1 to {maximum})")
         return value
 
     return parse
 
 
-_work_order_id = _positive("work order id")
-_limit = _positive("limit")
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds, zero or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r} (expected 0 or more)")
+    return value
+
+
+_work_order_id = _positive("work order id", BIGINT_MAX)
+_limit = _positive("limit", INTEGER_MAX)
+
+EPILOG = """\
+The database: --dsn, else $PYTASK_SYNC_DSN, else $DATABASE_URL, else an embedded PostgreSQL in
+the user's data folder (migrated on first use). A DSN may be a libpq string ("host=... dbname=..."),
+a postgresql:// URI or a SQLAlchemy URL (postgresql+psycopg://...).
+
+examples:
+  pytask-sync preview 42                 what a sync of work order 42 would do
+  pytask-sync execute 42                 show that plan, ask, apply exactly it
+  pytask-sync preview --pending          the plans of every work order that needs a sync
+  pytask-sync sync-pending --batch 500   sync them all, 500 per transaction
+  pytask-sync --dsn postgresql://app@db/factory status --json
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dsn", default=argparse.SUPPRESS, help="libpq connection string or URI")
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print data as JSON")
+    common.add_argument(
+        "--dsn",
+        default=argparse.SUPPRESS,
+        help="libpq string, postgresql:// URI or SQLAlchemy URL (default: $PYTASK_SYNC_DSN, $DATABASE_URL, "
+        "else the embedded PostgreSQL)",
+    )
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print the data as JSON on stdout, and only it"
+    )
 
     parser = argparse.ArgumentParser(
         prog="pytask-sync",
         description="Keep the draft tasks of work orders consistent with their routes, inside PostgreSQL.",
-        parents=[common],
+        parents=[common, data],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pytask-sync {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("migrate", parents=[common], help="install or upgrade the task_sync schema")
+    sub.add_parser("migrate", parents=[common, data], help="install or upgrade the task_sync schema")
     flags = argparse.ArgumentParser(add_help=False)
     flags.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
     flags.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
     p = sub.add_parser(
         "preview",
-        parents=[common, flags],
+        parents=[common, data, flags],
         help="show what a sync of a work order would do (with these flags), or of every pending one (--pending)",
     )
     p.add_argument("work_order_id", type=_work_order_id, metavar="WO", nargs="?")
@@ -80,36 +126,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="the plans of every work order that needs a sync (task_sync.plan_pending), summed up per work order",
     )
     p.add_argument("--limit", type=_limit, default=None, help="with --pending: at most this many work orders")
-    p = sub.add_parser("execute", parents=[common, flags], help="show the plan, ask, and apply exactly that plan")
+    p = sub.add_parser(
+        "execute", parents=[common, data, flags], help="show the plan, ask on the terminal, and apply exactly that plan"
+    )
     p.add_argument("work_order_id", type=_work_order_id, metavar="WO")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask")
-    p = sub.add_parser("status", parents=[common], help="work orders that need a sync")
-    p.add_argument("--limit", type=_limit, default=None)
-    p = sub.add_parser("sync-pending", parents=[common], help="sync every work order that needs it")
-    p.add_argument("--limit", type=_limit, default=None, help="at most this many work orders")
-    p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction")
-    p = sub.add_parser("worker", parents=[common], help="LISTEN and sync pending work orders as they change")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask (needed without a terminal)")
+    p = sub.add_parser("status", parents=[common, data], help="work orders that need a sync, longest waiting first")
+    p.add_argument("--limit", type=_limit, default=None, help="show at most this many (default: all)")
+    p = sub.add_parser("sync-pending", parents=[common, data], help="sync every work order that needs it")
+    p.add_argument("--limit", type=_limit, default=None, help="at most this many work orders (default: all)")
+    p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction (default: 100)")
+    p = sub.add_parser("worker", parents=[common, data], help="LISTEN and sync pending work orders as they change")
     p.add_argument("--once", action="store_true", help="sync what is pending, then exit (for cron)")
-    p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction")
-    p.add_argument("--debounce", type=float, default=0.2, help="seconds to gather a burst of changes")
-    sub.add_parser("demo", parents=[common], help="a printing job's story, on the embedded database by default")
+    p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction (default: 100)")
+    p.add_argument("--debounce", type=_seconds, default=0.2, help="seconds to gather a burst of changes (default: 0.2)")
+    sub.add_parser(
+        "demo",
+        parents=[common],
+        help="a printing job's story, on the embedded database (on another one only when --dsn names it)",
+    )
     return parser
 
 
 def resolve_dsn(arg: str | None) -> str | None:
-    """The DSN named by the flag or the environment, or None for the embedded server."""
-    return arg or os.environ.get("PYTASK_SYNC_DSN") or os.environ.get("DATABASE_URL") or None
+    """The DSN named by the flag or the environment, in libpq form, or None for the embedded server."""
+    dsn = arg or os.environ.get("PYTASK_SYNC_DSN") or os.environ.get("DATABASE_URL") or None
+    if dsn is None:
+        return None
+    try:
+        return to_libpq(dsn)
+    except ValueError as exc:
+        raise CliError(f"cannot use this connection string: {exc}") from exc
 
 
 @contextmanager
 def connect(args: argparse.Namespace, console: Console) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection to the chosen database (the embedded one migrated on first use)."""
-    dsn = resolve_dsn(getattr(args, "dsn", None))
+    flag = getattr(args, "dsn", None)
+    # the demo writes rows: into a database of one's own only when its command line names it
+    dsn = None if args.command == "demo" and not flag else resolve_dsn(flag)
     if dsn is None:
         from . import embedded
 
-        if not getattr(args, "json", False):
-            console.print(f"[dim]Using the embedded PostgreSQL in {embedded.default_data_dir()}[/dim]")
+        if not getattr(args, "json", False):  # a note for people, never in the data
+            _stderr().print(Text(f"Using the embedded PostgreSQL in {embedded.default_data_dir()}", style="dim"))
         try:
             dsn = embedded.start().dsn
         except Exception as exc:  # start-up problems of the embedded server are one line too
@@ -130,19 +190,31 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _confirm(console: Console, question: str) -> bool:
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal (stderr), never into the data on stdout; no terminal: refuse."""
     if not sys.stdin or not sys.stdin.isatty():
         raise CliError("refusing to apply without a terminal to ask on: pass --yes")
-    answer = console.input(f"{question} [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
+    return Confirm.ask(Text(question), console=_stderr(), default=False)
 
 
 def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
-    """Install or upgrade the schema."""
+    """Install or upgrade the schema; say from which revision to which."""
     with connect(args, console):
         pass
-    migrate(args.resolved_dsn)
-    console.print("task_sync schema is up to date.")
+    dsn = args.resolved_dsn
+    before = current_revision(dsn)
+    migrate(dsn)
+    after = current_revision(dsn)
+    if args.json:
+        print(json.dumps({"from_revision": before, "to_revision": after, "changed": before != after}))
+    elif before == after:
+        console.print(Text(f"task_sync schema is up to date (revision {after}); nothing applied."))
+    else:
+        console.print(Text(f"task_sync schema migrated from {before or 'nothing'} to {after}."))
     return 0
 
 
@@ -162,7 +234,7 @@ def cmd_preview(args: argparse.Namespace, console: Console) -> int:
         print(to_json(plan))
     else:
         print_plan(console, plan)
-        console.print(f"[dim]plan_hash {plan.plan_hash}[/dim]")
+        console.print(Text(f"plan_hash {plan.plan_hash}", style="dim"))
     return 0
 
 
@@ -188,10 +260,14 @@ def cmd_execute(args: argparse.Namespace, console: Console) -> int:
         plan = ts.preview(
             args.work_order_id, overwrite_edits=args.overwrite_edits, restore_dismissed=args.restore_dismissed
         )
+        if not plan.may_sync:
+            raise CliError(f"work order {plan.work_order_id} may not be synced: it is approved, completed or cancelled")
         if not args.json:
             print_plan(console, plan)
-        if not args.yes and not _confirm(console, f"Apply this plan to work order {plan.work_order_id}?"):
-            console.print("Nothing changed.")
+        # nothing to write: no question (execute still takes in the work order's marks)
+        question = f"Apply this plan to work order {plan.work_order_id}?"
+        if plan.summary.changes and not args.yes and not _confirm(question):
+            _stderr().print("Nothing changed.")
             return EXIT_ERROR
         result = ts.execute(
             args.work_order_id,
@@ -204,9 +280,12 @@ def cmd_execute(args: argparse.Namespace, console: Console) -> int:
         print(to_json(result))
     else:
         console.print(
-            f"[green]Synced[/green] work order {result.work_order_id}: added {result.added}, "
-            f"removed {result.removed}, updated {result.updated}, conflicts kept {result.conflicts} "
-            f"(sync_run {result.sync_run_id if result.sync_run_id is not None else 'none: nothing changed'})."
+            Text.assemble(
+                ("Synced", "green"),
+                f" work order {result.work_order_id}: added {result.added}, removed {result.removed}, "
+                f"updated {result.updated}, conflicts kept {result.conflicts} "
+                f"(sync_run {result.sync_run_id if result.sync_run_id is not None else 'none: nothing changed'}).",
+            )
         )
     return 0
 
@@ -215,6 +294,9 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
     """List work orders that need a sync."""
     with connect(args, console) as conn:
         rows = TaskSync(conn).pending(limit=args.limit)
+        total = len(rows)
+        if args.limit is not None and len(rows) == args.limit:
+            total = int(conn.execute("SELECT count(*) FROM task_sync.pending()").fetchone()[0])  # type: ignore[index]
     if args.json:
         print(to_json(rows))
         return 0
@@ -223,12 +305,15 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
         return 0
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} work order(s) need a sync", title_justify="left")
+    shown = f"{total} work order(s) need a sync" + (f"; the {len(rows)} waiting longest:" if total > len(rows) else "")
+    table = Table(title=Text(shown), title_justify="left")
     for col in ("work order", "order number", "definition", "synced", "pending since"):
         table.add_column(col)
     for r in rows:
         since = r.pending_since.isoformat(timespec="seconds") if r.pending_since else ""
-        table.add_row(str(r.work_order_id), r.order_number, str(r.definition_version), str(r.synced_version), since)
+        table.add_row(
+            str(r.work_order_id), Text(r.order_number), str(r.definition_version), str(r.synced_version), since
+        )
     console.print(table)
     return 0
 
@@ -265,9 +350,11 @@ def cmd_sync_pending(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print(to_json(done))
     else:
-        added = sum(r.added for r in done)
-        removed = sum(r.removed for r in done)
-        console.print(f"Synced {len(done)} work order(s): added {added}, removed {removed}.")
+        console.print(
+            f"Synced {len(done)} work order(s): added {sum(r.added for r in done)}, "
+            f"removed {sum(r.removed for r in done)}, updated {sum(r.updated for r in done)}, "
+            f"conflicts kept {sum(r.conflicts for r in done)}."
+        )
     return 0
 
 
@@ -278,7 +365,10 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
     with connect(args, console) as conn:
         if args.once:
             n = drain(TaskSync(conn), args.batch)
-            console.print(f"Synced {n} work order(s).")
+            if args.json:
+                print(json.dumps({"synced": n}))
+            else:
+                console.print(f"Synced {n} work order(s).")
             return 0
     dsn = args.resolved_dsn
 
@@ -303,7 +393,7 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     from .demo import run_demo
 
     with connect(args, console) as conn:
-        if resolve_dsn(getattr(args, "dsn", None)) is not None:
+        if getattr(args, "dsn", None):
             migrate(args.resolved_dsn)
         run_demo(conn, console)
     return 0
@@ -327,17 +417,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json = False
     console = Console(highlight=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def error(message: str) -> None:
+        err.print(Text.assemble(("error:", "red"), " ", message))
+
     try:
         return COMMANDS[args.command](args, console)
     except TaskSyncError as exc:
-        hint = f" (hint: {exc.hint})" if exc.hint else ""
-        err.print(f"[red]error:[/red] {exc.message}{hint}")
+        error(exc.message + (f" (hint: {exc.hint})" if exc.hint else ""))
     except CliError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        error(str(exc))
     except psycopg.OperationalError as exc:
-        err.print(f"[red]error:[/red] database connection failed: {_first_line(exc)}")
+        error(f"database connection failed: {_first_line(exc)}")
     except psycopg.Error as exc:
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {_first_line(exc)}")
+        error(f"{type(exc).__name__}: {_first_line(exc)}")
+    except CommandError as exc:  # alembic: e.g. a database migrated by a newer pytask_sync
+        error(f"migration failed: {_first_line(exc)}")
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from rich.console import Console
 from rich.panel import Panel
+from rich.text import Text
 
 from .client import TaskSync
 from .render import print_plan
@@ -185,7 +186,7 @@ def run_demo(conn: psycopg.Connection[Any], console: Console) -> None:
         (wo, "%Pantone%"),
     ).fetchone()
     if note:
-        console.print(f"front printing task now: [bold]{note[0]}[/bold], quantity {note[1]}")
+        console.print(Text.assemble("front printing task now: ", (note[0], "bold"), f", quantity {note[1]}"))
 
     _say(console, "5. And now", "A second preview has nothing left to do:")
     print_plan(console, ts.preview(wo))

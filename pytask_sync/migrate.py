@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from ._resources import migrations_dir
+from .dsn import to_libpq
 
 
 def alembic_config() -> Config:
@@ -31,8 +32,10 @@ def head_revision() -> str:
 def _engine(dsn: str) -> Engine:
     import psycopg
 
-    # any libpq DSN (URI or key=value, unix sockets included) is passed to psycopg as written
-    return create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool)
+    # any libpq DSN (URI or key=value, unix sockets included) is passed to psycopg as written; a
+    # SQLAlchemy URL (postgresql+psycopg://...) loses its driver name first
+    conninfo = to_libpq(dsn)
+    return create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(conninfo), poolclass=NullPool)
 
 
 def _run(dsn: str, step: Callable[[Config], None]) -> None:
@@ -47,10 +50,27 @@ def _run(dsn: str, step: Callable[[Config], None]) -> None:
         engine.dispose()
 
 
+def current_revision(dsn: str) -> str | None:
+    """The revision the database at ``dsn`` is at; None when the schema was never migrated.
+
+    Read with alembic's ``MigrationContext`` from the version table in the ``task_sync`` schema.
+    """
+    from alembic.runtime.migration import MigrationContext
+
+    engine = _engine(dsn)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"version_table_schema": "task_sync"})
+            return ctx.get_current_revision()
+    finally:
+        engine.dispose()
+
+
 def migrate(dsn: str, revision: str = "head") -> None:
     """Upgrade the database at ``dsn`` to ``revision`` (default: the newest), in one transaction.
 
-    Running it again when the database is already there changes nothing.
+    ``dsn`` is a libpq string, a ``postgresql://`` URI or a SQLAlchemy URL. Running it again when
+    the database is already there changes nothing.
     """
     _run(dsn, lambda cfg: command.upgrade(cfg, revision))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 from typing import Any
 
@@ -23,12 +24,14 @@ STYLE = {
 
 
 def to_json(value: Any) -> str:
-    """Dataclasses (and lists of them) as indented JSON."""
+    """Dataclasses (and lists of them) as indented JSON; datetimes in ISO 8601."""
 
     def default(o: Any) -> Any:
         if dataclasses.is_dataclass(o) and not isinstance(o, type):
             return dataclasses.asdict(o)
-        return str(o)
+        if isinstance(o, (datetime.datetime, datetime.date)):
+            return o.isoformat()
+        raise TypeError(f"not JSON: {type(o).__name__}")
 
     return json.dumps(value, default=default, indent=2)
 
@@ -73,26 +76,27 @@ def plan_table(plan: SyncPlan) -> Table:
         f"add {s.add} · remove {s.remove} · update {s.update} · conflict {s.conflict} · "
         f"dismissed {s.dismissed} · orphaned {s.orphaned} · keep {s.keep}"
     )
+    # every value from the database is Text: printed as written, never read as rich markup
     table = Table(
-        title=f"Plan for work order {plan.work_order_id} ({plan.order_number})",
+        title=Text(f"Plan for work order {plan.work_order_id} ({plan.order_number})"),
         caption=caption,
         title_justify="left",
     )
     table.add_column("action", no_wrap=True)
     table.add_column("process", no_wrap=True)
-    table.add_column("task")
-    table.add_column("work content", min_width=12)
-    table.add_column("quantity", min_width=6)
-    table.add_column("note")
+    table.add_column("task", overflow="fold")
+    table.add_column("work content", min_width=10, overflow="fold")
+    table.add_column("quantity", min_width=6, overflow="fold")
+    table.add_column("note", overflow="fold")
     for it in plan.items:
         style = STYLE.get(it.action, "")
         ident = f"#{it.task_id}" if it.task_id is not None else ("new" if it.action == "add" else "")
         table.add_row(
             Text(it.action, style=style),
-            it.process_code or "(deleted)",
-            f"{it.task_type} {ident}\n{it.source_kind} {it.source_id}",
-            _change(it, "work_content"),
-            _change(it, "production_quantity"),
+            Text(it.process_code or "(deleted)"),
+            Text(f"{it.task_type} {ident}\n{it.source_kind} {it.source_id}"),
+            Text(_change(it, "work_content")),
+            Text(_change(it, "production_quantity")),
             Text(_note(it), style="yellow" if it.action == "conflict" else "dim"),
         )
     return table
@@ -100,6 +104,14 @@ def plan_table(plan: SyncPlan) -> Table:
 
 def print_plan(console: Console, plan: SyncPlan) -> None:
     """Print a plan, or one line saying there is nothing to do."""
+    if not plan.may_sync:
+        console.print(
+            Text(
+                f"Work order {plan.work_order_id} ({plan.order_number}) may not be synced: it is approved, "
+                "completed or cancelled. execute refuses it; this is the plan it would have.",
+                style="yellow",
+            )
+        )
     if plan.summary.changes == 0:
         extra = []
         if plan.summary.dismissed:
@@ -108,8 +120,10 @@ def print_plan(console: Console, plan: SyncPlan) -> None:
             extra.append(f"{plan.summary.orphaned} orphaned formal task(s) left as they are")
         tail = f" ({'; '.join(extra)})" if extra else ""
         console.print(
-            f"Work order {plan.work_order_id} ({plan.order_number}): nothing to sync, "
-            f"{plan.summary.keep} draft(s) up to date{tail}."
+            Text(
+                f"Work order {plan.work_order_id} ({plan.order_number}): nothing to sync, "
+                f"{plan.summary.keep} draft(s) up to date{tail}."
+            )
         )
         if plan.items:
             console.print(plan_table(plan))

@@ -1,0 +1,244 @@
+"""The command line as a separate process against a real server, on data people really have:
+brackets in order numbers and planners' text, JSON piped into files, prompts on a terminal,
+connection strings of SQLAlchemy applications, newer databases, and bad arguments."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from typing import Any
+
+import psycopg
+import pytest
+
+from pytask_sync.dsn import to_libpq
+from pytask_sync.migrate import migrate
+from tests.builders import Builder
+
+BRACKETS = "PO[2024]-[/b]"
+PLANNER_TEXT = "see [bold]note[/bold] [red]"
+
+
+def cli(*argv: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``pytask-sync argv`` in a process of its own, without a terminal."""
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTASK_SYNC_DSN", "DATABASE_URL")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytask_sync.cli", *argv],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**base, "COLUMNS": "80", **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+
+
+def on_a_terminal(argv: list[str], answer: str) -> tuple[int, str, str]:
+    """Run with stdin and stderr on a pseudo-terminal (as at a prompt) and stdout into a pipe (as
+    ``> out.json``); types ``answer`` when asked. Returns (exit status, stdout, the terminal's text)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytask_sync.cli", *argv],
+        stdin=slave,
+        stderr=slave,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k not in ("PYTASK_SYNC_DSN", "DATABASE_URL")},
+    )
+    os.close(slave)
+    seen = b""
+    answered = False
+    while proc.poll() is None:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if master in ready:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+        if not answered and b"Apply this plan" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    out = proc.stdout.read() if proc.stdout else ""
+    proc.wait(timeout=60)
+    os.close(master)
+    return proc.returncode, out, seen.decode(errors="replace")
+
+
+@pytest.fixture
+def bracketed(conn: psycopg.Connection[Any]) -> tuple[Builder, int]:
+    """A synced job whose order number and a planner's text hold rich markup, now pending again."""
+    b = Builder(conn)
+    wo = b.realistic(BRACKETS)
+    b.execute(wo)
+    conn.execute(
+        "UPDATE task_sync.task SET work_content = %s WHERE id = (SELECT min(id) FROM task_sync.task"
+        " WHERE work_order_id = %s AND task_type = 'printing')",
+        (PLANNER_TEXT, wo),
+    )
+    conn.execute("DELETE FROM task_sync.work_order_artwork WHERE work_order_id = %s", (wo,))  # removes the edited one
+    return b, wo
+
+
+def test_values_with_brackets_are_printed_as_written(bracketed: tuple[Builder, int], dsn: str) -> None:
+    _, wo = bracketed
+    for argv in (["preview", str(wo)], ["status"], ["preview", "--pending"]):
+        res = cli("--dsn", dsn, *argv)
+        assert res.returncode == 0, res.stderr
+        assert "Traceback" not in res.stderr
+        if argv != ["preview", "--pending"]:
+            assert BRACKETS in res.stdout
+        if argv == ["preview", str(wo)]:
+            # folded to fit 80 columns, but every character as written: read the work content column
+            column = [ln.split("│")[4].strip() for ln in res.stdout.splitlines() if ln.startswith("│")]
+            assert "[bold]note[/bold]" in "".join(column)
+    res = cli("--dsn", dsn, "preview", str(wo), "--json")
+    doc = json.loads(res.stdout)
+    assert doc["order_number"] == BRACKETS
+    assert PLANNER_TEXT in [i["current_work_content"] for i in doc["items"]]
+
+
+def test_the_plan_fits_80_columns(bracketed: tuple[Builder, int], dsn: str) -> None:
+    _, wo = bracketed
+    res = cli("--dsn", dsn, "preview", str(wo))
+    assert res.returncode == 0
+    assert "note" in res.stdout  # a note column is there
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80
+
+
+def test_the_question_goes_to_the_terminal_and_the_json_to_stdout(bracketed: tuple[Builder, int], dsn: str) -> None:
+    b, wo = bracketed
+    before = b.tasks(wo)
+    code, out, terminal = on_a_terminal(["--dsn", dsn, "execute", str(wo), "--json"], "n")
+    assert code == 1 and "Apply this plan" in terminal and "Nothing changed" in terminal
+    assert out == "" and b.tasks(wo) == before
+    code, out, terminal = on_a_terminal(["--dsn", dsn, "execute", str(wo), "--json"], "y")
+    assert code == 0, terminal
+    result = json.loads(out)  # only the data: no prompt in it
+    assert result["work_order_id"] == wo and result["removed"] == 4  # two plates, two printing drafts
+
+
+def test_nothing_to_sync_asks_nothing(bracketed: tuple[Builder, int], dsn: str) -> None:
+    b, wo = bracketed
+    b.execute(wo)
+    res = cli("--dsn", dsn, "execute", str(wo))  # no terminal and no --yes: fine, there is no question
+    assert res.returncode == 0, res.stderr
+    assert "nothing to sync" in res.stdout and "none: nothing changed" in res.stdout
+
+
+def test_a_work_order_that_may_not_be_synced_says_so(conn: psycopg.Connection[Any], dsn: str) -> None:
+    b = Builder(conn)
+    wo = b.realistic()
+    conn.execute("UPDATE task_sync.work_order SET approval_status = 'approved' WHERE id = %s", (wo,))
+    res = cli("--dsn", dsn, "preview", str(wo))
+    assert res.returncode == 0 and "may not be synced" in res.stdout
+    res = cli("--dsn", dsn, "execute", str(wo), "--yes")
+    assert res.returncode == 1 and "may not be synced" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and b.tasks(wo) == []
+
+
+def test_json_is_json_with_iso_datetimes(conn: psycopg.Connection[Any], dsn: str) -> None:
+    b = Builder(conn)
+    wos = [b.realistic() for _ in range(3)]
+    res = cli("--dsn", dsn, "status", "--json")
+    rows = json.loads(res.stdout)
+    assert [r["work_order_id"] for r in rows] == wos
+    for r in rows:  # ISO 8601: a T between date and time, and the offset
+        assert r["pending_since"][10] == "T"
+        assert datetime.datetime.fromisoformat(r["pending_since"]).tzinfo is not None
+    res = cli("--dsn", dsn, "status", "--limit", "1")
+    assert "3 work order(s) need a sync; the 1 waiting longest" in " ".join(res.stdout.split())
+    res = cli("--dsn", dsn, "worker", "--once", "--json")
+    assert json.loads(res.stdout) == {"synced": 3}
+
+
+def test_sync_pending_reports_every_count(conn: psycopg.Connection[Any], dsn: str) -> None:
+    b = Builder(conn)
+    wo = b.tangled()  # a conflict, updates and a dismissal pending
+    res = cli("--dsn", dsn, "sync-pending")
+    assert res.returncode == 0, res.stderr
+    line = res.stdout.strip().splitlines()[-1]
+    assert "updated" in line and "conflicts kept 1" in line
+    assert conn.execute("SELECT count(*) FROM task_sync.pending() WHERE work_order_id = %s", (wo,)).fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["preview", "99999999999999999999"], "not a work order id"),
+        (["preview", "0"], "not a work order id"),
+        (["status", "--limit", "3000000000"], "not a limit"),
+        (["worker", "--debounce", "-1"], "not a number of seconds"),
+        (["worker", "--debounce", "inf"], "not a number of seconds"),
+        (["demo", "--json"], "unrecognized arguments: --json"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(argv: list[str], needle: str) -> None:
+    res = cli(*argv)
+    assert res.returncode == 2 and needle in res.stderr, res.stderr
+
+
+def test_help_names_the_environment_defaults_and_examples() -> None:
+    res = cli("--help")
+    assert res.returncode == 0
+    for needle in ("PYTASK_SYNC_DSN", "DATABASE_URL", "postgresql+psycopg://", "examples:", "pytask-sync preview 42"):
+        assert needle in res.stdout
+    res = cli("sync-pending", "--help")
+    assert "default: 100" in res.stdout
+
+
+def test_sqlalchemy_urls_are_accepted(conn: psycopg.Connection[Any], dsn: str, empty_dsn: str) -> None:
+    wo = Builder(conn).realistic()
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    url = f"postgresql+psycopg://{info.get('user', '')}@/{info['dbname']}?host={info.get('host', '')}"
+    if info.get("port"):
+        url += f"&port={info['port']}"
+    assert psycopg.connect(to_libpq(url)).close() is None
+    res = cli("--dsn", url, "preview", str(wo), "--json")
+    assert res.returncode == 0, res.stderr and json.loads(res.stdout)["work_order_id"] == wo
+    res = cli("status", "--json", env={"DATABASE_URL": url})
+    assert res.returncode == 0 and [r["work_order_id"] for r in json.loads(res.stdout)] == [wo]
+    empty = psycopg.conninfo.conninfo_to_dict(empty_dsn)
+    migrate(url.replace(f"/{info['dbname']}?", f"/{empty['dbname']}?"))
+    with psycopg.connect(empty_dsn) as c:
+        assert c.execute("SELECT to_regclass('task_sync.work_order') IS NOT NULL").fetchone() == (True,)
+    res = cli("--dsn", "mysql+pymysql://u@h/d", "status")
+    assert res.returncode == 1 and "not a PostgreSQL URL" in res.stderr
+
+
+def test_migrate_says_from_what_to_what_and_refuses_a_newer_database(empty_dsn: str) -> None:
+    res = cli("--dsn", empty_dsn, "migrate")
+    assert res.returncode == 0 and "migrated from nothing to" in res.stdout
+    res = cli("--dsn", empty_dsn, "migrate")
+    assert res.returncode == 0 and "up to date" in res.stdout and "nothing applied" in res.stdout
+    res = cli("--dsn", empty_dsn, "migrate", "--json")
+    doc = json.loads(res.stdout)
+    assert doc["changed"] is False and doc["from_revision"] == doc["to_revision"] is not None
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        c.execute("UPDATE task_sync.alembic_version SET version_num = '0099_future'")
+    res = cli("--dsn", empty_dsn, "migrate")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "0099_future" in res.stderr
+
+
+def test_demo_writes_only_where_its_command_line_says(
+    conn: psycopg.Connection[Any], dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DATABASE_URL names an application's database: the demo does not write there (it would use the
+    embedded server, replaced here by one that refuses to start)."""
+    from pytask_sync import cli as cli_module
+    from pytask_sync import embedded
+
+    def no_embedded() -> Any:
+        raise RuntimeError("embedded server asked for")
+
+    before = Builder(conn).snapshot()
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    monkeypatch.setattr(embedded, "start", no_embedded)
+    assert cli_module.main(["demo"]) == 1
+    assert "embedded server asked for" in capsys.readouterr().err
+    assert Builder(conn).snapshot() == before

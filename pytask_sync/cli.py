@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -140,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="sync what is pending, then exit (for cron)")
     p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction (default: 100)")
     p.add_argument("--debounce", type=_seconds, default=0.2, help="seconds to gather a burst of changes (default: 0.2)")
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="INFO",
+        help="what the worker logs to stderr, with timestamps (default: INFO)",
+    )
     sub.add_parser(
         "demo",
         parents=[common],
@@ -362,6 +370,11 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
     """Run the LISTEN worker (or one pass with --once)."""
     from .worker import Worker, drain
 
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    log = logging.getLogger("pytask_sync.worker")
+
     with connect(args, console) as conn:
         if args.once:
             n = drain(TaskSync(conn), args.batch)
@@ -373,7 +386,16 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
     dsn = args.resolved_dsn
 
     def report(rows: list[BatchResult]) -> None:
-        console.print(f"synced {len(rows)} work order(s): " + ", ".join(str(r.work_order_id) for r in rows[:10]))
+        ids = ", ".join(str(r.work_order_id) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+        log.info(
+            "synced %d work order(s) (%s): added %d, removed %d, updated %d, conflicts kept %d",
+            len(rows),
+            ids,
+            sum(r.added for r in rows),
+            sum(r.removed for r in rows),
+            sum(r.updated for r in rows),
+            sum(r.conflicts for r in rows),
+        )
 
     worker = Worker(
         lambda: psycopg.connect(dsn, application_name="pytask-sync worker"),
@@ -382,9 +404,10 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
         on_batch=report,
     )
     worker.install_signal_handlers()
-    console.print("Listening on task_sync (Ctrl-C to stop).")
     stats = worker.run()
-    console.print(f"Stopped after {stats.synced} work order(s) in {stats.batches} batch(es).")
+    log.info(
+        "stopped after %d work order(s) in %d batch(es), %d reconnect(s)", stats.synced, stats.batches, stats.reconnects
+    )
     return 0
 
 

@@ -148,17 +148,23 @@ class Worker:
     def run(self) -> WorkerStats:
         """Run until stopped."""
         backoff = 0.5
+        lost = 0  # connection attempts since the connection was lost
         while not self._stop.is_set():
             try:
                 with self._connect() as conn:
                     conn.autocommit = True
                     conn.execute(f"LISTEN {CHANNEL}")
-                    backoff = 0.5
+                    if lost:
+                        log.info("reconnected after %d attempt(s); listening on %s again", lost, CHANNEL)
+                    else:
+                        log.info("listening on %s (batches of %d)", CHANNEL, self._batch)
+                    backoff, lost = 0.5, 0
                     self._serve(conn)
             except psycopg.OperationalError as exc:
                 if self._stop.is_set():
                     break
                 self.stats.reconnects += 1
+                lost += 1
                 log.warning("connection lost (%s); reconnecting in %.1fs", str(exc).splitlines()[0], backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)

@@ -8,9 +8,13 @@ import datetime
 import json
 import os
 import pty
+import queue
+import re
 import select
+import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import psycopg
@@ -197,7 +201,8 @@ def test_sqlalchemy_urls_are_accepted(conn: psycopg.Connection[Any], dsn: str, e
     url = f"postgresql+psycopg://{info.get('user', '')}@/{info['dbname']}?host={info.get('host', '')}"
     if info.get("port"):
         url += f"&port={info['port']}"
-    assert psycopg.connect(to_libpq(url)).close() is None
+    with psycopg.connect(to_libpq(url)) as c:
+        assert c.execute("SELECT current_database()").fetchone() == (info["dbname"],)
     res = cli("--dsn", url, "preview", str(wo), "--json")
     assert res.returncode == 0, res.stderr and json.loads(res.stdout)["work_order_id"] == wo
     res = cli("status", "--json", env={"DATABASE_URL": url})
@@ -242,3 +247,49 @@ def test_demo_writes_only_where_its_command_line_says(
     assert cli_module.main(["demo"]) == 1
     assert "embedded server asked for" in capsys.readouterr().err
     assert Builder(conn).snapshot() == before
+
+
+def test_the_worker_logs_with_timestamps_and_says_when_it_reconnects(conn: psycopg.Connection[Any], dsn: str) -> None:
+    lines: queue.Queue[str] = queue.Queue()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytask_sync.cli", "--dsn", dsn, "worker", "--debounce", "0", "--log-level", "info"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k not in ("PYTASK_SYNC_DSN", "DATABASE_URL")},
+    )
+    assert proc.stderr is not None
+    stderr = proc.stderr
+
+    def pump() -> None:
+        for ln in stderr:
+            lines.put(ln)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+
+    def wait_for(needle: str) -> None:
+        while not any(needle in ln for ln in seen):
+            seen.append(lines.get(timeout=60))
+
+    try:
+        wait_for("listening on task_sync")
+        wo = Builder(conn).realistic()  # each statement commits, marks and notifies
+        wait_for("synced 1 work order(s)")
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pytask-sync worker'"
+        )
+        wait_for("connection lost")
+        wait_for("reconnected after 1 attempt(s)")
+        conn.execute("UPDATE task_sync.work_order SET production_quantity = 7 WHERE id = %s", (wo,))
+        wait_for("updated")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    while not lines.empty():
+        seen.append(lines.get())
+    assert proc.returncode == 0
+    assert any("stopped after" in ln and "1 reconnect(s)" in ln for ln in seen), seen
+    for ln in seen:
+        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) pytask_sync\.worker: ", ln), ln

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from . import errors
 from .client import TaskSync
 from .errors import (
@@ -27,7 +29,10 @@ from .errors import (
 from .migrate import migrate
 from .models import BatchResult, PendingWorkOrder, PlanItem, PlanSummary, SyncPlan, SyncResult
 
-__version__ = "0.1.0"
+try:  # the version is pyproject.toml's, read from the installed package's metadata
+    __version__ = _metadata.version("pytask-sync")
+except _metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BatchResult",

@@ -6,11 +6,13 @@ carries them inside the package (``pytask_sync/sql``, ``pytask_sync/migrations``
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import psycopg
 
-_PACKAGE = Path(__file__).resolve().parent
+# the installed package's folder (importlib.resources; alembic needs real files, so not a zip)
+_PACKAGE = Path(str(resources.files("pytask_sync")))
 
 
 def _find(name: str) -> Path:
@@ -52,6 +54,8 @@ def install_canonical(conn: psycopg.Connection) -> None:
 
 
 def known_revisions() -> list[str]:
-    """The revision ids this package carries, oldest first (revision id = file name)."""
-    versions = migrations_dir() / "versions"
-    return sorted(p.stem for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    """The revision ids this package carries, oldest first, as alembic's ``ScriptDirectory`` reads them."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(migrations_dir()))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]

@@ -69,3 +69,24 @@ def test_installed_wheel_migrates_without_a_checkout(wheel: Path, empty_dsn: str
     assert done.returncode == 0, done.stderr
     with psycopg.connect(empty_dsn) as c:
         assert c.execute("SELECT version_num FROM task_sync.alembic_version").fetchone() == (head_revision(),)
+
+
+def test_wheel_is_typed_licensed_and_leaves_psycopgs_implementation_to_the_application(wheel: Path) -> None:
+    zf = zipfile.ZipFile(wheel)
+    names = set(zf.namelist())
+    assert "pytask_sync/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names), names
+    (meta,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    requires = [ln for ln in zf.read(meta).decode().splitlines() if ln.startswith("Requires-Dist:")]
+    core = [r for r in requires if "extra ==" not in r]
+    assert "Requires-Dist: psycopg>=3.2" in core  # notifies(timeout=) in the worker needs 3.2
+    assert not any("binary" in r for r in core)
+    assert any("psycopg[binary]" in r and "extra == 'binary'" in r for r in requires), requires
+
+
+def test_the_version_is_the_packages() -> None:
+    from importlib.metadata import version
+
+    import pytask_sync
+
+    assert pytask_sync.__version__ == version("pytask-sync")

@@ -1,5 +1,9 @@
 """Test harness: a server started by the suite, a template database with the canonical install,
-and a fresh clone of it per test (pytest-postgresql's ``postgresql_noproc`` + client factory)."""
+and a fresh clone of it per test (pytest-postgresql's ``postgresql_noproc`` + client factory).
+
+The server starts when the first test runs (a session fixture), so ``pytest --collect-only``
+starts nothing. ``pytest -m "not slow"`` leaves out the long property, stress and mutation runs.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ RUN_SEED = int(os.environ.get("PYTASK_SYNC_SEED") or random.SystemRandom().randr
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global SERVER, RUN_SEED
+    global RUN_SEED
     given = getattr(config.option, "hypothesis_seed", None)
     if given is not None and str(given).isdigit():
         RUN_SEED = int(given)
@@ -36,14 +40,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.option.hypothesis_seed = str(RUN_SEED)
         core.global_force_seed = RUN_SEED  # type: ignore[attr-defined]
-    SERVER = pgserver_for_tests.start()
-    config.option.postgresql_host = SERVER.host
-    config.option.postgresql_port = str(SERVER.port)
-    config.option.postgresql_user = SERVER.user
-    if SERVER.password:
-        config.option.postgresql_password = SERVER.password
-    # a suite run in a subprocess against the same server (tests/test_mutations.py) names its own
-    config.option.postgresql_dbname = os.environ.get("PYTASK_SYNC_TEST_DBNAME", "pytask_sync_test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_server(pytestconfig: pytest.Config) -> pgserver_for_tests.TestServer:
+    """Start the test server before the first test (autouse session fixtures come first in their
+    scope, so before pytest-postgresql's, which read where the server is from the options)."""
+    global SERVER
+    if SERVER is None:
+        SERVER = pgserver_for_tests.start()
+        config = pytestconfig
+        config.option.postgresql_host = SERVER.host
+        config.option.postgresql_port = str(SERVER.port)
+        config.option.postgresql_user = SERVER.user
+        if SERVER.password:
+            config.option.postgresql_password = SERVER.password
+        # a suite run in a subprocess against the same server (tests/test_mutations.py) names its own
+        config.option.postgresql_dbname = os.environ.get("PYTASK_SYNC_TEST_DBNAME", "pytask_sync_test")
+        print(f"\npytask_sync test server: {SERVER.kind}, PostgreSQL {SERVER.server_version()}")
+    return SERVER
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -52,9 +67,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    assert SERVER is not None
+    dsn = os.environ.get("PYTASK_SYNC_TEST_DSN")
+    kind = os.environ.get("PYTASK_SYNC_TEST_SERVER") or ("dsn" if dsn else "embedded")
     return [
-        f"pytask_sync test server: {SERVER.kind}, PostgreSQL {SERVER.server_version()}",
+        f"pytask_sync test server: {kind} (started with the first test)",
         f"pytask_sync seed: {_seed(config)} (replay: PYTASK_SYNC_SEED={_seed(config)})",
     ]
 
@@ -109,9 +125,8 @@ task_sync_db = factories.postgresql("task_sync_proc")
 
 
 @pytest.fixture
-def server() -> pgserver_for_tests.TestServer:
-    assert SERVER is not None
-    return SERVER
+def server(_test_server: pgserver_for_tests.TestServer) -> pgserver_for_tests.TestServer:
+    return _test_server
 
 
 @pytest.fixture
@@ -145,14 +160,13 @@ def connect(dsn: str) -> Iterator[Callable[..., psycopg.Connection[Any]]]:
 
 
 @pytest.fixture
-def empty_dsn() -> Iterator[str]:
+def empty_dsn(_test_server: pgserver_for_tests.TestServer) -> Iterator[str]:
     """A new, empty database (no schema): for migrations and the CLI's first run."""
-    assert SERVER is not None
     name = f"pytask_sync_empty_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(SERVER.dsn(), autocommit=True) as admin:
+    with psycopg.connect(_test_server.dsn(), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    yield SERVER.dsn(name)
-    with psycopg.connect(SERVER.dsn(), autocommit=True) as admin:
+    yield _test_server.dsn(name)
+    with psycopg.connect(_test_server.dsn(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# slow (the concurrency suite run again per mutation): pytest -m "not slow" leaves it out
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

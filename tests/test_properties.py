@@ -25,6 +25,9 @@ from psycopg.rows import dict_row
 
 from tests.model import Item, Model, Rule, Task
 
+# slow (thousands of examples in CI): pytest -m "not slow" leaves it out
+pytestmark = pytest.mark.slow
+
 CODES = ["CTP", "CUT", "PRT", "FOIL_G", "EMB", "DIE", "PACK", "GLUE", "LAM_M"]
 #: Which kinds there are, and their shapes, is read from the registry (task_sync.source_kind):
 #: operations name a kind by an index into the registry's kinds of that shape. The test adds a

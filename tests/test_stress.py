@@ -27,9 +27,13 @@ from collections import Counter
 from typing import Any
 
 import psycopg
+import pytest
 
 from pytask_sync import StalePlan, TaskSync
 from tests.builders import Builder
+
+# slow (concurrent sessions for a while): pytest -m "not slow" leaves it out
+pytestmark = pytest.mark.slow
 
 ROUNDS = 4000
 SESSIONS = 4

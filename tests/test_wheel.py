@@ -15,6 +15,9 @@ import pytest
 from pytask_sync._resources import known_revisions
 from pytask_sync.migrate import head_revision
 
+# slow (builds and installs a wheel): pytest -m "not slow" leaves it out
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -11,6 +11,8 @@ import argparse
 import json
 import logging
 import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -148,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="INFO",
         help="what the worker logs to stderr, with timestamps (default: INFO)",
     )
+    p = sub.add_parser(
+        "db",
+        parents=[data],
+        help="the embedded PostgreSQL: start | stop | status | dsn | psql",
+        description="The embedded PostgreSQL (data in $PYTASK_SYNC_EMBEDDED_DIR, else the user's data folder). "
+        "A server started with 'db start' keeps running until 'db stop'; other commands use it and leave it "
+        "running. 'db psql' opens psql on it (starting it if needed; it then keeps running).",
+    )
+    p.add_argument("action", choices=["start", "stop", "status", "dsn", "psql"])
+    p.add_argument("psql_args", nargs="*", metavar="-- PSQL_ARG", help="with psql: arguments for psql, after --")
     sub.add_parser(
         "demo",
         parents=[common],
@@ -418,11 +430,67 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     with connect(args, console) as conn:
         if getattr(args, "dsn", None):
             migrate(args.resolved_dsn)
-        run_demo(conn, console)
+            psql = f"psql '{args.resolved_dsn}'"
+        else:
+            psql = "pytask-sync db psql"
+        run_demo(conn, console, psql=psql)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, console: Console) -> int:
+    """The embedded server's lifecycle."""
+    from . import embedded
+
+    data_dir = embedded.default_data_dir()
+    if args.psql_args and args.action != "psql":
+        raise CliError(f"db {args.action} takes no more arguments")
+    if args.action in ("start", "psql"):
+        server = embedded.start(keep_running=True)
+        migrate(server.dsn)
+        if args.action == "psql":
+            # a child, not exec: this process must end normally, so that the server's list of the
+            # processes using it forgets this one (psql keeps Ctrl-C for itself meanwhile)
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                return subprocess.call([str(embedded.psql_path()), server.dsn, *args.psql_args])
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        info: embedded.EmbeddedServer | None = server
+    elif args.action == "stop":
+        stopped = embedded.stop()
+        if args.json:
+            print(json.dumps({"stopped": stopped, "data_dir": str(data_dir)}))
+        else:
+            console.print(
+                Text("Stopped the embedded PostgreSQL." if stopped else "The embedded PostgreSQL was not running.")
+            )
+        return 0
+    else:
+        info = embedded.running()
+        if args.action == "dsn":
+            if info is None:
+                raise CliError("the embedded PostgreSQL is not running: start it with 'pytask-sync db start'")
+            print(info.dsn)
+            return 0
+    if args.json:
+        doc = {"running": info is not None, "data_dir": str(data_dir)}
+        if info is not None:
+            doc |= {"pid": info.pid, "dsn": info.dsn}
+        print(json.dumps(doc))
+    elif info is None:
+        console.print(Text(f"The embedded PostgreSQL is not running (data in {data_dir})."))
+    else:
+        console.print(
+            Text(
+                f"The embedded PostgreSQL is running (pid {info.pid}, data in {data_dir}); it keeps running until "
+                f"'pytask-sync db stop'.\nDSN: {info.dsn}\npsql: pytask-sync db psql"
+            )
+        )
     return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
+    "db": cmd_db,
     "migrate": cmd_migrate,
     "preview": cmd_preview,
     "execute": cmd_execute,

@@ -134,8 +134,11 @@ def planner_edits(conn: psycopg.Connection[Any], wo: int) -> None:
         )
 
 
-def run_demo(conn: psycopg.Connection[Any], console: Console) -> None:
-    """Run the story on ``conn`` (autocommit); each step is its own transaction."""
+def run_demo(conn: psycopg.Connection[Any], console: Console, psql: str = "psql") -> None:
+    """Run the story on ``conn`` (autocommit); each step is its own transaction.
+
+    ``psql`` is the command that opens psql on that database, for the closing tip.
+    """
     ts = TaskSync(conn)
     row = conn.execute("SELECT count(*) FROM task_sync.work_order WHERE order_number LIKE 'JOB-%'").fetchone()
     order_number = f"JOB-{1001 + (row[0] if row else 0)}"
@@ -191,6 +194,12 @@ def run_demo(conn: psycopg.Connection[Any], console: Console) -> None:
     _say(console, "5. And now", "A second preview has nothing left to do:")
     print_plan(console, ts.preview(wo))
     console.print(
-        f"\nTry it yourself: [bold]pytask-sync preview {wo}[/bold], or in psql "
-        f"[bold]SELECT * FROM task_sync.plan({wo});[/bold]"
+        Text.assemble(
+            "\nTry it yourself: ",
+            (f"pytask-sync preview {wo}", "bold"),
+            ", or open psql with ",
+            (psql, "bold"),
+            " and run ",
+            (f"SELECT * FROM task_sync.plan({wo});", "bold"),
+        )
     )

@@ -147,6 +147,7 @@ def test_demo_on_a_fresh_database(empty_dsn: str, capsys: Any) -> None:
     code, out, _ = run(capsys, "--dsn", empty_dsn, "demo")
     assert code == 0
     assert "conflict" in out and "dismissed" in out and "nothing to sync" in out
+    assert "open psql with psql '" in " ".join(out.split())  # a tip that works: psql on that very database
     with psycopg.connect(empty_dsn) as c:
         # the planner's note survived the sync that changed the quantity
         row = c.execute("SELECT production_quantity FROM task_sync.task WHERE work_content LIKE '%Pantone%'").fetchone()

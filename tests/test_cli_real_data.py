@@ -293,3 +293,40 @@ def test_the_worker_logs_with_timestamps_and_says_when_it_reconnects(conn: psyco
     assert any("stopped after" in ln and "1 reconnect(s)" in ln for ln in seen), seen
     for ln in seen:
         assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) pytask_sync\.worker: ", ln), ln
+
+
+def test_the_embedded_server_has_a_lifecycle_and_is_never_stopped_by_a_command_that_did_not_start_it(
+    tmp_path: Any,
+) -> None:
+    env = {"PYTASK_SYNC_EMBEDDED_DIR": str(tmp_path / "pg")}
+
+    def db(*argv: str) -> Any:
+        res = cli("db", *argv, "--json", env=env)
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+
+    assert db("status")["running"] is False
+    started = db("start")
+    assert started["running"] is True and started["pid"]
+    try:
+        # a session of one's own (as psql would hold) while other commands come and go
+        with psycopg.connect(started["dsn"], autocommit=True) as session:
+            for argv in (["status"], ["preview", "--pending"], ["migrate"]):
+                res = cli(*argv, env=env)
+                assert res.returncode == 0, res.stderr
+                assert "Using the embedded PostgreSQL" in res.stderr and "Using" not in res.stdout
+            assert session.execute("SELECT 1").fetchone() == (1,)  # still connected: nothing stopped it
+        assert db("status") == started
+        res = cli("db", "dsn", env=env)
+        assert res.stdout.strip() == started["dsn"]
+        res = cli("db", "psql", "--", "-At", "-c", "SELECT count(*) FROM task_sync.source_kind", env=env)
+        assert res.returncode == 0 and res.stdout.strip() == "7", res.stderr
+    finally:
+        assert db("stop")["stopped"] is True
+    assert db("status")["running"] is False
+    res = cli("db", "dsn", env=env)
+    assert res.returncode == 1 and "not running" in res.stderr
+    # a command that finds it stopped starts it for itself, and stops it again
+    res = cli("status", env=env)
+    assert res.returncode == 0, res.stderr
+    assert db("status")["running"] is False

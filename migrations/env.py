@@ -26,8 +26,10 @@ def _run(connection: Connection) -> None:
         transactional_ddl=True,
     )
     with context.begin_transaction():
-        # the version table needs its schema before the first revision runs
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+        # the version table needs its schema before the first revision runs; a database already
+        # migrated is left alone (a role without CREATE on the database may check or no-op migrate)
+        if connection.execute(text("SELECT to_regnamespace(:s) IS NULL"), {"s": SCHEMA}).scalar():
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
         context.run_migrations()
 
 

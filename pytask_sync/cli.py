@@ -23,12 +23,13 @@ from alembic.util.exc import CommandError
 from rich.console import Console
 from rich.prompt import Confirm
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 
 from . import __version__
 from .client import TaskSync
 from .dsn import to_libpq
 from .errors import TaskSyncError
-from .migrate import current_revision, migrate
+from .migrate import current_revision, downgrade, head_revision, history, migrate, upgrade_sql
 from .models import BatchResult
 from .render import print_pending_plans, print_plan, to_json
 
@@ -113,7 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pytask-sync {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("migrate", parents=[common, data], help="install or upgrade the task_sync schema")
+    p = sub.add_parser(
+        "migrate",
+        parents=[common, data],
+        help="install or upgrade the schema; also current, history, downgrade, --sql",
+        description="upgrade [REV]: install or upgrade to REV (default: the newest, head). current: the "
+        "database's revision. history: the revisions this version carries. downgrade REV: back to REV "
+        "('base' removes everything). --sql: print the upgrade's SQL for a DBA instead of running it.",
+    )
+    p.add_argument("action", nargs="?", choices=["upgrade", "current", "history", "downgrade"], default="upgrade")
+    p.add_argument("revision", nargs="?", help="upgrade: the target (default head); downgrade: the target (required)")
+    p.add_argument("--sql", action="store_true", help="upgrade: print the SQL instead of running it")
+    p.add_argument(
+        "--from",
+        dest="from_revision",
+        metavar="REV",
+        help="with --sql: the database's revision ('base': an empty database); default: read it from the database",
+    )
     flags = argparse.ArgumentParser(add_help=False)
     flags.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
     flags.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
@@ -222,19 +239,77 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
-    """Install or upgrade the schema; say from which revision to which."""
+    """Install or upgrade the schema and say from which revision to which.
+
+    Or: the current revision, the history, a downgrade, or the upgrade's SQL.
+    """
+    if args.action == "history":
+        return _migrate_history(args, console)
+    if args.sql:
+        if args.action != "upgrade":
+            raise CliError("--sql goes with upgrade")
+        if args.from_revision is not None:
+            before = None if args.from_revision == "base" else args.from_revision
+        else:
+            with connect(args, console):
+                pass
+            before = current_revision(args.resolved_dsn)
+        try:
+            print(upgrade_sql(before, args.revision or "head"), end="")
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        return 0
+    if args.from_revision is not None:
+        raise CliError("--from goes with --sql")
     with connect(args, console):
         pass
     dsn = args.resolved_dsn
     before = current_revision(dsn)
-    migrate(dsn)
+    if args.action == "current":
+        return _migrate_current(args, console, before)
+    if args.action == "downgrade":
+        if not args.revision:
+            raise CliError("downgrade needs the revision to go back to ('base' removes everything)")
+        downgrade(dsn, args.revision)
+    else:
+        migrate(dsn, args.revision or "head")
     after = current_revision(dsn)
     if args.json:
         print(json.dumps({"from_revision": before, "to_revision": after, "changed": before != after}))
     elif before == after:
         console.print(Text(f"task_sync schema is up to date (revision {after}); nothing applied."))
     else:
-        console.print(Text(f"task_sync schema migrated from {before or 'nothing'} to {after}."))
+        console.print(Text(f"task_sync schema migrated from {before or 'nothing'} to {after or 'nothing'}."))
+    return 0
+
+
+def _migrate_current(args: argparse.Namespace, console: Console, current: str | None) -> int:
+    head = head_revision()
+    known = [r for r, _, _ in history()]
+    state = (
+        "not installed"
+        if current is None
+        else "up to date"
+        if current == head
+        else "behind: run pytask-sync migrate"
+        if current in known
+        else "newer than this pytask_sync: upgrade pytask_sync"
+    )
+    if args.json:
+        print(json.dumps({"current": current, "head": head, "state": state}))
+    else:
+        console.print(Text(f"revision {current or 'none'} (this pytask_sync's newest: {head}): {state}"))
+    return 0
+
+
+def _migrate_history(args: argparse.Namespace, console: Console) -> int:
+    revisions = history()
+    if args.json:
+        print(json.dumps([{"revision": r, "down_revision": d, "doc": doc} for r, d, doc in revisions]))
+        return 0
+    for rev, down, doc in revisions:
+        summary = " ".join(doc.split("\n\n")[0].split())  # the docstring's first paragraph
+        console.print(Text(f"{down or '<base>'} -> {rev}: {summary}"))
     return 0
 
 
@@ -524,6 +599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         error(f"{type(exc).__name__}: {_first_line(exc)}")
     except CommandError as exc:  # alembic: e.g. a database migrated by a newer pytask_sync
         error(f"migration failed: {_first_line(exc)}")
+    except DBAPIError as exc:  # a database error inside a migration (SQLAlchemy wraps psycopg's)
+        error(f"migration failed: {_first_line(exc.orig) if exc.orig is not None else _first_line(exc)}")
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130

@@ -78,3 +78,50 @@ def migrate(dsn: str, revision: str = "head") -> None:
 def downgrade(dsn: str, revision: str) -> None:
     """Downgrade the database at ``dsn`` to ``revision`` (``base`` removes the schema's objects)."""
     _run(dsn, lambda cfg: command.downgrade(cfg, revision))
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """The revisions this package carries, oldest first: (revision, the one before it, what it does)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [
+        (rev.revision, rev.down_revision if isinstance(rev.down_revision, str) else None, (rev.doc or "").strip())
+        for rev in reversed(list(script.walk_revisions()))
+    ]
+
+
+def upgrade_sql(from_revision: str | None, to_revision: str = "head") -> str:
+    """The SQL that upgrades a database from ``from_revision`` to ``to_revision``, for a DBA.
+
+    ``from_revision`` None is an empty database. The text runs in one transaction: each
+    revision's frozen SQL file, then the version table's update. Raises ``ValueError`` for an
+    unknown revision or one that is not ahead.
+    """
+    revisions = [r for r, _, _ in history()]
+    target = revisions[-1] if to_revision == "head" else to_revision
+    for rev in (from_revision, target):
+        if rev is not None and rev not in revisions:
+            raise ValueError(f"unknown revision: {rev}")
+    start = 0 if from_revision is None else revisions.index(from_revision) + 1
+    end = revisions.index(target) + 1
+    if start >= end:
+        raise ValueError(f"nothing to upgrade: {from_revision} is not older than {target}")
+    versions = migrations_dir() / "versions"
+    parts = [
+        f"-- pytask_sync: upgrade from {from_revision or 'an empty database'} to {target}",
+        "BEGIN;",
+    ]
+    if from_revision is None:
+        parts += [
+            "CREATE SCHEMA IF NOT EXISTS task_sync;",
+            "CREATE TABLE task_sync.alembic_version (version_num varchar(32) NOT NULL,"
+            " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));",
+        ]
+    for rev in revisions[start:end]:
+        parts.append(f"-- revision {rev}")
+        parts.append((versions / f"{rev}.up.sql").read_text(encoding="utf-8"))
+    if from_revision is None:
+        parts.append(f"INSERT INTO task_sync.alembic_version (version_num) VALUES ('{target}');")
+    else:
+        parts.append(f"UPDATE task_sync.alembic_version SET version_num = '{target}';")
+    parts.append("COMMIT;")
+    return "\n".join(parts) + "\n"

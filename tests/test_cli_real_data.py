@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from typing import Any
 
 import psycopg
@@ -330,3 +331,50 @@ def test_the_embedded_server_has_a_lifecycle_and_is_never_stopped_by_a_command_t
     res = cli("status", env=env)
     assert res.returncode == 0, res.stderr
     assert db("status")["running"] is False
+
+
+def test_migrate_current_history_downgrade_and_sql(empty_dsn: str) -> None:
+    res = cli("--dsn", empty_dsn, "migrate", "current", "--json")
+    assert json.loads(res.stdout)["state"] == "not installed"
+    res = cli("--dsn", empty_dsn, "migrate", "upgrade", "0002_marks")
+    assert res.returncode == 0 and "migrated from nothing to 0002_marks" in res.stdout
+    doc = json.loads(cli("--dsn", empty_dsn, "migrate", "current", "--json").stdout)
+    assert doc["current"] == "0002_marks" and doc["state"].startswith("behind")
+    history = json.loads(cli("migrate", "history", "--json").stdout)
+    assert [h["revision"] for h in history][:2] == ["0001_initial", "0002_marks"]
+    assert history[-1]["revision"] == doc["head"]
+    # the SQL a DBA runs by hand: from the database's revision to head, in one transaction
+    res = cli("--dsn", empty_dsn, "migrate", "--sql")
+    assert res.returncode == 0 and res.stdout.startswith("-- pytask_sync: upgrade from 0002_marks")
+    assert "BEGIN;" in res.stdout and res.stdout.rstrip().endswith("COMMIT;") and "-- revision 0001" not in res.stdout
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        c.execute(res.stdout.encode())
+    assert json.loads(cli("--dsn", empty_dsn, "migrate", "current", "--json").stdout)["state"] == "up to date"
+    res = cli("--dsn", empty_dsn, "migrate", "downgrade")
+    assert res.returncode == 1 and "needs the revision" in res.stderr
+    res = cli("--dsn", empty_dsn, "migrate", "downgrade", "0003_books")
+    assert res.returncode == 0 and f"migrated from {doc['head']} to 0003_books" in res.stdout
+    res = cli("migrate", "--sql", "--from", "0004_kinds")
+    assert res.returncode == 1 and "nothing to upgrade" in res.stderr
+
+
+def test_migrate_by_a_role_without_create_is_one_line_and_at_head_is_fine(
+    conn: psycopg.Connection[Any], empty_dsn: str
+) -> None:
+    role = f"ts_nocreate_{uuid.uuid4().hex[:8]}"
+    dbname = psycopg.conninfo.conninfo_to_dict(empty_dsn)["dbname"]
+    conn.execute(f"CREATE ROLE {role} LOGIN IN ROLE task_sync_writer")
+    try:
+        conn.execute(f'REVOKE CREATE ON DATABASE "{dbname}" FROM PUBLIC')
+        as_role = psycopg.conninfo.make_conninfo(empty_dsn, user=role)
+        res = cli("--dsn", as_role, "migrate")
+        assert res.returncode == 1 and "Traceback" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and "permission denied" in res.stderr
+        migrate(empty_dsn)  # the owner migrates
+        res = cli("--dsn", as_role, "migrate")  # a role that may not create checks the head: nothing to do
+        assert res.returncode == 0 and "up to date" in res.stdout, res.stderr
+    finally:
+        with psycopg.connect(empty_dsn, autocommit=True) as c:
+            c.execute(f"DROP OWNED BY {role}")
+        conn.execute(f"DROP OWNED BY {role}")
+        conn.execute(f"DROP ROLE {role}")

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from pytask_sync._resources import install_canonical, known_revisions, migrations_dir
-from pytask_sync.migrate import alembic_config, downgrade, head_revision, migrate
+from pytask_sync.migrate import alembic_config, downgrade, head_revision, migrate, upgrade_sql
 from tests.builders import Builder
 from tests.pgserver_for_tests import TestServer
 
@@ -138,6 +138,25 @@ def test_migrations_equal_the_canonical_install(empty_dsn: str, dsn: str, server
     diff = _schema_diff(_dump(server, dsn), _dump(server, empty_dsn))
     if diff:
         raise AssertionError(f"schema drift between sql/ and migrations/:\n{diff}")
+
+
+def test_the_sql_for_dbas_builds_the_same_schema(empty_dsn: str, server: TestServer) -> None:
+    """``pytask-sync migrate --sql``: the SQL a DBA runs by hand gives what alembic gives."""
+    name = f"{psycopg.conninfo.conninfo_to_dict(empty_dsn)['dbname']}_by_hand"
+    other = server.dsn(name)
+    with psycopg.connect(server.dsn(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        migrate(empty_dsn)
+        with psycopg.connect(other, autocommit=True) as c:
+            c.execute(upgrade_sql(None).encode())
+            assert c.execute("SELECT version_num FROM task_sync.alembic_version").fetchone() == (head_revision(),)
+        diff = _schema_diff(_dump(server, empty_dsn), _dump(server, other))
+        assert not diff, f"the SQL for DBAs drifts from alembic's:\n{diff}"
+        migrate(other)  # alembic agrees it is at head: nothing to do, no error
+    finally:
+        with psycopg.connect(server.dsn(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_normalise_dump_drops_only_server_added_column_options() -> None:

@@ -1,0 +1,67 @@
+"""The pytest plugin applications use: ``task_sync_db`` from a throwaway test file, run by pytest
+in a folder of its own (the plugin comes from the installed package's ``pytest11`` entry point)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psycopg
+
+from pytask_sync.migrate import head_revision
+from tests.pgserver_for_tests import TestServer
+
+APP_TESTS = """
+from pytask_sync import TaskSync
+
+def test_a_fresh_migrated_database(task_sync_db):
+    (rev,) = task_sync_db.execute("SELECT version_num FROM task_sync.alembic_version").fetchone()
+    assert rev == "{head}"
+    (wo,) = task_sync_db.execute(
+        "INSERT INTO task_sync.work_order (order_number) VALUES ('APP-1') RETURNING id").fetchone()
+    task_sync_db.execute(
+        "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+        " SELECT %s, id, 10 FROM task_sync.process WHERE code = 'GLUE'", (wo,))
+    assert TaskSync(task_sync_db).preview(wo).summary.add == 1
+    task_sync_db.commit()
+
+def test_every_test_gets_its_own(task_sync_db, task_sync_dsn):
+    assert task_sync_db.execute("SELECT count(*) FROM task_sync.work_order").fetchone() == (0,)
+    assert task_sync_db.info.dbname in task_sync_dsn
+"""
+
+
+def _run_app_tests(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_app.py").write_text(textwrap.dedent(APP_TESTS.format(head=head_revision())))
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PYTASK_SYNC_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_app.py"],
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def _databases(server: TestServer) -> set[str]:
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        return {r[0] for r in c.execute("SELECT datname FROM pg_database WHERE datname LIKE 'task_sync_%'")}
+
+
+def test_the_fixture_on_a_server_of_ones_own(tmp_path: Path, server: TestServer) -> None:
+    before = _databases(server)
+    done = _run_app_tests(tmp_path, {"PYTASK_SYNC_TEST_DSN": server.dsn()})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "2 passed" in done.stdout
+    assert _databases(server) == before  # the template and the test databases are gone
+
+
+def test_the_fixture_on_an_embedded_server(tmp_path: Path) -> None:
+    done = _run_app_tests(tmp_path, {})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "2 passed" in done.stdout

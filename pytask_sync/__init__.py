@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import metadata as _metadata
 
 from . import errors
-from .client import TaskSync
+from .client import AsyncTaskSync, TaskSync
 from .errors import (
     ConfirmationRequired,
     InvalidArgument,
@@ -35,6 +35,7 @@ except _metadata.PackageNotFoundError:  # imported from a checkout that was neve
     __version__ = "0+unknown"
 
 __all__ = [
+    "AsyncTaskSync",
     "BatchResult",
     "ConfirmationRequired",
     "InvalidArgument",

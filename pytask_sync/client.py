@@ -1,39 +1,143 @@
-"""TaskSync: one method per SQL function of the ``task_sync`` schema."""
+"""TaskSync and AsyncTaskSync: one method per SQL function of the ``task_sync`` schema.
+
+Each method checks its arguments, then describes one statement (a :class:`_Call`: the SQL, its
+parameters and how its rows become the result); the class runs it on its connection:
+
+- :class:`TaskSync` on a psycopg 3 connection, or through SQLAlchemy on a ``Connection`` or
+  ``Session`` whose driver is psycopg (the statement is SQLAlchemy's: its events, echo and error
+  wrapping see it);
+- :class:`AsyncTaskSync` on a ``psycopg.AsyncConnection``.
+
+Neither begins, commits or rolls back a transaction the caller has open.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import psycopg
 from psycopg import pq
-from psycopg.rows import class_row, dict_row
+from psycopg.rows import dict_row
 
 from . import _queries as q
 from ._resources import known_revisions
-from .errors import InvalidArgument, SchemaNotInstalled, SchemaTooNew, translate
+from .errors import InvalidArgument, SchemaNotInstalled, SchemaTooNew, TaskSyncError, translate
 from .models import BatchResult, PendingWorkOrder, PlanItem, SyncPlan, SyncResult
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection as SAConnection
+    from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+Rows = list[dict[str, Any]]
 
 #: SQLSTATEs after which the same call, run again in a new transaction, can succeed.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
+@dataclass(frozen=True)
+class _Call(Generic[T]):
+    """One statement of a method.
+
+    Its SQL (with psycopg's ``%(name)s`` parameters), its parameters, and how its rows (as dicts)
+    become the method's result.
+    """
+
+    query: str
+    params: Mapping[str, Any]
+    shape: Callable[[Rows], T]
+
+
+def _first(rows: Rows) -> dict[str, Any]:
+    assert rows, "the statement returned no row"
+    return rows[0]
+
+
+# -- the calls: arguments checked here, before anything is sent -------------------------------------
+
+
+def _preview(work_order_id: object, overwrite_edits: object, restore_dismissed: object) -> _Call[SyncPlan]:
+    params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
+    return _Call(q.PREVIEW, params, lambda rows: SyncPlan.from_json(_first(rows)["doc"]))
+
+
+def _plan(work_order_id: object, overwrite_edits: object, restore_dismissed: object) -> _Call[list[PlanItem]]:
+    params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
+    return _Call(q.PLAN, params, lambda rows: [PlanItem(**r) for r in rows])
+
+
+def _execute(
+    work_order_id: object,
+    confirm: object,
+    expected_plan_hash: object,
+    overwrite_edits: object,
+    restore_dismissed: object,
+) -> _Call[SyncResult]:
+    params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
+    params["confirmed"] = _flag("confirm", confirm)
+    params["expected_plan_hash"] = _plan_hash(expected_plan_hash)
+    return _Call(q.EXECUTE, params, lambda rows: SyncResult(**_first(rows)["doc"]))
+
+
+def _check_sync_needed(work_order_id: object) -> _Call[bool]:
+    params = {"work_order_id": _work_order_id(work_order_id)}
+    return _Call(q.CHECK_SYNC_NEEDED, params, lambda rows: bool(_first(rows)["needed"]))
+
+
+def _pending(limit: object) -> _Call[list[PendingWorkOrder]]:
+    return _Call(q.PENDING, {"limit": _limit(limit)}, lambda rows: [PendingWorkOrder(**r) for r in rows])
+
+
+def _plan_pending(limit: object) -> _Call[list[PlanItem]]:
+    return _Call(q.PLAN_PENDING, {"limit": _limit(limit)}, lambda rows: [PlanItem(**r) for r in rows])
+
+
+def _sync_pending(limit: object) -> _Call[list[BatchResult]]:
+    return _Call(q.SYNC_PENDING, {"limit": _limit(limit)}, lambda rows: [BatchResult(**r) for r in rows])
+
+
+def _schema_problem(state: dict[str, Any], revision: str | None) -> TaskSyncError | None:
+    """Why the database is not at this package's schema revision, or None when it is."""
+    if not state["installed"]:
+        return SchemaNotInstalled("the database has no task_sync schema", hint="run: pytask-sync migrate")
+    if not state["versioned"]:
+        return None  # installed from sql/ directly (tests, benchmarks)
+    known = known_revisions()
+    if revision is not None and revision not in known:
+        return SchemaTooNew(
+            f"the database is at schema revision {revision}, which this pytask_sync does not know "
+            f"(it knows up to {known[-1]})",
+            hint="upgrade pytask_sync to the version that migrated this database",
+        )
+    if revision != known[-1]:
+        return SchemaNotInstalled(
+            f"the database is at schema revision {revision}, not {known[-1]}", hint="run: pytask-sync migrate"
+        )
+    return None
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(1.0, 0.02 * 2**attempt) * (0.5 + random.random()))
+
+
 class TaskSync:
     """Thin wrapper over the ``task_sync`` SQL functions.
 
-    ``conn`` is a psycopg 3 connection, or a SQLAlchemy ``Connection`` whose driver is psycopg.
-    The caller owns transactions: nothing here commits or rolls back work the caller started.
-    When a call starts the transaction itself (autocommit connection, or a connection with no
-    transaction open) and fails with a serialization failure (40001) or a deadlock (40P01), it is
-    retried with backoff, up to ``max_attempts`` times in all.
+    ``conn`` is a psycopg 3 connection, or a SQLAlchemy ``Connection`` or ``Session`` whose
+    driver is psycopg; with SQLAlchemy every statement is run by SQLAlchemy (``execute(text(...))``).
+    The caller owns transactions: nothing here begins, commits or rolls back a transaction the
+    caller has open (SQLAlchemy begins one on a first statement, as it always does, and leaves it
+    to the caller). On a psycopg connection, when a call starts the transaction itself
+    (autocommit, or no transaction open) and fails with a serialization failure (40001) or a
+    deadlock (40P01), it is rolled back and run again with backoff, up to ``max_attempts`` times
+    in all; through SQLAlchemy the transaction is the caller's, so the error is the caller's too.
 
     Arguments are checked before anything is sent: a value of the wrong type (``True``, ``1.5``
     or ``"42"`` for an id, ``"yes"`` for ``confirm``) raises ``TypeError``, and a number the SQL
@@ -42,7 +146,7 @@ class TaskSync:
     malformed plan hash are ``InvalidArgument`` too, from its TSV01).
     """
 
-    def __init__(self, conn: psycopg.Connection[Any] | SAConnection, *, max_attempts: int = 5) -> None:
+    def __init__(self, conn: psycopg.Connection[Any] | SAConnection | Session, *, max_attempts: int = 5) -> None:
         self._conn = conn
         self._max_attempts = max(1, max_attempts)
         self._schema_checked = False
@@ -60,15 +164,13 @@ class TaskSync:
         ``overwrite_edits`` a conflict shows as an update (``overwritten``). Pass the plan's
         ``plan_hash`` to :meth:`execute` with the same flags.
         """
-        params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
-        return SyncPlan.from_json(self._one(q.PREVIEW, params)["doc"])
+        return self._run(_preview(work_order_id, overwrite_edits, restore_dismissed))
 
     def plan(
         self, work_order_id: int, *, overwrite_edits: bool = False, restore_dismissed: bool = False
     ) -> list[PlanItem]:
         """The items of :meth:`preview` with the same flags, as a list (``task_sync.plan``)."""
-        params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
-        return self._run(lambda cur: _fetch(cur, PlanItem, q.PLAN, params))
+        return self._run(_plan(work_order_id, overwrite_edits, restore_dismissed))
 
     def execute(
         self,
@@ -84,20 +186,15 @@ class TaskSync:
         Pass ``expected_plan_hash`` (from :meth:`preview`) so that what was shown is what is
         applied: a changed plan raises :class:`~pytask_sync.errors.StalePlan` and changes nothing.
         """
-        params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
-        params["confirmed"] = _flag("confirm", confirm)
-        params["expected_plan_hash"] = _plan_hash(expected_plan_hash)
-        return SyncResult(**self._one(q.EXECUTE, params)["doc"])
+        return self._run(_execute(work_order_id, confirm, expected_plan_hash, overwrite_edits, restore_dismissed))
 
     def check_sync_needed(self, work_order_id: int) -> bool:
         """True when an input of the work order changed since its last sync."""
-        params = {"work_order_id": _work_order_id(work_order_id)}
-        return bool(self._one(q.CHECK_SYNC_NEEDED, params)["needed"])
+        return self._run(_check_sync_needed(work_order_id))
 
     def pending(self, limit: int | None = None) -> list[PendingWorkOrder]:
         """Work orders that need a sync and may be synced, longest waiting first."""
-        params = {"limit": _limit(limit)}
-        return self._run(lambda cur: _fetch(cur, PendingWorkOrder, q.PENDING, params))
+        return self._run(_pending(limit))
 
     def plan_pending(self, limit: int | None = None) -> list[PlanItem]:
         """The plan items of every pending work order (``task_sync.plan_pending``), read-only.
@@ -105,52 +202,36 @@ class TaskSync:
         At most ``limit`` work orders, the longest waiting first. Inside a transaction that changes
         a rule and rolls back, this is what that change would do across the whole factory.
         """
-        params = {"limit": _limit(limit)}
-        return self._run(lambda cur: _fetch(cur, PlanItem, q.PLAN_PENDING, params))
+        return self._run(_plan_pending(limit))
 
     def sync_pending(self, limit: int | None = None) -> list[BatchResult]:
         """Sync pending work orders set-based, skipping those other sessions hold."""
-        params = {"limit": _limit(limit)}
-        return self._run(lambda cur: _fetch(cur, BatchResult, q.SYNC_PENDING, params))
+        return self._run(_sync_pending(limit))
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _driver(self) -> psycopg.Connection[Any]:
+    def _run(self, call: _Call[T]) -> T:
         conn = self._conn
         if isinstance(conn, psycopg.Connection):
-            return conn
-        from sqlalchemy.engine import Connection as SAConnection
+            return self._run_psycopg(conn, call)
+        return self._run_sqlalchemy(call)
 
-        if isinstance(conn, SAConnection):
-            if not conn.in_transaction():
-                conn.begin()  # what SQLAlchemy's autobegin does on a first statement
-            raw = conn.connection.driver_connection
-            if isinstance(raw, psycopg.Connection):
-                return raw
-        raise TypeError("TaskSync needs a psycopg 3 connection or a SQLAlchemy Connection on psycopg")
-
-    def _one(self, query: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        def run(cur: psycopg.Cursor[Any]) -> dict[str, Any]:
-            with cur.connection.cursor(row_factory=dict_row) as c:
-                c.execute(query, params)
-                row = c.fetchone()
-            assert row is not None
-            return row
-
-        return self._run(run)
-
-    def _run(self, fn: Callable[[psycopg.Cursor[Any]], T]) -> T:
-        """Run ``fn`` with a cursor; our SQLSTATEs become our exceptions; retry when it is ours to."""
-        conn = self._driver()
+    def _run_psycopg(self, conn: psycopg.Connection[Any], call: _Call[T]) -> T:
+        """Run ``call``; our SQLSTATEs become our exceptions; retry when the transaction is ours."""
         owns_transaction = conn.info.transaction_status == pq.TransactionStatus.IDLE
+
+        def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(query, params)
+                return cur.fetchall() if cur.description else []
+
         attempt = 0
         while True:
             attempt += 1
             try:
                 if not self._schema_checked:
-                    self._check_schema(conn)
-                with conn.cursor() as cur:
-                    return fn(cur)
+                    self._check_schema(fetch)
+                return call.shape(fetch(call.query, call.params))
             except psycopg.Error as exc:
                 ours = translate(exc)
                 if ours is not None:
@@ -161,30 +242,146 @@ class TaskSync:
                 self.retries += 1
                 if not conn.autocommit:
                     conn.rollback()  # the failed transaction was started by this call
-                time.sleep(min(1.0, 0.02 * 2**attempt) * (0.5 + random.random()))
+                time.sleep(_backoff(attempt))
 
-    def _check_schema(self, conn: psycopg.Connection[Any]) -> None:
-        with conn.cursor(row_factory=dict_row) as cur:
-            state = cur.execute(q.SCHEMA_STATE).fetchone()
-            assert state is not None
-            if not state["installed"]:
-                raise SchemaNotInstalled("the database has no task_sync schema", hint="run: pytask-sync migrate")
-            if state["versioned"]:
-                row = cur.execute(q.SCHEMA_REVISION).fetchone()
-                revision = row["version_num"] if row else None
-                known = known_revisions()
-                if revision is not None and revision not in known:
-                    raise SchemaTooNew(
-                        f"the database is at schema revision {revision}, which this pytask_sync "
-                        f"does not know (it knows up to {known[-1]})",
-                        hint="upgrade pytask_sync to the version that migrated this database",
-                    )
-                if revision != known[-1]:
-                    raise SchemaNotInstalled(
-                        f"the database is at schema revision {revision}, not {known[-1]}",
-                        hint="run: pytask-sync migrate",
-                    )
+    def _run_sqlalchemy(self, call: _Call[T]) -> T:
+        """Run ``call`` through SQLAlchemy.
+
+        A TS SQLSTATE becomes our exception (from psycopg's error, which SQLAlchemy wrapped); any
+        other error is SQLAlchemy's, as raised.
+        """
+        from sqlalchemy import text
+        from sqlalchemy.engine import Connection as SAConnection
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.orm import Session
+
+        target = self._conn
+        if not isinstance(target, (SAConnection, Session)):
+            raise TypeError(
+                "TaskSync needs a psycopg 3 connection, or a SQLAlchemy Connection or Session on psycopg, "
+                f"not {type(target).__name__}"
+            )
+        bind = target.get_bind() if isinstance(target, Session) else target
+        if bind.dialect.driver != "psycopg":
+            raise TypeError(
+                f"TaskSync needs SQLAlchemy's psycopg driver (postgresql+psycopg), not {bind.dialect.driver}"
+            )
+
+        def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
+            result = target.execute(text(_named(query)), dict(params or {}))
+            return [dict(r) for r in result.mappings()]  # every statement of the API returns rows
+
+        try:
+            if not self._schema_checked:
+                self._check_schema(fetch)
+            return call.shape(fetch(call.query, call.params))
+        except DBAPIError as exc:
+            ours = translate(exc.orig) if isinstance(exc.orig, psycopg.Error) else None
+            if ours is not None:
+                raise ours from exc.orig
+            raise
+
+    def _check_schema(self, fetch: Callable[..., Rows]) -> None:
+        state = _first(fetch(q.SCHEMA_STATE))
+        revision = _first(fetch(q.SCHEMA_REVISION))["version_num"] if state["versioned"] else None
+        problem = _schema_problem(state, revision)
+        if problem is not None:
+            raise problem
         self._schema_checked = True
+
+
+class AsyncTaskSync:
+    """:class:`TaskSync` for asyncio, over a ``psycopg.AsyncConnection``.
+
+    The same methods as coroutines, with the same argument checks, errors and retries.
+    """
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], *, max_attempts: int = 5) -> None:
+        self._conn = conn
+        self._max_attempts = max(1, max_attempts)
+        self._schema_checked = False
+        #: how many calls were run again after a serialization failure or deadlock
+        self.retries = 0
+
+    async def preview(
+        self, work_order_id: int, *, overwrite_edits: bool = False, restore_dismissed: bool = False
+    ) -> SyncPlan:
+        """See :meth:`TaskSync.preview`."""
+        return await self._run(_preview(work_order_id, overwrite_edits, restore_dismissed))
+
+    async def plan(
+        self, work_order_id: int, *, overwrite_edits: bool = False, restore_dismissed: bool = False
+    ) -> list[PlanItem]:
+        """See :meth:`TaskSync.plan`."""
+        return await self._run(_plan(work_order_id, overwrite_edits, restore_dismissed))
+
+    async def execute(
+        self,
+        work_order_id: int,
+        *,
+        confirm: bool = False,
+        expected_plan_hash: str | None = None,
+        overwrite_edits: bool = False,
+        restore_dismissed: bool = False,
+    ) -> SyncResult:
+        """See :meth:`TaskSync.execute`."""
+        return await self._run(_execute(work_order_id, confirm, expected_plan_hash, overwrite_edits, restore_dismissed))
+
+    async def check_sync_needed(self, work_order_id: int) -> bool:
+        """See :meth:`TaskSync.check_sync_needed`."""
+        return await self._run(_check_sync_needed(work_order_id))
+
+    async def pending(self, limit: int | None = None) -> list[PendingWorkOrder]:
+        """See :meth:`TaskSync.pending`."""
+        return await self._run(_pending(limit))
+
+    async def plan_pending(self, limit: int | None = None) -> list[PlanItem]:
+        """See :meth:`TaskSync.plan_pending`."""
+        return await self._run(_plan_pending(limit))
+
+    async def sync_pending(self, limit: int | None = None) -> list[BatchResult]:
+        """See :meth:`TaskSync.sync_pending`."""
+        return await self._run(_sync_pending(limit))
+
+    async def _run(self, call: _Call[T]) -> T:
+        conn = self._conn
+        if not isinstance(conn, psycopg.AsyncConnection):
+            raise TypeError(f"AsyncTaskSync needs a psycopg.AsyncConnection, not {type(conn).__name__}")
+        owns_transaction = conn.info.transaction_status == pq.TransactionStatus.IDLE
+
+        async def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(query, params)
+                return await cur.fetchall() if cur.description else []
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if not self._schema_checked:
+                    state = _first(await fetch(q.SCHEMA_STATE))
+                    revision = _first(await fetch(q.SCHEMA_REVISION))["version_num"] if state["versioned"] else None
+                    problem = _schema_problem(state, revision)
+                    if problem is not None:
+                        raise problem
+                    self._schema_checked = True
+                return call.shape(await fetch(call.query, call.params))
+            except psycopg.Error as exc:
+                ours = translate(exc)
+                if ours is not None:
+                    raise ours from exc
+                retry = owns_transaction and exc.sqlstate in RETRYABLE_SQLSTATES and attempt < self._max_attempts
+                if not retry:
+                    raise
+                self.retries += 1
+                if not conn.autocommit:
+                    await conn.rollback()  # the failed transaction was started by this call
+                await asyncio.sleep(_backoff(attempt))
+
+
+def _named(query: str) -> str:
+    """The ``%(name)s`` parameters of psycopg as SQLAlchemy ``text()``'s ``:name``."""
+    return re.sub(r"%\((\w+)\)s", r":\1", query)
 
 
 # -- arguments: what the SQL types cannot carry is refused here, before anything is sent; the
@@ -233,9 +430,3 @@ def _plan_params(work_order_id: object, overwrite_edits: object, restore_dismiss
         "overwrite_edits": _flag("overwrite_edits", overwrite_edits),
         "restore_dismissed": _flag("restore_dismissed", restore_dismissed),
     }
-
-
-def _fetch(cur: psycopg.Cursor[Any], cls: type[T], query: str, params: Mapping[str, Any]) -> list[T]:
-    with cur.connection.cursor(row_factory=class_row(cls)) as c:
-        c.execute(query, params)
-        return c.fetchall()

@@ -1,4 +1,5 @@
-"""A pure-Python reference model of DESIGN §4: the desired set, the three-way plan, the apply.
+"""A pure-Python reference model of the sync semantics (docs/reference.md, section 2): the
+desired set, the three-way plan, the apply.
 
 Small and obviously correct rather than fast: every rule of the sync table is one branch here.
 The property tests drive the model and the real engine with the same operations and require

@@ -61,12 +61,13 @@ def test_worker_once_and_sigterm(conn: psycopg.Connection[Any], dsn: str) -> Non
     assert once.returncode == 0, once.stderr
     assert TaskSync(conn).check_sync_needed(wo) is False
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytask_sync.cli", "worker"], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "pytask_sync.cli", "worker"], env=env, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert proc.stdout is not None
-        assert "Listening" in proc.stdout.readline()
+        assert proc.stderr is not None
+        assert "listening on task_sync" in proc.stderr.readline()  # its log, on stderr
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+        assert "stopped after" in proc.stderr.read()
     finally:
         proc.kill()

@@ -16,6 +16,9 @@ BEGIN
 END
 $check$;
 
+DROP VIEW task_sync.sync_changes;
+DROP VIEW task_sync.sync_history;
+
 ALTER TABLE task_sync.task
     DROP CONSTRAINT task__source_kind_fkey,
     ADD CONSTRAINT task__source_kind_check CHECK (source_kind IN
@@ -128,30 +131,35 @@ DROP VIEW task_sync.work_order_source;
 DROP TABLE task_sync.source_kind;
 
 COMMENT ON TABLE task_sync.artwork IS NULL;
+COMMENT ON COLUMN task_sync.artwork.id IS NULL;
 COMMENT ON COLUMN task_sync.artwork.code IS NULL;
 COMMENT ON COLUMN task_sync.artwork.name IS NULL;
 COMMENT ON TABLE task_sync.work_order_artwork IS NULL;
 COMMENT ON COLUMN task_sync.work_order_artwork.work_order_id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_artwork.artwork_id IS NULL;
 COMMENT ON TABLE task_sync.die IS NULL;
+COMMENT ON COLUMN task_sync.die.id IS NULL;
 COMMENT ON COLUMN task_sync.die.code IS NULL;
 COMMENT ON COLUMN task_sync.die.name IS NULL;
 COMMENT ON TABLE task_sync.work_order_die IS NULL;
 COMMENT ON COLUMN task_sync.work_order_die.work_order_id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_die.die_id IS NULL;
 COMMENT ON TABLE task_sync.foiling_plate IS NULL;
+COMMENT ON COLUMN task_sync.foiling_plate.id IS NULL;
 COMMENT ON COLUMN task_sync.foiling_plate.code IS NULL;
 COMMENT ON COLUMN task_sync.foiling_plate.name IS NULL;
 COMMENT ON TABLE task_sync.work_order_foiling_plate IS NULL;
 COMMENT ON COLUMN task_sync.work_order_foiling_plate.work_order_id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_foiling_plate.foiling_plate_id IS NULL;
 COMMENT ON TABLE task_sync.embossing_plate IS NULL;
+COMMENT ON COLUMN task_sync.embossing_plate.id IS NULL;
 COMMENT ON COLUMN task_sync.embossing_plate.code IS NULL;
 COMMENT ON COLUMN task_sync.embossing_plate.name IS NULL;
 COMMENT ON TABLE task_sync.work_order_embossing_plate IS NULL;
 COMMENT ON COLUMN task_sync.work_order_embossing_plate.work_order_id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_embossing_plate.embossing_plate_id IS NULL;
 COMMENT ON TABLE task_sync.material IS NULL;
+COMMENT ON COLUMN task_sync.material.id IS NULL;
 COMMENT ON COLUMN task_sync.material.code IS NULL;
 COMMENT ON COLUMN task_sync.material.name IS NULL;
 COMMENT ON TABLE task_sync.work_order_material IS NULL;
@@ -160,6 +168,7 @@ COMMENT ON COLUMN task_sync.work_order_material.material_id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_material.id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_material.quantity IS NULL;
 COMMENT ON TABLE task_sync.product IS NULL;
+COMMENT ON COLUMN task_sync.product.id IS NULL;
 COMMENT ON COLUMN task_sync.product.code IS NULL;
 COMMENT ON COLUMN task_sync.product.name IS NULL;
 COMMENT ON TABLE task_sync.work_order_product IS NULL;
@@ -168,3 +177,96 @@ COMMENT ON COLUMN task_sync.work_order_product.product_id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_product.id IS NULL;
 COMMENT ON COLUMN task_sync.work_order_product.quantity IS NULL;
 COMMENT ON COLUMN task_sync.work_order_material.need_cutting IS NULL;
+COMMENT ON COLUMN task_sync.process.id IS NULL;
+COMMENT ON COLUMN task_sync.process.code IS NULL;
+COMMENT ON COLUMN task_sync.process.name IS NULL;
+COMMENT ON COLUMN task_sync.generation_rule.id IS NULL;
+COMMENT ON COLUMN task_sync.generation_rule.process_code IS NULL;
+COMMENT ON COLUMN task_sync.generation_rule.source_kind IS NULL;
+COMMENT ON COLUMN task_sync.generation_rule.task_type IS NULL;
+COMMENT ON COLUMN task_sync.generation_rule.quantity_source IS NULL;
+COMMENT ON COLUMN task_sync.generation_rule.content_template IS NULL;
+COMMENT ON COLUMN task_sync.work_order.id IS NULL;
+COMMENT ON COLUMN task_sync.work_order.order_number IS NULL;
+COMMENT ON COLUMN task_sync.work_order.production_quantity IS NULL;
+COMMENT ON COLUMN task_sync.work_order.status IS NULL;
+COMMENT ON COLUMN task_sync.work_order.approval_status IS NULL;
+COMMENT ON COLUMN task_sync.work_order.synced_version IS NULL;
+COMMENT ON COLUMN task_sync.work_order.created_at IS NULL;
+COMMENT ON COLUMN task_sync.work_order_mark.id IS NULL;
+COMMENT ON COLUMN task_sync.work_order_mark.work_order_id IS NULL;
+COMMENT ON COLUMN task_sync.work_order_mark.xact IS NULL;
+COMMENT ON COLUMN task_sync.work_order_mark.marked_at IS NULL;
+COMMENT ON COLUMN task_sync.work_order_process.id IS NULL;
+COMMENT ON COLUMN task_sync.work_order_process.work_order_id IS NULL;
+COMMENT ON COLUMN task_sync.work_order_process.process_id IS NULL;
+COMMENT ON COLUMN task_sync.work_order_process.sequence IS NULL;
+COMMENT ON COLUMN task_sync.task.id IS NULL;
+COMMENT ON COLUMN task_sync.task.work_order_id IS NULL;
+COMMENT ON COLUMN task_sync.task.work_order_process_id IS NULL;
+COMMENT ON COLUMN task_sync.task.status IS NULL;
+COMMENT ON COLUMN task_sync.task.origin IS NULL;
+COMMENT ON COLUMN task_sync.task.task_type IS NULL;
+COMMENT ON COLUMN task_sync.task.source_kind IS NULL;
+COMMENT ON COLUMN task_sync.task.source_id IS NULL;
+COMMENT ON COLUMN task_sync.task.work_content IS NULL;
+COMMENT ON COLUMN task_sync.task.production_quantity IS NULL;
+COMMENT ON COLUMN task_sync.task.quantity_completed IS NULL;
+COMMENT ON COLUMN task_sync.task.created_at IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.work_order_id IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.work_order_process_id IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.task_type IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.source_kind IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.source_id IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.task_id IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.dismissed_at IS NULL;
+COMMENT ON COLUMN task_sync.task_dismissal.dismissed_by IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.id IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.work_order_id IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.ran_at IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.run_by IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.application_name IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.via IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.plan_hash IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.from_version IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.to_version IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.overwrite_edits IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.restore_dismissed IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.added IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.removed IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.updated IS NULL;
+COMMENT ON COLUMN task_sync.sync_run.conflicts IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.sync_run_id IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.work_order_id IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.task_id IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.work_order_process_id IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.process_code IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.task_type IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.source_kind IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.source_id IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.work_content IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.production_quantity IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.previous_work_content IS NULL;
+COMMENT ON COLUMN task_sync.sync_item.previous_production_quantity IS NULL;
+COMMENT ON COLUMN task_sync.applying.xact IS NULL;
+
+-- the public functions' comments as they were
+COMMENT ON FUNCTION task_sync.preview(bigint, boolean, boolean) IS
+    'What execute with the same flags would do to the work order, item by item, with its plan_hash; changes nothing';
+
+COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
+    'The plan of a work order as rows (the items of preview with the same flags), for psql';
+
+COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) IS
+    'Syncs one work order atomically; refuses a stale plan (TSC02) when given the previewed plan_hash';
+
+COMMENT ON FUNCTION task_sync.check_sync_needed(bigint) IS 'True when the work order''s inputs changed since its last sync';
+
+COMMENT ON FUNCTION task_sync.pending(integer) IS 'Work orders that need a sync and may be synced, longest waiting first';
+
+COMMENT ON FUNCTION task_sync.sync_pending(integer) IS
+    'Syncs pending work orders set-based, never waiting: what another session holds stays pending';
+
+COMMENT ON FUNCTION task_sync.repair_marks() IS
+    'Marks every work order whose plan has something to do but that is not pending (after trigger-less loads); returns the count';
+

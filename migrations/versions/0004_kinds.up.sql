@@ -1,11 +1,13 @@
--- 0004_kinds up: component kinds are data, like rules.
+-- 0004_kinds up: component kinds are data, like rules; psql as the reference.
 --   * task_sync.source_kind registers every kind (the seven built-in ones here); the view
 --     work_order_source, rebuilt from it, is how _desired reads every kind;
 --   * generation_rule.source_kind and task.source_kind are foreign keys to the registry (were
 --     CHECK lists); quantity_source 'source' for line kinds only is a trigger (was a CHECK);
 --   * create_source_kind / drop_source_kind (owner only); the built-in kinds' tables get the
 --     comments every kind's tables have (_source_kind_dress);
---   * plan_pending: the plans of every pending work order, for a fleet-wide what-if.
+--   * plan_pending: the plans of every pending work order, for a fleet-wide what-if;
+--   * every column has a comment, every public function's comment names its parameters and
+--     SQLSTATEs; sync_history and sync_changes make the audit readable.
 -- Frozen copy of the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -129,6 +131,8 @@ BEGIN
 
     EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', p_kind,
                    format('Catalog of the source kind %s: what work orders link to, by code and name', p_kind));
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.id IS %L', p_kind,
+                   CASE WHEN v_lines THEN 'The catalog row (lines point at it)' ELSE 'The catalog row: the source_id of its tasks' END);
     EXECUTE format('COMMENT ON COLUMN task_sync.%I.code IS %L', p_kind, 'Unique code');
     EXECUTE format('COMMENT ON COLUMN task_sync.%I.name IS %L', p_kind,
                    'Name, as a template''s {source_name} shows it (a rename marks the work orders that use the row)');
@@ -407,4 +411,210 @@ COMMENT ON COLUMN task_sync.work_order_material.need_cutting IS
 
 GRANT SELECT ON task_sync.source_kind, task_sync.work_order_source TO task_sync_reader;
 GRANT EXECUTE ON FUNCTION task_sync.plan_pending(integer) TO task_sync_reader;
+
+-- 65_views.sql: the audit, readable in psql. sync_run and sync_item keep the facts; these views
+-- put the order number beside them and say each change in words:
+--   SELECT * FROM task_sync.sync_history ORDER BY ran_at DESC LIMIT 20;
+--   SELECT * FROM task_sync.sync_changes WHERE order_number = 'JOB-1001' ORDER BY sync_run_id, task_id;
+
+CREATE VIEW task_sync.sync_history AS
+    SELECT s.id AS sync_run_id, s.ran_at, s.work_order_id, w.order_number, s.run_by, s.via,
+           s.added, s.removed, s.updated, s.conflicts,
+           s.overwrite_edits, s.restore_dismissed, s.from_version, s.to_version, s.application_name
+    FROM task_sync.sync_run s
+    LEFT JOIN task_sync.work_order w ON w.id = s.work_order_id;
+COMMENT ON VIEW task_sync.sync_history IS
+    'One row per sync, with its work order''s number: SELECT * FROM task_sync.sync_history ORDER BY ran_at DESC LIMIT 20';
+
+CREATE VIEW task_sync.sync_changes AS
+    SELECT i.sync_run_id, s.ran_at, i.work_order_id, w.order_number, i.action, i.task_id, i.process_code,
+           i.task_type, i.source_kind, i.source_id,
+           concat_ws('; ',
+               CASE WHEN i.action = 'add' THEN
+                   format('added: %s, quantity %s', i.work_content, i.production_quantity) END,
+               CASE WHEN i.action = 'remove' THEN
+                   format('removed: %s, quantity %s', i.previous_work_content, i.previous_production_quantity) END,
+               CASE WHEN i.action IN ('update', 'conflict') AND i.work_content IS DISTINCT FROM i.previous_work_content
+                    THEN format('work content: %s -> %s', i.previous_work_content, i.work_content) END,
+               CASE WHEN i.action IN ('update', 'conflict')
+                         AND i.production_quantity IS DISTINCT FROM i.previous_production_quantity
+                    THEN format('quantity: %s -> %s', i.previous_production_quantity, i.production_quantity) END,
+               CASE WHEN i.action = 'conflict' THEN 'the planner''s values kept; the rules changed too' END,
+               CASE WHEN i.restored THEN 're-added a draft a planner had deleted' END,
+               CASE WHEN i.overwritten THEN 'overwrote the planner''s values' END) AS change
+    FROM task_sync.sync_item i
+    JOIN task_sync.sync_run s ON s.work_order_id = i.work_order_id AND s.id = i.sync_run_id
+    LEFT JOIN task_sync.work_order w ON w.id = i.work_order_id;
+COMMENT ON VIEW task_sync.sync_changes IS
+    'What each sync changed, one row per task, in words (the facts are in sync_item)';
+
+GRANT SELECT ON task_sync.sync_history, task_sync.sync_changes TO task_sync_reader;
+
+-- 70_comments.sql: what every column means, so that \d+ in psql is the reference. (Tables carry
+-- their own comments where they are created; a catalog test fails on any table, view or column
+-- of the schema without one.)
+
+COMMENT ON COLUMN task_sync.process.id IS 'The process';
+COMMENT ON COLUMN task_sync.process.code IS 'Unique code (CTP, PRT, ...): rules are matched by it; {process_code}';
+COMMENT ON COLUMN task_sync.process.name IS 'Name, as a template''s {process_name} shows it';
+
+COMMENT ON COLUMN task_sync.generation_rule.id IS 'The rule';
+COMMENT ON COLUMN task_sync.generation_rule.process_code IS
+    'The process code the rule is for; NULL: a default rule, for processes whose code has no rule of its own';
+COMMENT ON COLUMN task_sync.generation_rule.source_kind IS
+    'What the rule yields one task per (a kind of task_sync.source_kind)';
+COMMENT ON COLUMN task_sync.generation_rule.task_type IS 'The task_type of the tasks it yields';
+COMMENT ON COLUMN task_sync.generation_rule.quantity_source IS
+    'A task''s production_quantity: one (1), work_order (the work order''s, 0 when null), source (a line''s quantity)';
+COMMENT ON COLUMN task_sync.generation_rule.content_template IS
+    'A task''s work_content: {order_number}, {process_code}, {process_name} and {source_name} are substituted '
+    'in one pass; anything else is literal';
+
+COMMENT ON COLUMN task_sync.work_order.id IS 'The work order (positive)';
+COMMENT ON COLUMN task_sync.work_order.order_number IS 'Unique order number; {order_number} in templates';
+COMMENT ON COLUMN task_sync.work_order.production_quantity IS
+    'How many to make (>= 0, or NULL); what quantity_source work_order gives a task';
+COMMENT ON COLUMN task_sync.work_order.status IS
+    'pending, in_progress, paused, completed or cancelled; completed and cancelled work orders are not synced';
+COMMENT ON COLUMN task_sync.work_order.approval_status IS 'pending, approved or rejected; approved work orders are not synced';
+COMMENT ON COLUMN task_sync.work_order.synced_version IS
+    'Engine only: how many marks its syncs have taken in; definition_version is this plus the marks waiting';
+COMMENT ON COLUMN task_sync.work_order.created_at IS 'When it was created';
+
+COMMENT ON COLUMN task_sync.work_order_mark.id IS 'The mark';
+COMMENT ON COLUMN task_sync.work_order_mark.work_order_id IS 'The work order whose inputs changed';
+COMMENT ON COLUMN task_sync.work_order_mark.xact IS 'The transaction that changed them (one mark per work order and transaction)';
+COMMENT ON COLUMN task_sync.work_order_mark.marked_at IS 'When (the oldest mark of a work order is its pending_since)';
+
+COMMENT ON COLUMN task_sync.work_order_process.id IS 'The route row (positive); tasks point at it';
+COMMENT ON COLUMN task_sync.work_order_process.work_order_id IS 'The work order (never changes)';
+COMMENT ON COLUMN task_sync.work_order_process.process_id IS 'The process (task_sync.process)';
+COMMENT ON COLUMN task_sync.work_order_process.sequence IS 'Its place in the route (unique per work order)';
+
+COMMENT ON COLUMN task_sync.task.id IS 'The task (positive)';
+COMMENT ON COLUMN task_sync.task.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.task.work_order_process_id IS
+    'The route row it belongs to; NULL once that process was deleted (its drafts go at the next sync)';
+COMMENT ON COLUMN task_sync.task.status IS
+    'draft, or formal: pending, in_progress, completed, cancelled. The engine writes drafts only';
+COMMENT ON COLUMN task_sync.task.origin IS
+    'generated (by the engine) or manual (by people; never matched or changed by a sync)';
+COMMENT ON COLUMN task_sync.task.task_type IS 'What kind of work (plate_making, printing, ...): part of the generation key';
+COMMENT ON COLUMN task_sync.task.source_kind IS 'The kind of source it was generated for: part of the generation key';
+COMMENT ON COLUMN task_sync.task.source_id IS
+    'The source: the work order, a linked catalog row, or a line (by its kind): part of the generation key';
+COMMENT ON COLUMN task_sync.task.work_content IS 'What to do: the planner''s to edit; a sync writes it only while it holds the baseline';
+COMMENT ON COLUMN task_sync.task.production_quantity IS
+    'How many: the planner''s to edit; a sync writes it only while it holds the baseline';
+COMMENT ON COLUMN task_sync.task.quantity_completed IS 'How many are done (people''s; never written by a sync)';
+COMMENT ON COLUMN task_sync.task.created_at IS 'When it was created';
+
+COMMENT ON COLUMN task_sync.task_dismissal.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.task_dismissal.work_order_process_id IS 'The generation key of the deleted draft: its route row';
+COMMENT ON COLUMN task_sync.task_dismissal.task_type IS 'The generation key: task type';
+COMMENT ON COLUMN task_sync.task_dismissal.source_kind IS 'The generation key: source kind';
+COMMENT ON COLUMN task_sync.task_dismissal.source_id IS 'The generation key: source';
+COMMENT ON COLUMN task_sync.task_dismissal.task_id IS 'The id the deleted task had';
+COMMENT ON COLUMN task_sync.task_dismissal.dismissed_at IS 'When it was deleted (or taken over as manual)';
+COMMENT ON COLUMN task_sync.task_dismissal.dismissed_by IS 'Who: the session''s role (SET ROLE), else its login role';
+
+COMMENT ON COLUMN task_sync.sync_run.id IS 'The sync';
+COMMENT ON COLUMN task_sync.sync_run.work_order_id IS 'The work order synced (no foreign key: the audit outlives it)';
+COMMENT ON COLUMN task_sync.sync_run.ran_at IS 'When (the transaction''s start)';
+COMMENT ON COLUMN task_sync.sync_run.run_by IS 'Who: the caller''s role (SET ROLE), else its login role';
+COMMENT ON COLUMN task_sync.sync_run.application_name IS 'The caller''s application_name';
+COMMENT ON COLUMN task_sync.sync_run.via IS 'execute or sync_pending';
+COMMENT ON COLUMN task_sync.sync_run.plan_hash IS 'The hash of the plan applied (what preview showed, when confirmed by it)';
+COMMENT ON COLUMN task_sync.sync_run.from_version IS 'synced_version before the sync';
+COMMENT ON COLUMN task_sync.sync_run.to_version IS 'The definition_version synced';
+COMMENT ON COLUMN task_sync.sync_run.overwrite_edits IS 'execute''s p_overwrite_edits';
+COMMENT ON COLUMN task_sync.sync_run.restore_dismissed IS 'execute''s p_restore_dismissed';
+COMMENT ON COLUMN task_sync.sync_run.added IS 'Drafts added';
+COMMENT ON COLUMN task_sync.sync_run.removed IS 'Drafts removed';
+COMMENT ON COLUMN task_sync.sync_run.updated IS 'Drafts updated';
+COMMENT ON COLUMN task_sync.sync_run.conflicts IS 'Conflicts: the planner''s values kept, the baseline moved';
+
+COMMENT ON COLUMN task_sync.sync_item.sync_run_id IS 'The sync (task_sync.sync_run)';
+COMMENT ON COLUMN task_sync.sync_item.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.sync_item.task_id IS 'The task added, removed or updated';
+COMMENT ON COLUMN task_sync.sync_item.work_order_process_id IS 'Its route row (NULL when the process was deleted)';
+COMMENT ON COLUMN task_sync.sync_item.process_code IS 'Its process code, as it was';
+COMMENT ON COLUMN task_sync.sync_item.task_type IS 'Its task type';
+COMMENT ON COLUMN task_sync.sync_item.source_kind IS 'Its source kind (kept after the kind is dropped)';
+COMMENT ON COLUMN task_sync.sync_item.source_id IS 'Its source';
+COMMENT ON COLUMN task_sync.sync_item.work_content IS 'work_content after the sync (NULL for remove)';
+COMMENT ON COLUMN task_sync.sync_item.production_quantity IS 'production_quantity after the sync (NULL for remove)';
+COMMENT ON COLUMN task_sync.sync_item.previous_work_content IS 'work_content before the sync (NULL for add)';
+COMMENT ON COLUMN task_sync.sync_item.previous_production_quantity IS 'production_quantity before the sync (NULL for add)';
+
+COMMENT ON COLUMN task_sync.applying.xact IS 'A transaction in which _apply is writing';
+
+COMMENT ON COLUMN task_sync.work_order_source.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.work_order_source.source_kind IS 'The kind (task_sync.source_kind)';
+COMMENT ON COLUMN task_sync.work_order_source.source_id IS 'The source: the work order, a catalog row or a line';
+COMMENT ON COLUMN task_sync.work_order_source.name IS 'Its name: {source_name}';
+COMMENT ON COLUMN task_sync.work_order_source.quantity IS 'A line''s quantity (NULL for others)';
+
+COMMENT ON COLUMN task_sync.sync_history.sync_run_id IS 'The sync (task_sync.sync_run)';
+COMMENT ON COLUMN task_sync.sync_history.ran_at IS 'When';
+COMMENT ON COLUMN task_sync.sync_history.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.sync_history.order_number IS 'Its order number (NULL once the work order is deleted)';
+COMMENT ON COLUMN task_sync.sync_history.run_by IS 'Who';
+COMMENT ON COLUMN task_sync.sync_history.via IS 'execute or sync_pending';
+COMMENT ON COLUMN task_sync.sync_history.added IS 'Drafts added';
+COMMENT ON COLUMN task_sync.sync_history.removed IS 'Drafts removed';
+COMMENT ON COLUMN task_sync.sync_history.updated IS 'Drafts updated';
+COMMENT ON COLUMN task_sync.sync_history.conflicts IS 'Conflicts: the planner''s values kept';
+COMMENT ON COLUMN task_sync.sync_history.overwrite_edits IS 'Run with p_overwrite_edits';
+COMMENT ON COLUMN task_sync.sync_history.restore_dismissed IS 'Run with p_restore_dismissed';
+COMMENT ON COLUMN task_sync.sync_history.from_version IS 'synced_version before';
+COMMENT ON COLUMN task_sync.sync_history.to_version IS 'The definition_version synced';
+COMMENT ON COLUMN task_sync.sync_history.application_name IS 'The caller''s application_name';
+
+COMMENT ON COLUMN task_sync.sync_changes.sync_run_id IS 'The sync';
+COMMENT ON COLUMN task_sync.sync_changes.ran_at IS 'When';
+COMMENT ON COLUMN task_sync.sync_changes.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.sync_changes.order_number IS 'Its order number';
+COMMENT ON COLUMN task_sync.sync_changes.action IS 'add, remove, update or conflict';
+COMMENT ON COLUMN task_sync.sync_changes.task_id IS 'The task';
+COMMENT ON COLUMN task_sync.sync_changes.process_code IS 'Its process code';
+COMMENT ON COLUMN task_sync.sync_changes.task_type IS 'Its task type';
+COMMENT ON COLUMN task_sync.sync_changes.source_kind IS 'Its source kind';
+COMMENT ON COLUMN task_sync.sync_changes.source_id IS 'Its source';
+COMMENT ON COLUMN task_sync.sync_changes.change IS 'What changed, in words';
+
+-- public functions: comments that name their parameters and SQLSTATEs
+COMMENT ON FUNCTION task_sync.preview(bigint, boolean, boolean) IS
+    'preview(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> jsonb: what '
+    'execute with the same flags would do to the work order, item by item, with its plan_hash; '
+    'changes nothing. TSV01: invalid id or a NULL flag; TSN01: work order not found';
+
+COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
+    'plan(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> rows: the items of '
+    'preview with the same flags, for psql. TSV01: invalid id or a NULL flag; TSN01: work order not '
+    'found';
+
+COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) IS
+    'execute(p_work_order_id, p_confirmed false, p_expected_plan_hash NULL, p_overwrite_edits false, '
+    'p_restore_dismissed false) -> jsonb: syncs one work order atomically; with the previewed '
+    'plan_hash, a changed plan is refused. TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
+    'p_confirmed not true; TSN01: work order not found; TSC03: work order may not be synced; TSC02: '
+    'stale plan (nothing changed); 40001: the route changed under the sync (retry)';
+
+COMMENT ON FUNCTION task_sync.check_sync_needed(bigint) IS
+    'check_sync_needed(p_work_order_id) -> boolean: true when the work order''s inputs changed since '
+    'its last sync. TSV01: invalid id; TSN01: work order not found';
+
+COMMENT ON FUNCTION task_sync.pending(integer) IS
+    'pending(p_limit NULL) -> rows: work orders that need a sync and may be synced, longest waiting '
+    'first (at most p_limit; NULL: all). TSV01: negative limit';
+
+COMMENT ON FUNCTION task_sync.sync_pending(integer) IS
+    'sync_pending(p_limit NULL) -> rows: syncs pending work orders set-based (at most p_limit; NULL: '
+    'all), never waiting: what another session holds stays pending. TSV01: negative limit';
+
+COMMENT ON FUNCTION task_sync.repair_marks() IS
+    'repair_marks() -> integer: marks every work order whose plan has something to do but that is not '
+    'pending (after loads with triggers off); returns how many. Owner only. TSC05: not READ COMMITTED';
+
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync FROM PUBLIC;

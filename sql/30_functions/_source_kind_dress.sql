@@ -48,6 +48,8 @@ BEGIN
 
     EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', p_kind,
                    format('Catalog of the source kind %s: what work orders link to, by code and name', p_kind));
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.id IS %L', p_kind,
+                   CASE WHEN v_lines THEN 'The catalog row (lines point at it)' ELSE 'The catalog row: the source_id of its tasks' END);
     EXECUTE format('COMMENT ON COLUMN task_sync.%I.code IS %L', p_kind, 'Unique code');
     EXECUTE format('COMMENT ON COLUMN task_sync.%I.name IS %L', p_kind,
                    'Name, as a template''s {source_name} shows it (a rename marks the work orders that use the row)');

@@ -16,4 +16,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.check_sync_needed(bigint) IS 'True when the work order''s inputs changed since its last sync';
+COMMENT ON FUNCTION task_sync.check_sync_needed(bigint) IS
+    'check_sync_needed(p_work_order_id) -> boolean: true when the work order''s inputs changed since '
+    'its last sync. TSV01: invalid id; TSN01: work order not found';

@@ -120,4 +120,8 @@ END
 $$;
 
 COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) IS
-    'Syncs one work order atomically; refuses a stale plan (TSC02) when given the previewed plan_hash';
+    'execute(p_work_order_id, p_confirmed false, p_expected_plan_hash NULL, p_overwrite_edits false, '
+    'p_restore_dismissed false) -> jsonb: syncs one work order atomically; with the previewed '
+    'plan_hash, a changed plan is refused. TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
+    'p_confirmed not true; TSN01: work order not found; TSC03: work order may not be synced; TSC02: '
+    'stale plan (nothing changed); 40001: the route changed under the sync (retry)';

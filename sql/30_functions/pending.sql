@@ -38,4 +38,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.pending(integer) IS 'Work orders that need a sync and may be synced, longest waiting first';
+COMMENT ON FUNCTION task_sync.pending(integer) IS
+    'pending(p_limit NULL) -> rows: work orders that need a sync and may be synced, longest waiting '
+    'first (at most p_limit; NULL: all). TSV01: negative limit';

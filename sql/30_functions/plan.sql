@@ -28,4 +28,6 @@ END
 $$;
 
 COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
-    'The plan of a work order as rows (the items of preview with the same flags), for psql';
+    'plan(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> rows: the items of '
+    'preview with the same flags, for psql. TSV01: invalid id or a NULL flag; TSN01: work order not '
+    'found';

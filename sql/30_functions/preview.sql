@@ -59,4 +59,6 @@ END
 $$;
 
 COMMENT ON FUNCTION task_sync.preview(bigint, boolean, boolean) IS
-    'What execute with the same flags would do to the work order, item by item, with its plan_hash; changes nothing';
+    'preview(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> jsonb: what '
+    'execute with the same flags would do to the work order, item by item, with its plan_hash; '
+    'changes nothing. TSV01: invalid id or a NULL flag; TSN01: work order not found';

@@ -41,4 +41,5 @@ END
 $$;
 
 COMMENT ON FUNCTION task_sync.repair_marks() IS
-    'Marks every work order whose plan has something to do but that is not pending (after trigger-less loads); returns the count';
+    'repair_marks() -> integer: marks every work order whose plan has something to do but that is not '
+    'pending (after loads with triggers off); returns how many. Owner only. TSC05: not READ COMMITTED';

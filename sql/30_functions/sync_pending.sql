@@ -139,4 +139,5 @@ END
 $$;
 
 COMMENT ON FUNCTION task_sync.sync_pending(integer) IS
-    'Syncs pending work orders set-based, never waiting: what another session holds stays pending';
+    'sync_pending(p_limit NULL) -> rows: syncs pending work orders set-based (at most p_limit; NULL: '
+    'all), never waiting: what another session holds stays pending. TSV01: negative limit';

@@ -1,4 +1,5 @@
-"""DESIGN §4, row by row: the three-way sync keeps planners' work."""
+"""The sync semantics of docs/reference.md (section 2), row by row: the three-way sync keeps
+planners' work."""
 
 from __future__ import annotations
 

@@ -1,0 +1,37 @@
+-- 65_views.sql: the audit, readable in psql. sync_run and sync_item keep the facts; these views
+-- put the order number beside them and say each change in words:
+--   SELECT * FROM task_sync.sync_history ORDER BY ran_at DESC LIMIT 20;
+--   SELECT * FROM task_sync.sync_changes WHERE order_number = 'JOB-1001' ORDER BY sync_run_id, task_id;
+
+CREATE VIEW task_sync.sync_history AS
+    SELECT s.id AS sync_run_id, s.ran_at, s.work_order_id, w.order_number, s.run_by, s.via,
+           s.added, s.removed, s.updated, s.conflicts,
+           s.overwrite_edits, s.restore_dismissed, s.from_version, s.to_version, s.application_name
+    FROM task_sync.sync_run s
+    LEFT JOIN task_sync.work_order w ON w.id = s.work_order_id;
+COMMENT ON VIEW task_sync.sync_history IS
+    'One row per sync, with its work order''s number: SELECT * FROM task_sync.sync_history ORDER BY ran_at DESC LIMIT 20';
+
+CREATE VIEW task_sync.sync_changes AS
+    SELECT i.sync_run_id, s.ran_at, i.work_order_id, w.order_number, i.action, i.task_id, i.process_code,
+           i.task_type, i.source_kind, i.source_id,
+           concat_ws('; ',
+               CASE WHEN i.action = 'add' THEN
+                   format('added: %s, quantity %s', i.work_content, i.production_quantity) END,
+               CASE WHEN i.action = 'remove' THEN
+                   format('removed: %s, quantity %s', i.previous_work_content, i.previous_production_quantity) END,
+               CASE WHEN i.action IN ('update', 'conflict') AND i.work_content IS DISTINCT FROM i.previous_work_content
+                    THEN format('work content: %s -> %s', i.previous_work_content, i.work_content) END,
+               CASE WHEN i.action IN ('update', 'conflict')
+                         AND i.production_quantity IS DISTINCT FROM i.previous_production_quantity
+                    THEN format('quantity: %s -> %s', i.previous_production_quantity, i.production_quantity) END,
+               CASE WHEN i.action = 'conflict' THEN 'the planner''s values kept; the rules changed too' END,
+               CASE WHEN i.restored THEN 're-added a draft a planner had deleted' END,
+               CASE WHEN i.overwritten THEN 'overwrote the planner''s values' END) AS change
+    FROM task_sync.sync_item i
+    JOIN task_sync.sync_run s ON s.work_order_id = i.work_order_id AND s.id = i.sync_run_id
+    LEFT JOIN task_sync.work_order w ON w.id = i.work_order_id;
+COMMENT ON VIEW task_sync.sync_changes IS
+    'What each sync changed, one row per task, in words (the facts are in sync_item)';
+
+GRANT SELECT ON task_sync.sync_history, task_sync.sync_changes TO task_sync_reader;

@@ -68,7 +68,7 @@ CHECKS = {
         SELECT count(*) FROM task_sync.pending() p WHERE p.synced_version > p.definition_version""",
     "untouched_drafts_with_stale_baselines": """
         SELECT count(*)
-        FROM task_sync._plan_rows(ARRAY(
+        FROM task_sync_internal._plan_rows(ARRAY(
             SELECT w.id FROM task_sync.work_order w
             WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id))) r
         WHERE NOT r.edited AND r.task_id IS NOT NULL AND r.action IN ('keep', 'update', 'conflict')

@@ -8,8 +8,8 @@ the best of three: the desired set of the changed work orders (``_desired``), th
 (``_plan_rows``: desired set, ``EXCEPT`` differences and the three-way comparison), the plan and
 its hash, the raw-write floor (the plan's writes alone), and ``sync_pending``. The differences
 give the phases; what ``sync_pending`` spends beyond plan, hash and writes is the audit
-(``sync_run``, ``sync_item``), the marks and versions, and the locks. It uses only functions every
-revision has, so the same script profiles an older checkout too.
+(``sync_run``, ``sync_item``), the marks and versions, and the locks. (Before revision 0004 the
+helpers lived in ``task_sync``: to profile an older checkout, run that checkout's copy.)
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench import workload  # noqa: E402
 from bench.run import SIZES, Server, build, floor, log, stage_floor  # noqa: E402
 
-WARM_UP = "SELECT task_sync._plan_hash(ARRAY(SELECT r FROM task_sync._plan_rows(%s::bigint[]) r))"
+WARM_UP = "SELECT task_sync_internal._plan_hash(ARRAY(SELECT r FROM task_sync_internal._plan_rows(%s::bigint[]) r))"
 
 
 def best(
@@ -67,10 +67,11 @@ def main(argv: list[str] | None = None) -> int:
             c.execute("SELECT count(*) FROM task_sync.sync_pending()")
             ids = workload.churn(c, wos, size["churn"], seed=2)
         q = {
-            "desired": "SELECT count(*) FROM task_sync._desired(%(ids)s::bigint[])",
-            "plan": "SELECT count(*) FROM task_sync._plan_rows(%(ids)s::bigint[])",
+            "desired": "SELECT count(*) FROM task_sync_internal._desired(%(ids)s::bigint[])",
+            "plan": "SELECT count(*) FROM task_sync_internal._plan_rows(%(ids)s::bigint[])",
             "plan + hash": (
-                "SELECT task_sync._plan_hash(ARRAY(SELECT r FROM task_sync._plan_rows(%(ids)s::bigint[]) r))"
+                "SELECT task_sync_internal._plan_hash(ARRAY("
+                "SELECT r FROM task_sync_internal._plan_rows(%(ids)s::bigint[]) r))"
             ),
         }
         t = {}

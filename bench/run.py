@@ -155,7 +155,7 @@ def regenerate(conn: psycopg.Connection[Any], wos: list[int]) -> None:
                 " generated_production_quantity)"
                 " SELECT work_order_id, work_order_process_id, 'draft', 'generated', task_type, source_kind, source_id,"
                 " work_content, production_quantity, work_content, production_quantity"
-                " FROM task_sync._desired(ARRAY[%s]::bigint[])",
+                " FROM task_sync_internal._desired(ARRAY[%s]::bigint[])",
                 (wo,),
             )
 
@@ -175,7 +175,7 @@ def orm_way(dsn: str) -> Callable[[psycopg.Connection[Any], list[int]], None]:
 def stage_floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
     """Untimed: the exact inserts, updates and deletes, precomputed into a staging table."""
     conn.execute(
-        "CREATE UNLOGGED TABLE floor_stage AS SELECT * FROM task_sync._plan_rows(%s::bigint[])"
+        "CREATE UNLOGGED TABLE floor_stage AS SELECT * FROM task_sync_internal._plan_rows(%s::bigint[])"
         " WHERE action IN ('add', 'remove', 'update')",
         (wos,),
     )
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         log("(a) initial generation")
         wos = build(srv, "base", size["initial"], seed=1, synced=False)
         with srv.connect("base") as c:
-            tasks_a = c.execute("SELECT count(*) FROM task_sync._desired(%s::bigint[])", (wos,)).fetchone()[0]  # type: ignore[index]
+            tasks_a = c.execute("SELECT count(*) FROM task_sync_internal._desired(%s::bigint[])", (wos,)).fetchone()[0]  # type: ignore[index]
         compare_methods(
             srv,
             "base",
@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
             changed = workload.churn(c, wos, size["churn"], seed=2)
             plan_b = dict(
                 c.execute(
-                    "SELECT action, count(*) FROM task_sync._plan_rows(%s::bigint[]) GROUP BY 1", (changed,)
+                    "SELECT action, count(*) FROM task_sync_internal._plan_rows(%s::bigint[]) GROUP BY 1", (changed,)
                 ).fetchall()
             )
         compare_methods(

@@ -123,6 +123,17 @@ def _schema_problem(state: dict[str, Any], revision: str | None) -> TaskSyncErro
     return None
 
 
+def _may_retry(exc: psycopg.Error, owns_transaction: bool, attempt: int, max_attempts: int) -> bool:
+    """After ``exc``: raise our exception for a TS SQLSTATE, else say whether the call may run again.
+
+    It may after a serialization failure or deadlock in a transaction it started, attempts left.
+    """
+    ours = translate(exc)
+    if ours is not None:
+        raise ours from exc
+    return owns_transaction and exc.sqlstate in RETRYABLE_SQLSTATES and attempt < max_attempts
+
+
 def _backoff(attempt: int) -> float:
     return float(min(1.0, 0.02 * 2**attempt) * (0.5 + random.random()))
 
@@ -233,11 +244,7 @@ class TaskSync:
                     self._check_schema(fetch)
                 return call.shape(fetch(call.query, call.params))
             except psycopg.Error as exc:
-                ours = translate(exc)
-                if ours is not None:
-                    raise ours from exc
-                retry = owns_transaction and exc.sqlstate in RETRYABLE_SQLSTATES and attempt < self._max_attempts
-                if not retry:
+                if not _may_retry(exc, owns_transaction, attempt, self._max_attempts):
                     raise
                 self.retries += 1
                 if not conn.autocommit:
@@ -367,11 +374,7 @@ class AsyncTaskSync:
                     self._schema_checked = True
                 return call.shape(await fetch(call.query, call.params))
             except psycopg.Error as exc:
-                ours = translate(exc)
-                if ours is not None:
-                    raise ours from exc
-                retry = owns_transaction and exc.sqlstate in RETRYABLE_SQLSTATES and attempt < self._max_attempts
-                if not retry:
+                if not _may_retry(exc, owns_transaction, attempt, self._max_attempts):
                     raise
                 self.retries += 1
                 if not conn.autocommit:

@@ -11,6 +11,11 @@ SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
 CREATE SCHEMA IF NOT EXISTS task_sync;
 COMMENT ON SCHEMA task_sync IS 'pytask_sync: draft tasks of work orders kept consistent with their routes and components';
+-- the engine's helpers and trigger functions, apart from the public API, so that \df task_sync.*
+-- lists exactly what people call
+CREATE SCHEMA IF NOT EXISTS task_sync_internal;
+COMMENT ON SCHEMA task_sync_internal IS
+    'pytask_sync internals: helpers and trigger functions of the task_sync schema (not an API: they change between versions)';
 
 DO $roles$
 BEGIN

@@ -6,73 +6,73 @@
 -- _source_kind_dress).
 CREATE TRIGGER work_order_process__mark_insert AFTER INSERT ON task_sync.work_order_process
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order_input__mark();
 CREATE TRIGGER work_order_process__mark_update AFTER UPDATE ON task_sync.work_order_process
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order_input__mark();
 CREATE TRIGGER work_order_process__mark_delete AFTER DELETE ON task_sync.work_order_process
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order_input__mark();
 
 -- The work order's own generating columns.
 CREATE TRIGGER work_order__mark_update AFTER UPDATE ON task_sync.work_order
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order__mark();
 
 -- Catalog values that reach generated fields (the catalog of each source kind gets its trigger from
 -- _source_kind_dress).
 CREATE TRIGGER process__mark_update AFTER UPDATE ON task_sync.process
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark();
 
 -- The rules.
 CREATE TRIGGER generation_rule__check_quantity BEFORE INSERT OR UPDATE OF source_kind, quantity_source
     ON task_sync.generation_rule
-    FOR EACH ROW EXECUTE FUNCTION task_sync.tg_generation_rule__check_quantity();
+    FOR EACH ROW EXECUTE FUNCTION task_sync_internal.tg_generation_rule__check_quantity();
 CREATE TRIGGER generation_rule__mark_insert AFTER INSERT ON task_sync.generation_rule
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_generation_rule__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_generation_rule__mark();
 CREATE TRIGGER generation_rule__mark_update AFTER UPDATE ON task_sync.generation_rule
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_generation_rule__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_generation_rule__mark();
 CREATE TRIGGER generation_rule__mark_delete AFTER DELETE ON task_sync.generation_rule
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_generation_rule__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_generation_rule__mark();
 
 -- Dismissals: generated tasks deleted by people.
 CREATE TRIGGER task__dismiss AFTER DELETE ON task_sync.task
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_task__dismiss();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_task__dismiss();
 
 -- Task changes by people that change a plan: generated tasks inserted, turned manual (a
 -- dismissal), made drafts again, or given another key or baseline.
 CREATE TRIGGER task__mark_insert AFTER INSERT ON task_sync.task
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_task__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_task__mark();
 CREATE TRIGGER task__mark_update AFTER UPDATE ON task_sync.task
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_task__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_task__mark();
 
 -- TRUNCATE has no transition tables: every work order is marked.
 CREATE TRIGGER work_order_process__mark_truncate AFTER TRUNCATE ON task_sync.work_order_process
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate();
 CREATE TRIGGER task__mark_truncate AFTER TRUNCATE ON task_sync.task
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate();
 CREATE TRIGGER task_dismissal__mark_truncate AFTER TRUNCATE ON task_sync.task_dismissal
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate();
 CREATE TRIGGER generation_rule__mark_truncate AFTER TRUNCATE ON task_sync.generation_rule
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate();
 
 -- A deleted work order's marks go with it.
 CREATE TRIGGER work_order__forget_marks AFTER DELETE ON task_sync.work_order
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order__forget_marks();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order__forget_marks();
 
 -- Dismissals of a deleted process are forgotten.
 CREATE TRIGGER work_order_process__forget_dismissals AFTER DELETE ON task_sync.work_order_process
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_process__forget_dismissals();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order_process__forget_dismissals();
 
 -- A process that still has formal tasks cannot be deleted (TSC04).
 CREATE TRIGGER work_order_process__guard_formal BEFORE DELETE ON task_sync.work_order_process
-    FOR EACH ROW EXECUTE FUNCTION task_sync.tg_work_order_process__guard_formal();
+    FOR EACH ROW EXECUTE FUNCTION task_sync_internal.tg_work_order_process__guard_formal();

@@ -19,4 +19,4 @@ COMMENT ON COLUMN task_sync.work_order_material.need_cutting IS
 GRANT UPDATE (need_cutting) ON task_sync.work_order_material TO task_sync_writer;
 UPDATE task_sync.source_kind SET line_filter = 'need_cutting' WHERE kind = 'material';
 UPDATE task_sync.source_kind SET built_in = true;
-SELECT task_sync._source_view_build();
+SELECT task_sync_internal._source_view_build();

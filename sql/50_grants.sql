@@ -15,12 +15,13 @@
 -- _apply (which trusts the plan it is given), nor USAGE on a sequence (identity columns need none).
 -- create_source_kind and drop_source_kind are the owner's alone (they create and drop tables).
 
-REVOKE ALL ON SCHEMA task_sync FROM PUBLIC;
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync FROM PUBLIC;
+REVOKE ALL ON SCHEMA task_sync, task_sync_internal FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;
 
 GRANT task_sync_reader TO task_sync_writer;
 
-GRANT USAGE ON SCHEMA task_sync TO task_sync_reader;
+-- the internal schema too: the public functions a reader runs call its helpers with the reader's rights
+GRANT USAGE ON SCHEMA task_sync, task_sync_internal TO task_sync_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA task_sync TO task_sync_reader;
 REVOKE ALL ON task_sync.applying FROM task_sync_reader;
 GRANT EXECUTE ON FUNCTION
@@ -30,22 +31,22 @@ GRANT EXECUTE ON FUNCTION
     task_sync.pending(integer),
     task_sync.plan_pending(integer),
     -- the helpers they call (SECURITY INVOKER functions run with the caller's rights)
-    task_sync._check_work_order_id(bigint),
-    task_sync._check_flags(boolean, boolean),
-    task_sync._work_order(bigint),
-    task_sync._may_sync(text, text),
-    task_sync._content(text, text, text, text, text),
-    task_sync._template_ok(text),
-    task_sync._template_pre(text, boolean, text, text, text),
-    task_sync._content_from_pre(text, text, text, text, text, text),
-    task_sync._content_tokens(text, text, text, text, text),
-    task_sync._field_outcome(text, text, text),
-    task_sync._field_outcome(integer, integer, integer),
-    task_sync._desired(bigint[]),
-    task_sync._plan_rows(bigint[], boolean, boolean),
-    task_sync._items(task_sync.plan_row[]),
-    task_sync._plan_hash(task_sync.plan_row[]),
-    task_sync._plan_hashes(task_sync.plan_row[])
+    task_sync_internal._check_work_order_id(bigint),
+    task_sync_internal._check_flags(boolean, boolean),
+    task_sync_internal._work_order(bigint),
+    task_sync_internal._may_sync(text, text),
+    task_sync_internal._content(text, text, text, text, text),
+    task_sync_internal._template_ok(text),
+    task_sync_internal._template_pre(text, boolean, text, text, text),
+    task_sync_internal._content_from_pre(text, text, text, text, text, text),
+    task_sync_internal._content_tokens(text, text, text, text, text),
+    task_sync_internal._field_outcome(text, text, text),
+    task_sync_internal._field_outcome(integer, integer, integer),
+    task_sync_internal._desired(bigint[]),
+    task_sync_internal._plan_rows(bigint[], boolean, boolean),
+    task_sync_internal._items(task_sync.plan_row[]),
+    task_sync_internal._plan_hash(task_sync.plan_row[]),
+    task_sync_internal._plan_hashes(task_sync.plan_row[])
 TO task_sync_reader;
 
 -- Work orders: their own columns; id only when inserting (positive, a check); never synced_version.

@@ -175,3 +175,18 @@ settings.register_profile("ci", max_examples=2000, deadline=None, print_blob=Tru
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.register_profile("thorough", max_examples=20000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def login(conn: psycopg.Connection[Any]) -> Iterator[dict[str, str]]:
+    """One login role per group (``task_sync_reader``, ``task_sync_writer``), dropped afterwards."""
+    roles = {}
+    for group in ("task_sync_reader", "task_sync_writer"):
+        role = f"ts_{group.removeprefix('task_sync_')}_{uuid.uuid4().hex[:8]}"
+        conn.execute(f"CREATE ROLE {role} LOGIN IN ROLE {group}")
+        roles[group] = role
+    yield roles
+    conn.execute("RESET SESSION AUTHORIZATION")
+    for role in roles.values():
+        conn.execute(f"DROP OWNED BY {role}")
+        conn.execute(f"DROP ROLE {role}")

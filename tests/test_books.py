@@ -11,8 +11,6 @@ must still be able to do.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -21,21 +19,6 @@ import pytest
 from tests.builders import Builder
 
 GROUPS = ("task_sync_reader", "task_sync_writer")
-
-
-@pytest.fixture
-def login(conn: psycopg.Connection[Any]) -> Iterator[dict[str, str]]:
-    """One login role per group, dropped afterwards."""
-    roles = {}
-    for group in GROUPS:
-        role = f"ts_{group.removeprefix('task_sync_')}_{uuid.uuid4().hex[:8]}"
-        conn.execute(f"CREATE ROLE {role} LOGIN IN ROLE {group}")
-        roles[group] = role
-    yield roles
-    conn.execute("RESET SESSION AUTHORIZATION")
-    for role in roles.values():
-        conn.execute(f"DROP OWNED BY {role}")
-        conn.execute(f"DROP ROLE {role}")
 
 
 @pytest.fixture
@@ -112,7 +95,7 @@ BOOK_WRITES = {
         "INSERT INTO task_sync.task (work_order_id, task_type, generated_work_content) VALUES ({wo}, 'x', 'y')"
     ),
     "apply a plan of one's own": (
-        "SELECT * FROM task_sync._apply(ARRAY[{wo}]::bigint[], '{{}}'::task_sync.plan_row[], false, false,"
+        "SELECT * FROM task_sync_internal._apply(ARRAY[{wo}]::bigint[], '{{}}'::task_sync.plan_row[], false, false,"
         " 'execute', ARRAY(SELECT id FROM task_sync.work_order_mark WHERE work_order_id = {wo}))"
     ),
     "claim to be the engine": "INSERT INTO task_sync.applying VALUES (pg_current_xact_id())",
@@ -123,8 +106,10 @@ BOOK_WRITES = {
     "renumber a route row": "UPDATE task_sync.work_order_process SET id = id + 1000 WHERE work_order_id = {wo}",
     "move a route row": "UPDATE task_sync.work_order_process SET work_order_id = work_order_id WHERE id > 0",
     "move a line": "UPDATE task_sync.work_order_material SET work_order_id = work_order_id WHERE id > 0",
-    "mark by hand": "SELECT task_sync._mark(ARRAY[{wo}]::bigint[])",
-    "dismiss by hand": "SELECT task_sync._dismiss(ARRAY(SELECT t FROM task_sync.task t WHERE work_order_id = {wo}))",
+    "mark by hand": "SELECT task_sync_internal._mark(ARRAY[{wo}]::bigint[])",
+    "dismiss by hand": (
+        "SELECT task_sync_internal._dismiss(ARRAY(SELECT t FROM task_sync.task t WHERE work_order_id = {wo}))"
+    ),
 }
 
 

@@ -223,11 +223,12 @@ def test_draft_deleted_between_plan_and_apply_stays_dismissed(conn: psycopg.Conn
     wo = b.realistic()
     b.execute(wo)
     conn.execute("UPDATE task_sync.work_order SET production_quantity = 42 WHERE id = %s", (wo,))
-    conn.execute("CREATE TEMP TABLE p AS SELECT r FROM task_sync._plan_rows(ARRAY[%s]::bigint[]) r", (wo,))
+    conn.execute("CREATE TEMP TABLE p AS SELECT r FROM task_sync_internal._plan_rows(ARRAY[%s]::bigint[]) r", (wo,))
     gone = _draft(b, wo, "general")
     conn.execute("DELETE FROM task_sync.task WHERE id = %s", (gone["id"],))  # a planner, meanwhile
     conn.execute(
-        "SELECT * FROM task_sync._apply(ARRAY[%s]::bigint[], ARRAY(SELECT r FROM p), false, false, 'execute', '{}')",
+        "SELECT * FROM task_sync_internal._apply("
+        "ARRAY[%s]::bigint[], ARRAY(SELECT r FROM p), false, false, 'execute', '{}')",
         (wo,),
     )
     assert [i.action for i in TaskSync(conn).preview(wo).items] == ["dismissed"]

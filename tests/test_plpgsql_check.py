@@ -36,12 +36,13 @@ def test_plpgsql_check_finds_nothing(conn: psycopg.Connection[Any]) -> None:
             -- the transition tables the trigger functions are declared with (40_triggers.sql)
             oldtable => CASE WHEN p.prorettype = 'trigger'::regtype THEN 'old_rows' END,
             newtable => CASE WHEN p.prorettype = 'trigger'::regtype THEN 'new_rows' END) AS r
-        WHERE p.pronamespace = 'task_sync'::regnamespace
+        WHERE p.pronamespace IN ('task_sync'::regnamespace, 'task_sync_internal'::regnamespace)
         """
     ).fetchall()
     checked = conn.execute(
         "SELECT count(*) FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
-        " WHERE l.lanname = 'plpgsql' AND p.pronamespace = 'task_sync'::regnamespace"
+        " WHERE l.lanname = 'plpgsql'"
+        " AND p.pronamespace IN ('task_sync'::regnamespace, 'task_sync_internal'::regnamespace)"
     ).fetchone()
     assert checked is not None and checked[0] >= 15
     unexplained = [r for r in rows if not any(r[0] == f and (r[2] or "").startswith(m) for f, m in EXPLAINED)]

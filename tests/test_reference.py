@@ -56,6 +56,22 @@ def test_every_public_function_comment_names_its_parameters_and_sqlstates(conn: 
             assert code in comment, f"{name}: its comment does not name {code}"
 
 
+def test_the_public_schema_holds_the_api_and_nothing_else(conn: psycopg.Connection[Any]) -> None:
+    """\\df task_sync.* lists what people call; helpers and trigger functions are in task_sync_internal."""
+    public = {
+        r[0] for r in conn.execute("SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'task_sync'::regnamespace")
+    }
+    assert public == {
+        "preview", "plan", "plan_pending", "execute", "check_sync_needed", "pending", "sync_pending",
+        "repair_marks", "create_source_kind", "drop_source_kind",
+    }  # fmt: skip
+    internal = conn.execute(
+        "SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'task_sync_internal'::regnamespace"
+        " AND p.proname !~ '^(_|tg_)'"
+    ).fetchone()
+    assert internal == (0,)
+
+
 def test_the_audit_reads_in_words(conn: psycopg.Connection[Any]) -> None:
     b = Builder(conn)
     wo = b.tangled()

@@ -38,9 +38,10 @@ SECURITY_DEFINER = {
 
 def _functions(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
     return conn.execute(
-        "SELECT p.oid, replace(p.oid::regprocedure::text, 'task_sync.', ''),"
+        "SELECT p.oid, regexp_replace(p.oid::regprocedure::text, '^task_sync(_internal)?\\.', ''),"
         " p.proconfig, p.prosqlbody IS NOT NULL, p.prosecdef, p.proacl::text[]"
-        " FROM pg_proc p WHERE p.pronamespace = 'task_sync'::regnamespace ORDER BY 2"
+        " FROM pg_proc p WHERE p.pronamespace IN ('task_sync'::regnamespace, 'task_sync_internal'::regnamespace)"
+        " ORDER BY 2"
     ).fetchall()
 
 
@@ -74,7 +75,7 @@ def test_trigger_functions_of_definers_cannot_be_called_directly(conn: psycopg.C
     for name in sorted(SECURITY_DEFINER):
         if name.startswith("tg_"):
             with pytest.raises(psycopg.errors.FeatureNotSupported):
-                conn.execute(f"SELECT task_sync.{name}")
+                conn.execute(f"SELECT task_sync_internal.{name}")
 
 
 def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -> None:

@@ -1,4 +1,4 @@
--- task_sync._apply(p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
+-- task_sync_internal._apply(p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
 --                  p_restore_dismissed boolean, p_via text, p_marks bigint[], p_plan_hash text DEFAULT NULL)
 --   -> setof (work_order_id, sync_run_id, plan_hash, added, removed, updated, conflicts, synced_version)
 -- Applies a plan computed by _plan_rows for these work orders (with the same flags), all in one
@@ -23,7 +23,7 @@
 -- Writes:  applying, task, task_dismissal, work_order_mark, work_order (synced_version), sync_run,
 --          sync_item (one row per applied change, written by the same statement).
 
-CREATE FUNCTION task_sync._apply(
+CREATE FUNCTION task_sync_internal._apply(
     p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
     p_restore_dismissed boolean, p_via text, p_marks bigint[], p_plan_hash text DEFAULT NULL)
 RETURNS TABLE (
@@ -87,9 +87,9 @@ BEGIN
         UPDATE task_sync.task t SET
             -- three ways, on the row as it is now (_field_write): a field still at its baseline takes
             -- the rule value; an edited field keeps the planner's value unless told to overwrite a conflict
-            work_content = task_sync._field_write(
+            work_content = task_sync_internal._field_write(
                 t.work_content, t.generated_work_content, r.desired_work_content, p_overwrite_edits),
-            production_quantity = task_sync._field_write(
+            production_quantity = task_sync_internal._field_write(
                 t.production_quantity, t.generated_production_quantity, r.desired_production_quantity,
                 p_overwrite_edits),
             generated_work_content = r.desired_work_content,
@@ -153,7 +153,7 @@ BEGIN
     ),
     hashes AS (
         SELECT h.work_order_id, h.plan_hash
-        FROM task_sync._plan_hashes(p_rows) AS h
+        FROM task_sync_internal._plan_hashes(p_rows) AS h
         WHERE p_plan_hash IS NULL
     ),
     tallies AS (
@@ -168,7 +168,7 @@ BEGIN
     per_wo AS (
         SELECT wo.id, wo.synced_version AS from_version,
                wo.synced_version + coalesce(tk.n, 0) AS to_version,
-               coalesce(p_plan_hash, h.plan_hash, task_sync._plan_hash('{}')) AS plan_hash,
+               coalesce(p_plan_hash, h.plan_hash, task_sync_internal._plan_hash('{}')) AS plan_hash,
                coalesce(t.n_add, 0) AS n_add, coalesce(t.n_remove, 0) AS n_remove,
                coalesce(t.n_update, 0) AS n_update, coalesce(t.n_conflict, 0) AS n_conflict
         FROM wo
@@ -187,7 +187,7 @@ BEGIN
         INSERT INTO task_sync.sync_run AS s (
             work_order_id, run_by, application_name, via, plan_hash, from_version, to_version,
             overwrite_edits, restore_dismissed, added, removed, updated, conflicts)
-        SELECT p.id, task_sync._caller(), current_setting('application_name'), p_via, p.plan_hash, p.from_version,
+        SELECT p.id, task_sync_internal._caller(), current_setting('application_name'), p_via, p.plan_hash, p.from_version,
                p.to_version, p_overwrite_edits, p_restore_dismissed, p.n_add, p.n_remove, p.n_update, p.n_conflict
         FROM per_wo p
         WHERE p.from_version <> p.to_version OR p.n_add + p.n_remove + p.n_update + p.n_conflict > 0
@@ -213,5 +213,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[], text) IS
+COMMENT ON FUNCTION task_sync_internal._apply(bigint[], task_sync.plan_row[], boolean, boolean, text, bigint[], text) IS
     'Applies a computed plan to these work orders in one statement and writes their sync_run rows';

@@ -1,4 +1,4 @@
--- task_sync._caller() -> text
+-- task_sync_internal._caller() -> text
 -- The role the session acts as: the role of SET ROLE, or the session user when none is set.
 -- Inside a SECURITY DEFINER function current_user is the function's owner; this is who called
 -- it, for the audit (sync_run.run_by) and for dismissals (task_dismissal.dismissed_by). A
@@ -7,7 +7,7 @@
 -- Raises:  nothing.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._caller()
+CREATE FUNCTION task_sync_internal._caller()
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 -- standard SQL body: bound when created
@@ -16,5 +16,5 @@ RETURN CASE pg_catalog.current_setting('role')
     ELSE pg_catalog.current_setting('role')
 END;
 
-COMMENT ON FUNCTION task_sync._caller() IS
+COMMENT ON FUNCTION task_sync_internal._caller() IS
     'The role the session acts as (SET ROLE, else the session user): who called a SECURITY DEFINER function';

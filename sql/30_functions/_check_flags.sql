@@ -1,10 +1,10 @@
--- task_sync._check_flags(p_overwrite_edits boolean, p_restore_dismissed boolean) -> void
+-- task_sync_internal._check_flags(p_overwrite_edits boolean, p_restore_dismissed boolean) -> void
 -- Refuses a NULL for either of execute's flags (preview, plan and execute take the same two).
 -- Locks:   none.
 -- Raises:  TSV01 a flag is NULL.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._check_flags(p_overwrite_edits boolean, p_restore_dismissed boolean)
+CREATE FUNCTION task_sync_internal._check_flags(p_overwrite_edits boolean, p_restore_dismissed boolean)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -18,4 +18,4 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._check_flags(boolean, boolean) IS 'Raises TSV01 when a sync flag is NULL';
+COMMENT ON FUNCTION task_sync_internal._check_flags(boolean, boolean) IS 'Raises TSV01 when a sync flag is NULL';

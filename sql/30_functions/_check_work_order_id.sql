@@ -1,10 +1,10 @@
--- task_sync._check_work_order_id(p_work_order_id bigint) -> void
+-- task_sync_internal._check_work_order_id(p_work_order_id bigint) -> void
 -- Refuses an id that cannot name a work order (null, zero or negative) before anything is read.
 -- Locks:   none.
 -- Raises:  TSV01 invalid argument.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._check_work_order_id(p_work_order_id bigint)
+CREATE FUNCTION task_sync_internal._check_work_order_id(p_work_order_id bigint)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -19,4 +19,4 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._check_work_order_id(bigint) IS 'Raises TSV01 for a null or non-positive work order id';
+COMMENT ON FUNCTION task_sync_internal._check_work_order_id(bigint) IS 'Raises TSV01 for a null or non-positive work order id';

@@ -1,6 +1,6 @@
--- task_sync._content(p_template text, p_order_number text, p_process_code text,
+-- task_sync_internal._content(p_template text, p_order_number text, p_process_code text,
 --                    p_process_name text, p_source_name text) -> text
--- task_sync._content_tokens(same arguments) -> text
+-- task_sync_internal._content_tokens(same arguments) -> text
 -- The work_content a rule's template yields: {order_number}, {process_code}, {process_name} and
 -- {source_name} are substituted in one pass, so a value that itself contains a placeholder stays
 -- as written; any other text, braces and quotes included, is literal.
@@ -13,15 +13,15 @@
 -- the steps where they belong; _content is the three in one expression. The general case,
 -- _content_tokens, cuts the template into placeholders, runs of text without '{' and lone '{',
 -- and maps each in order.
--- task_sync._template_ok(p_template text) -> boolean
--- task_sync._template_pre(p_template text, p_template_ok boolean, p_order_number text,
+-- task_sync_internal._template_ok(p_template text) -> boolean
+-- task_sync_internal._template_pre(p_template text, p_template_ok boolean, p_order_number text,
 --                         p_process_code text, p_process_name text) -> text
--- task_sync._content_from_pre(p_pre text, p_template text, ... p_source_name text) -> text
+-- task_sync_internal._content_from_pre(p_pre text, p_template text, ... p_source_name text) -> text
 -- Locks:   none.
 -- Raises:  nothing.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._content_tokens(
+CREATE FUNCTION task_sync_internal._content_tokens(
     p_template text, p_order_number text, p_process_code text, p_process_name text, p_source_name text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -40,10 +40,10 @@ AS $$
              WITH ORDINALITY AS m(match, ord)
 $$;
 
-COMMENT ON FUNCTION task_sync._content_tokens(text, text, text, text, text) IS
+COMMENT ON FUNCTION task_sync_internal._content_tokens(text, text, text, text, text) IS
     'work_content of a rule template, general case: placeholders substituted token by token';
 
-CREATE FUNCTION task_sync._template_ok(p_template text)
+CREATE FUNCTION task_sync_internal._template_ok(p_template text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- A standard SQL body is bound when created (names resolved then, not by the caller's
@@ -51,10 +51,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN strpos(regexp_replace(p_template,
            '\{(?:order_number|process_code|process_name|source_name)\}', '', 'g'), '{') = 0;
 
-COMMENT ON FUNCTION task_sync._template_ok(text) IS
+COMMENT ON FUNCTION task_sync_internal._template_ok(text) IS
     'True when a rule template has no ''{'' outside its placeholders (the fast path of _template_pre applies)';
 
-CREATE FUNCTION task_sync._template_pre(
+CREATE FUNCTION task_sync_internal._template_pre(
     p_template text, p_template_ok boolean, p_order_number text, p_process_code text, p_process_name text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -68,10 +68,10 @@ RETURN CASE
                 '{process_name}', coalesce(p_process_name, ''))
 END;
 
-COMMENT ON FUNCTION task_sync._template_pre(text, boolean, text, text, text) IS
+COMMENT ON FUNCTION task_sync_internal._template_pre(text, boolean, text, text, text) IS
     'A rule template with the work order''s and process''s values substituted (NULL when only _content_tokens is exact)';
 
-CREATE FUNCTION task_sync._content_from_pre(
+CREATE FUNCTION task_sync_internal._content_from_pre(
     p_pre text, p_template text, p_order_number text, p_process_code text, p_process_name text,
     p_source_name text)
 RETURNS text
@@ -79,20 +79,20 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- standard SQL body, inlined (see _template_pre)
 RETURN coalesce(
     replace(p_pre, '{source_name}', coalesce(p_source_name, '')),
-    task_sync._content_tokens(p_template, p_order_number, p_process_code, p_process_name, p_source_name));
+    task_sync_internal._content_tokens(p_template, p_order_number, p_process_code, p_process_name, p_source_name));
 
-COMMENT ON FUNCTION task_sync._content_from_pre(text, text, text, text, text, text) IS
+COMMENT ON FUNCTION task_sync_internal._content_from_pre(text, text, text, text, text, text) IS
     'work_content from a template _template_pre resolved: the per-task step';
 
-CREATE FUNCTION task_sync._content(
+CREATE FUNCTION task_sync_internal._content(
     p_template text, p_order_number text, p_process_code text, p_process_name text, p_source_name text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- standard SQL body, inlined (see _template_pre)
-RETURN task_sync._content_from_pre(
-    task_sync._template_pre(p_template, task_sync._template_ok(p_template), p_order_number, p_process_code,
+RETURN task_sync_internal._content_from_pre(
+    task_sync_internal._template_pre(p_template, task_sync_internal._template_ok(p_template), p_order_number, p_process_code,
                             p_process_name),
     p_template, p_order_number, p_process_code, p_process_name, p_source_name);
 
-COMMENT ON FUNCTION task_sync._content(text, text, text, text, text) IS
+COMMENT ON FUNCTION task_sync_internal._content(text, text, text, text, text) IS
     'work_content of a rule template: placeholders substituted in one pass';

@@ -1,4 +1,4 @@
--- task_sync._desired(p_work_order_ids bigint[])
+-- task_sync_internal._desired(p_work_order_ids bigint[])
 --   -> setof (work_order_id, work_order_process_id, process_code, task_type, source_kind, source_id,
 --             work_content, production_quantity)
 -- The desired set D: the generated tasks the rules yield for these work orders now, computed from
@@ -11,7 +11,7 @@
 -- Raises:  nothing.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._desired(p_work_order_ids bigint[])
+CREATE FUNCTION task_sync_internal._desired(p_work_order_ids bigint[])
 RETURNS TABLE (
     work_order_id           bigint,
     work_order_process_id   bigint,
@@ -29,12 +29,12 @@ AS $$
         -- the rules each process of the catalog takes: its own, else the defaults; a template's
         -- regular-expression check runs here, once per rule and process
         SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
-               r.content_template, task_sync._template_ok(r.content_template) AS template_ok
+               r.content_template, task_sync_internal._template_ok(r.content_template) AS template_ok
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code = p.code
         UNION ALL
         SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template,
-               task_sync._template_ok(r.content_template)
+               task_sync_internal._template_ok(r.content_template)
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code IS NULL
         WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
@@ -50,7 +50,7 @@ AS $$
         -- the template resolved here, once per rule and route row; per task only {source_name} is left
         SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
                er.content_template,
-               task_sync._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
+               task_sync_internal._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
         FROM task_sync.work_order_process wop
         JOIN effective_rule er ON er.process_id = wop.process_id
         JOIN wo ON wo.id = wop.work_order_id
@@ -63,7 +63,7 @@ AS $$
         WHERE s.work_order_id = ANY (p_work_order_ids)
     )
     SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
-           task_sync._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+           task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),
            CASE rt.quantity_source
                WHEN 'one' THEN 1
                WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
@@ -74,5 +74,5 @@ AS $$
     JOIN wo ON wo.id = rt.work_order_id
 $$;
 
-COMMENT ON FUNCTION task_sync._desired(bigint[]) IS
+COMMENT ON FUNCTION task_sync_internal._desired(bigint[]) IS
     'The desired generated tasks of these work orders, computed from the rules and the current inputs';

@@ -1,4 +1,4 @@
--- task_sync._items(p_rows task_sync.plan_row[]) -> setof (ord bigint, r task_sync.plan_row)
+-- task_sync_internal._items(p_rows task_sync.plan_row[]) -> setof (ord bigint, r task_sync.plan_row)
 -- The visible items of a plan (all but the internal 'keep' lines), numbered in the plan's one
 -- canonical order: by work order, process, task type, source, task. The order does not depend on
 -- route sequence numbers, so renumbering a route changes neither a plan nor its hash. preview,
@@ -7,7 +7,7 @@
 -- Raises:  nothing.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._items(p_rows task_sync.plan_row[])
+CREATE FUNCTION task_sync_internal._items(p_rows task_sync.plan_row[])
 RETURNS TABLE (ord bigint, r task_sync.plan_row)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -19,4 +19,4 @@ AS $$
     WHERE x.action <> 'keep'
 $$;
 
-COMMENT ON FUNCTION task_sync._items(task_sync.plan_row[]) IS 'Visible plan items, numbered in canonical order';
+COMMENT ON FUNCTION task_sync_internal._items(task_sync.plan_row[]) IS 'Visible plan items, numbered in canonical order';

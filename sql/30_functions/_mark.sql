@@ -1,4 +1,4 @@
--- task_sync._mark(p_work_order_ids bigint[]) -> integer
+-- task_sync_internal._mark(p_work_order_ids bigint[]) -> integer
 -- Records that these work orders need a sync: inserts one mark per work order and transaction
 -- (work_order_mark; a second mark in the same transaction is folded into the first) and sends
 -- NOTIFY task_sync with each work order id (delivered at commit; repeats within a transaction are
@@ -9,7 +9,7 @@
 -- Raises:  nothing.
 -- Writes:  work_order_mark.
 
-CREATE FUNCTION task_sync._mark(p_work_order_ids bigint[])
+CREATE FUNCTION task_sync_internal._mark(p_work_order_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -35,5 +35,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._mark(bigint[]) IS
+COMMENT ON FUNCTION task_sync_internal._mark(bigint[]) IS
     'Marks these work orders as needing a sync (one mark per transaction) and notifies task_sync';

@@ -1,5 +1,5 @@
--- task_sync._plan_hashes(p_rows task_sync.plan_row[]) -> setof (work_order_id bigint, plan_hash text)
--- task_sync._plan_hash(p_rows task_sync.plan_row[]) -> text
+-- task_sync_internal._plan_hashes(p_rows task_sync.plan_row[]) -> setof (work_order_id bigint, plan_hash text)
+-- task_sync_internal._plan_hash(p_rows task_sync.plan_row[]) -> text
 -- The plan hash of each work order in p_rows: sha256 (hex) of its visible items in canonical
 -- order (_items), each as the text of its plan_row (the record's text form, which quotes and
 -- escapes every field, so distinct items never read alike), one per line. Every value of every
@@ -14,28 +14,28 @@
 -- Raises:  nothing.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._plan_hashes(p_rows task_sync.plan_row[])
+CREATE FUNCTION task_sync_internal._plan_hashes(p_rows task_sync.plan_row[])
 RETURNS TABLE (work_order_id bigint, plan_hash text)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT (i.r).work_order_id,
            encode(sha256(convert_to(string_agg(i.r::text, E'\n' ORDER BY i.ord), 'UTF8')), 'hex')
-    FROM task_sync._items(p_rows) AS i
+    FROM task_sync_internal._items(p_rows) AS i
     GROUP BY (i.r).work_order_id
 $$;
 
-COMMENT ON FUNCTION task_sync._plan_hashes(task_sync.plan_row[]) IS
+COMMENT ON FUNCTION task_sync_internal._plan_hashes(task_sync.plan_row[]) IS
     'sha256 of each work order''s visible plan items in canonical order, for a batch';
 
-CREATE FUNCTION task_sync._plan_hash(p_rows task_sync.plan_row[])
+CREATE FUNCTION task_sync_internal._plan_hash(p_rows task_sync.plan_row[])
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT encode(sha256(convert_to(coalesce(string_agg(i.r::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
-    FROM task_sync._items(p_rows) AS i
+    FROM task_sync_internal._items(p_rows) AS i
 $$;
 
-COMMENT ON FUNCTION task_sync._plan_hash(task_sync.plan_row[]) IS
+COMMENT ON FUNCTION task_sync_internal._plan_hash(task_sync.plan_row[]) IS
     'sha256 of the visible plan items in canonical order';

@@ -1,4 +1,4 @@
--- task_sync._plan_rows(p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false,
+-- task_sync_internal._plan_rows(p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false,
 --                     p_restore_dismissed boolean DEFAULT false) -> setof task_sync.plan_row
 -- The sync plan of these work orders, unordered, with the internal 'keep' lines. The desired set D
 -- (_desired) is compared with the generated tasks by generation key
@@ -17,14 +17,14 @@
 -- Raises:  nothing.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._plan_rows(
+CREATE FUNCTION task_sync_internal._plan_rows(
     p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
 RETURNS SETOF task_sync.plan_row
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH d AS MATERIALIZED (
-        SELECT * FROM task_sync._desired(p_work_order_ids)
+        SELECT * FROM task_sync_internal._desired(p_work_order_ids)
     ),
     g AS MATERIALIZED (
         -- generated tasks, draft and formal; wpk is the key's process, 0 once the process is deleted
@@ -75,8 +75,8 @@ AS $$
     matched AS (
         SELECT g.*, d.process_code, d.work_content AS desired_work_content,
                d.production_quantity AS desired_production_quantity,
-               task_sync._field_outcome(g.work_content, g.generated_work_content, d.work_content) AS wc,
-               task_sync._field_outcome(g.production_quantity, g.generated_production_quantity,
+               task_sync_internal._field_outcome(g.work_content, g.generated_work_content, d.work_content) AS wc,
+               task_sync_internal._field_outcome(g.production_quantity, g.generated_production_quantity,
                                         d.production_quantity) AS pq
         FROM g
         JOIN d ON d.work_order_id = g.work_order_id AND d.work_order_process_id = g.wpk
@@ -134,5 +134,5 @@ AS $$
     FROM matched m
 $$;
 
-COMMENT ON FUNCTION task_sync._plan_rows(bigint[], boolean, boolean) IS
+COMMENT ON FUNCTION task_sync_internal._plan_rows(bigint[], boolean, boolean) IS
     'The sync plan of these work orders, unordered, including internal keep lines';

@@ -1,4 +1,4 @@
--- task_sync._require_read_committed(p_what text) -> void
+-- task_sync_internal._require_read_committed(p_what text) -> void
 -- Raises TSC05 unless the transaction runs at READ COMMITTED. A rule or catalog change marks the
 -- work orders it affects by reading their routes and links after it has locked the catalog rows
 -- those inputs reference (see tg_generation_rule__mark, tg_catalog__mark): a route row or link
@@ -9,7 +9,7 @@
 -- Raises:  TSC05 the transaction is not READ COMMITTED.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync._require_read_committed(p_what text)
+CREATE FUNCTION task_sync_internal._require_read_committed(p_what text)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -26,5 +26,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._require_read_committed(text) IS
+COMMENT ON FUNCTION task_sync_internal._require_read_committed(text) IS
     'Raises TSC05 unless the transaction is READ COMMITTED (rule and catalog changes)';

@@ -1,4 +1,4 @@
--- task_sync._source_kind_dress(p_kind text) -> void
+-- task_sync_internal._source_kind_dress(p_kind text) -> void
 -- Gives the tables of a registered kind what every kind's tables have, idempotently: the
 -- triggers that mark work orders (INSERT, UPDATE, DELETE and TRUNCATE of work_order_<kind>; a
 -- rename in the catalog <kind>, which reaches tasks through {source_name}), the grants
@@ -11,7 +11,7 @@
 -- Raises:  nothing of its own.
 -- Writes:  triggers, grants and comments of task_sync.<kind> and task_sync.work_order_<kind>.
 
-CREATE FUNCTION task_sync._source_kind_dress(p_kind text)
+CREATE FUNCTION task_sync_internal._source_kind_dress(p_kind text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -25,21 +25,21 @@ BEGIN
     FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
         EXECUTE format(
             'CREATE OR REPLACE TRIGGER %I AFTER %s ON task_sync.%I REFERENCING %s'
-            ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_work_order_input__mark()',
-            task_sync._ident(v_link || '__mark_' || v_op), upper(v_op), v_link,
+            ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order_input__mark()',
+            task_sync_internal._ident(v_link || '__mark_' || v_op), upper(v_op), v_link,
             CASE v_op WHEN 'insert' THEN 'NEW TABLE AS new_rows'
                       WHEN 'update' THEN 'OLD TABLE AS old_rows NEW TABLE AS new_rows'
                       ELSE 'OLD TABLE AS old_rows' END);
     END LOOP;
     EXECUTE format(
         'CREATE OR REPLACE TRIGGER %I AFTER TRUNCATE ON task_sync.%I'
-        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_any__mark_truncate()',
-        task_sync._ident(v_link || '__mark_truncate'), v_link);
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate()',
+        task_sync_internal._ident(v_link || '__mark_truncate'), v_link);
     EXECUTE format(
         'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
         ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
-        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync.tg_catalog__mark()',
-        task_sync._ident(p_kind || '__mark_update'), p_kind);
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark()',
+        task_sync_internal._ident(p_kind || '__mark_update'), p_kind);
 
     EXECUTE format('GRANT SELECT ON task_sync.%I, task_sync.%I TO task_sync_reader', p_kind, v_link);
     EXECUTE format('GRANT INSERT, DELETE ON task_sync.%I TO task_sync_writer', v_link);
@@ -70,5 +70,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._source_kind_dress(text) IS
+COMMENT ON FUNCTION task_sync_internal._source_kind_dress(text) IS
     'Gives a registered kind''s tables their triggers, grants and comments (idempotent)';

@@ -1,4 +1,4 @@
--- task_sync._source_view_build() -> void
+-- task_sync_internal._source_view_build() -> void
 -- (Re)creates the view task_sync.work_order_source from the registry task_sync.source_kind: one
 -- UNION ALL branch per kind, in the order of the kinds' names, each giving (work_order_id,
 -- source_kind, source_id, name, quantity):
@@ -13,7 +13,7 @@
 -- Raises:  nothing of its own.
 -- Writes:  the view's definition.
 
-CREATE FUNCTION task_sync._source_view_build()
+CREATE FUNCTION task_sync_internal._source_view_build()
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -47,5 +47,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync._source_view_build() IS
+COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
     'Rebuilds the view work_order_source from the registry of source kinds';

@@ -11,7 +11,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM task_sync._work_order(p_work_order_id);
+    PERFORM task_sync_internal._work_order(p_work_order_id);
     RETURN EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
 END
 $$;

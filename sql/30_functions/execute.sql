@@ -54,14 +54,14 @@ DECLARE
     v_marks bigint[];
     v_res   record;
 BEGIN
-    PERFORM task_sync._check_work_order_id(p_work_order_id);
+    PERFORM task_sync_internal._check_work_order_id(p_work_order_id);
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash !~ '^[0-9a-f]{64}$' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
             MESSAGE = format('malformed plan hash: %L', p_expected_plan_hash),
             HINT = 'Pass the plan_hash of task_sync.preview(): 64 lowercase hex digits.';
     END IF;
-    PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
     IF p_confirmed IS NOT TRUE THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC01',
@@ -76,7 +76,7 @@ BEGIN
             ERRCODE = 'TSN01',
             MESSAGE = format('work order %s not found', p_work_order_id);
     END IF;
-    IF NOT task_sync._may_sync(v_wo.status, v_wo.approval_status) THEN
+    IF NOT task_sync_internal._may_sync(v_wo.status, v_wo.approval_status) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC03',
             MESSAGE = format('work order %s may not be synced', p_work_order_id),
@@ -94,8 +94,8 @@ BEGIN
 
     -- the marks first, the plan after: the plan sees every change these marks stand for
     v_marks := ARRAY(SELECT m.id FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
-    v_rows := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
-    v_hash := task_sync._plan_hash(v_rows);
+    v_rows := ARRAY(SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
+    v_hash := task_sync_internal._plan_hash(v_rows);
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash <> v_hash THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC02',
@@ -105,7 +105,7 @@ BEGIN
     END IF;
 
     SELECT * INTO v_res
-    FROM task_sync._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks,
+    FROM task_sync_internal._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks,
                           v_hash);
     RETURN jsonb_build_object(
         'work_order_id', v_res.work_order_id,

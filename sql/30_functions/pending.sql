@@ -32,7 +32,7 @@ BEGIN
               FROM task_sync.work_order_mark x
               GROUP BY x.work_order_id) m
         JOIN task_sync.work_order w ON w.id = m.work_order_id
-        WHERE task_sync._may_sync(w.status, w.approval_status)
+        WHERE task_sync_internal._may_sync(w.status, w.approval_status)
         ORDER BY m.since, w.id
         LIMIT p_limit;
 END

@@ -17,12 +17,12 @@ SET enable_nestloop = off
 SET jit = off
 AS $$
 BEGIN
-    PERFORM task_sync._work_order(p_work_order_id);
-    PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
+    PERFORM task_sync_internal._work_order(p_work_order_id);
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
     RETURN QUERY
         SELECT (i.r).*
-        FROM task_sync._items(ARRAY(
-                SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
+        FROM task_sync_internal._items(ARRAY(
+                SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
         ORDER BY i.ord;
 END
 $$;

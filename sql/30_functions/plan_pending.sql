@@ -25,9 +25,9 @@ AS $$
 BEGIN
     RETURN QUERY
         SELECT (i.r).*
-        FROM task_sync._items(ARRAY(
+        FROM task_sync_internal._items(ARRAY(
                 SELECT r
-                FROM task_sync._plan_rows(ARRAY(SELECT p.work_order_id FROM task_sync.pending(p_limit) AS p)) AS r)) AS i
+                FROM task_sync_internal._plan_rows(ARRAY(SELECT p.work_order_id FROM task_sync.pending(p_limit) AS p)) AS r)) AS i
         ORDER BY i.ord;
 END
 $$;

@@ -27,21 +27,21 @@ SET enable_nestloop = off
 SET jit = off
 AS $$
 DECLARE
-    v_wo    task_sync.work_order := task_sync._work_order(p_work_order_id);
+    v_wo    task_sync.work_order := task_sync_internal._work_order(p_work_order_id);
     v_marks bigint;
     v_rows  task_sync.plan_row[];
 BEGIN
-    PERFORM task_sync._check_flags(p_overwrite_edits, p_restore_dismissed);
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
     v_marks := (SELECT count(*) FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
-    v_rows := ARRAY(SELECT r FROM task_sync._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
+    v_rows := ARRAY(SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
     RETURN jsonb_build_object(
         'work_order_id', v_wo.id,
         'order_number', v_wo.order_number,
-        'plan_hash', task_sync._plan_hash(v_rows),
+        'plan_hash', task_sync_internal._plan_hash(v_rows),
         'definition_version', v_wo.synced_version + v_marks,
         'synced_version', v_wo.synced_version,
         'sync_needed', v_marks > 0,
-        'may_sync', task_sync._may_sync(v_wo.status, v_wo.approval_status),
+        'may_sync', task_sync_internal._may_sync(v_wo.status, v_wo.approval_status),
         'overwrite_edits', p_overwrite_edits,
         'restore_dismissed', p_restore_dismissed,
         'summary', (
@@ -54,7 +54,7 @@ BEGIN
                 'orphaned', count(*) FILTER (WHERE r.action = 'orphaned'),
                 'keep', count(*) FILTER (WHERE r.action = 'keep'))
             FROM unnest(v_rows) AS r),
-        'items', (SELECT coalesce(jsonb_agg(to_jsonb(i.r) ORDER BY i.ord), '[]') FROM task_sync._items(v_rows) AS i));
+        'items', (SELECT coalesce(jsonb_agg(to_jsonb(i.r) ORDER BY i.ord), '[]') FROM task_sync_internal._items(v_rows) AS i));
 END
 $$;
 

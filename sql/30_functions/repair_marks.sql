@@ -20,7 +20,7 @@ DECLARE
     v_ids   bigint[];
     v_count integer := 0;
 BEGIN
-    PERFORM task_sync._require_read_committed('repair_marks()');
+    PERFORM task_sync_internal._require_read_committed('repair_marks()');
     LOOP
         v_ids := ARRAY(
             SELECT w.id
@@ -31,9 +31,9 @@ BEGIN
             LIMIT c_chunk);
         EXIT WHEN cardinality(v_ids) = 0;
         v_after := v_ids[cardinality(v_ids)];
-        v_count := v_count + task_sync._mark(ARRAY(
+        v_count := v_count + task_sync_internal._mark(ARRAY(
             SELECT DISTINCT r.work_order_id
-            FROM task_sync._plan_rows(v_ids) AS r
+            FROM task_sync_internal._plan_rows(v_ids) AS r
             WHERE r.action IN ('add', 'remove', 'update', 'conflict')));
     END LOOP;
     RETURN v_count;

@@ -65,7 +65,7 @@ BEGIN
                   FROM task_sync.work_order_mark x
                   GROUP BY x.work_order_id) m
             JOIN task_sync.work_order w ON w.id = m.work_order_id
-            WHERE task_sync._may_sync(w.status, w.approval_status)
+            WHERE task_sync_internal._may_sync(w.status, w.approval_status)
               AND m.work_order_id <> ALL (v_seen)
             ORDER BY m.since, m.work_order_id
             LIMIT least(c_chunk, coalesce(v_left, c_chunk)));
@@ -81,7 +81,7 @@ BEGIN
                     SELECT w.id
                     FROM task_sync.work_order w
                     WHERE w.id = ANY (v_try)
-                      AND task_sync._may_sync(w.status, w.approval_status)
+                      AND task_sync_internal._may_sync(w.status, w.approval_status)
                       AND EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)
                     ORDER BY w.id
                     FOR NO KEY UPDATE SKIP LOCKED);
@@ -125,8 +125,8 @@ BEGIN
                 IF cardinality(v_chunk) > 0 THEN
                     RETURN QUERY
                         SELECT a.work_order_id, a.added, a.removed, a.updated, a.conflicts, a.sync_run_id
-                        FROM task_sync._apply(
-                            v_chunk, ARRAY(SELECT r FROM task_sync._plan_rows(v_chunk) AS r), false, false,
+                        FROM task_sync_internal._apply(
+                            v_chunk, ARRAY(SELECT r FROM task_sync_internal._plan_rows(v_chunk) AS r), false, false,
                             'sync_pending', v_marks) AS a;
                     v_left := v_left - cardinality(v_chunk);
                 END IF;

@@ -1,4 +1,4 @@
--- task_sync.tg_catalog__mark() -> trigger
+-- task_sync_internal.tg_catalog__mark() -> trigger
 -- Statement-level AFTER UPDATE trigger of the catalogs process, artwork, die, foiling_plate,
 -- embossing_plate, material and product. A catalog row's values reach generated tasks through
 -- templates: a process through {process_code}, {process_name} and the rules matched by its code;
@@ -15,7 +15,7 @@
 -- Raises:  TSC05 not READ COMMITTED (only when a name or code changed).
 -- Writes:  work_order_mark (through _mark).
 
-CREATE FUNCTION task_sync.tg_catalog__mark()
+CREATE FUNCTION task_sync_internal.tg_catalog__mark()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -33,7 +33,7 @@ BEGIN
     IF cardinality(v_changed) = 0 THEN
         RETURN NULL;
     END IF;
-    PERFORM task_sync._require_read_committed(format('renaming %s rows', TG_TABLE_NAME));
+    PERFORM task_sync_internal._require_read_committed(format('renaming %s rows', TG_TABLE_NAME));
     EXECUTE format('SELECT FROM task_sync.%I c WHERE c.id = ANY ($1) ORDER BY c.id FOR UPDATE', TG_TABLE_NAME)
     USING v_changed;
     EXECUTE format(
@@ -41,10 +41,10 @@ BEGIN
         'work_order_' || TG_TABLE_NAME, TG_TABLE_NAME || '_id')
     INTO v_ids
     USING v_changed;
-    PERFORM task_sync._mark(v_ids);
+    PERFORM task_sync_internal._mark(v_ids);
     RETURN NULL;
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_catalog__mark() IS
+COMMENT ON FUNCTION task_sync_internal.tg_catalog__mark() IS
     'Marks work orders that use a renamed catalog row, after locking it against concurrent links';

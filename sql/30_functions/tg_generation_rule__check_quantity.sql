@@ -1,4 +1,4 @@
--- task_sync.tg_generation_rule__check_quantity() -> trigger
+-- task_sync_internal.tg_generation_rule__check_quantity() -> trigger
 -- Row-level BEFORE INSERT or UPDATE trigger of generation_rule: quantity_source 'source' (the
 -- source's own quantity) is for line kinds only, since only lines carry a quantity. A check
 -- constraint cannot read the registry of kinds, so this trigger stands in for one: it raises what
@@ -8,7 +8,7 @@
 -- Raises:  23514 quantity_source 'source' with a kind that is not a line kind.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync.tg_generation_rule__check_quantity()
+CREATE FUNCTION task_sync_internal.tg_generation_rule__check_quantity()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -28,5 +28,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_generation_rule__check_quantity() IS
+COMMENT ON FUNCTION task_sync_internal.tg_generation_rule__check_quantity() IS
     'Refuses quantity_source source for a kind that is not a line kind (23514)';

@@ -1,4 +1,4 @@
--- task_sync.tg_generation_rule__mark() -> trigger
+-- task_sync_internal.tg_generation_rule__mark() -> trigger
 -- Statement-level AFTER INSERT / UPDATE / DELETE trigger of generation_rule. Marks every work
 -- order with a process the changed rules apply to: processes of the changed rules' codes and, when
 -- a default rule (process_code NULL) changed, processes whose code has no rule of its own. The
@@ -14,7 +14,7 @@
 -- Raises:  TSC05 not READ COMMITTED.
 -- Writes:  work_order_mark (through _mark).
 
-CREATE FUNCTION task_sync.tg_generation_rule__mark()
+CREATE FUNCTION task_sync_internal.tg_generation_rule__mark()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -40,7 +40,7 @@ BEGIN
     IF v_codes IS NULL AND v_default IS NULL THEN
         RETURN NULL;
     END IF;
-    PERFORM task_sync._require_read_committed('changing generation rules');
+    PERFORM task_sync_internal._require_read_committed('changing generation rules');
     IF v_default THEN
         LOCK TABLE task_sync.process IN SHARE MODE;
     END IF;
@@ -51,7 +51,7 @@ BEGIN
         ORDER BY p.id
         FOR UPDATE);
     -- a statement of its own: its snapshot sees every route row added before the locks were granted
-    PERFORM task_sync._mark(ARRAY(
+    PERFORM task_sync_internal._mark(ARRAY(
         SELECT DISTINCT wop.work_order_id
         FROM task_sync.work_order_process wop
         JOIN task_sync.process p ON p.id = wop.process_id
@@ -63,5 +63,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_generation_rule__mark() IS
+COMMENT ON FUNCTION task_sync_internal.tg_generation_rule__mark() IS
     'Marks work orders whose processes take the changed rules, after locking those processes against new route rows';

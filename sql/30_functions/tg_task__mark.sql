@@ -1,4 +1,4 @@
--- task_sync.tg_task__mark() -> trigger
+-- task_sync_internal.tg_task__mark() -> trigger
 -- Statement-level AFTER INSERT / UPDATE trigger of task (transition tables new_rows / old_rows).
 -- Keeps "a work order that is not pending has nothing to do" true when people change tasks in
 -- ways that change the plan:
@@ -17,25 +17,25 @@
 -- Raises:  nothing.
 -- Writes:  task_dismissal (through _dismiss), work_order_mark (through _mark).
 
-CREATE FUNCTION task_sync.tg_task__mark()
+CREATE FUNCTION task_sync_internal.tg_task__mark()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF task_sync._applying() THEN
+    IF task_sync_internal._applying() THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
-        PERFORM task_sync._mark(ARRAY(
+        PERFORM task_sync_internal._mark(ARRAY(
             SELECT DISTINCT n.work_order_id FROM new_rows n WHERE n.origin = 'generated'));
         RETURN NULL;
     END IF;
-    PERFORM task_sync._dismiss(ARRAY(
+    PERFORM task_sync_internal._dismiss(ARRAY(
         SELECT o::task_sync.task FROM old_rows o JOIN new_rows n ON n.id = o.id
         WHERE o.origin = 'generated' AND n.origin = 'manual'));
-    PERFORM task_sync._mark(ARRAY(
+    PERFORM task_sync_internal._mark(ARRAY(
         SELECT DISTINCT x.work_order_id
         FROM old_rows o
         JOIN new_rows n ON n.id = o.id
@@ -52,5 +52,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_task__mark() IS
+COMMENT ON FUNCTION task_sync_internal.tg_task__mark() IS
     'Marks work orders whose generated tasks people changed in ways a sync cares about; a task turned manual is a dismissal';

@@ -1,4 +1,4 @@
--- task_sync.tg_work_order__forget_marks() -> trigger
+-- task_sync_internal.tg_work_order__forget_marks() -> trigger
 -- Statement-level AFTER DELETE trigger of work_order (transition table old_rows): deletes the
 -- marks of deleted work orders (work_order_mark has no foreign key to work_order, see there).
 -- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books on behalf
@@ -8,7 +8,7 @@
 -- Raises:  nothing.
 -- Writes:  work_order_mark.
 
-CREATE FUNCTION task_sync.tg_work_order__forget_marks()
+CREATE FUNCTION task_sync_internal.tg_work_order__forget_marks()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -22,4 +22,4 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_work_order__forget_marks() IS 'Deletes the marks of deleted work orders (statement-level)';
+COMMENT ON FUNCTION task_sync_internal.tg_work_order__forget_marks() IS 'Deletes the marks of deleted work orders (statement-level)';

@@ -1,4 +1,4 @@
--- task_sync.tg_work_order__mark() -> trigger
+-- task_sync_internal.tg_work_order__mark() -> trigger
 -- Statement-level AFTER UPDATE trigger of work_order: marks the work orders whose generating
 -- columns (order_number, production_quantity) changed. Status, approval and the engine's own
 -- version columns do not mark.
@@ -9,14 +9,14 @@
 -- Raises:  nothing.
 -- Writes:  work_order (through _mark).
 
-CREATE FUNCTION task_sync.tg_work_order__mark()
+CREATE FUNCTION task_sync_internal.tg_work_order__mark()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM task_sync._mark(ARRAY(
+    PERFORM task_sync_internal._mark(ARRAY(
         SELECT n.id
         FROM new_rows n
         JOIN old_rows o ON o.id = n.id
@@ -25,5 +25,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_work_order__mark() IS
+COMMENT ON FUNCTION task_sync_internal.tg_work_order__mark() IS
     'Marks work orders whose order_number or production_quantity changed (statement-level)';

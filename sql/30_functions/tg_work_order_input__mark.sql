@@ -1,4 +1,4 @@
--- task_sync.tg_work_order_input__mark() -> trigger
+-- task_sync_internal.tg_work_order_input__mark() -> trigger
 -- Statement-level AFTER INSERT / UPDATE / DELETE trigger of every per-work-order input table
 -- (work_order_process, work_order_artwork, _die, _foiling_plate, _embossing_plate,
 -- work_order_material, work_order_product), with transition tables new_rows / old_rows.
@@ -12,7 +12,7 @@
 -- Raises:  nothing.
 -- Writes:  work_order (through _mark).
 
-CREATE FUNCTION task_sync.tg_work_order_input__mark()
+CREATE FUNCTION task_sync_internal.tg_work_order_input__mark()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -32,10 +32,10 @@ BEGIN
                   UNION ALL
                   (TABLE old_rows EXCEPT ALL TABLE new_rows)) AS x);
     END IF;
-    PERFORM task_sync._mark(v_ids);
+    PERFORM task_sync_internal._mark(v_ids);
     RETURN NULL;
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_work_order_input__mark() IS
+COMMENT ON FUNCTION task_sync_internal.tg_work_order_input__mark() IS
     'Marks the work orders whose inputs a statement really changed (statement-level, transition tables)';

@@ -1,4 +1,4 @@
--- task_sync.tg_work_order_process__forget_dismissals() -> trigger
+-- task_sync_internal.tg_work_order_process__forget_dismissals() -> trigger
 -- Statement-level AFTER DELETE trigger of work_order_process (transition table old_rows):
 -- forgets the dismissals of the deleted processes, whose keys can never be desired again.
 -- (A dismissal recorded concurrently with the delete may outlive it; the next sync of the work
@@ -10,7 +10,7 @@
 -- Raises:  nothing.
 -- Writes:  task_dismissal.
 
-CREATE FUNCTION task_sync.tg_work_order_process__forget_dismissals()
+CREATE FUNCTION task_sync_internal.tg_work_order_process__forget_dismissals()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -24,5 +24,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_work_order_process__forget_dismissals() IS
+COMMENT ON FUNCTION task_sync_internal.tg_work_order_process__forget_dismissals() IS
     'Forgets the dismissals of deleted route processes (statement-level)';

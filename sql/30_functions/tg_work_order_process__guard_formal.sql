@@ -1,4 +1,4 @@
--- task_sync.tg_work_order_process__guard_formal() -> trigger
+-- task_sync_internal.tg_work_order_process__guard_formal() -> trigger
 -- BEFORE DELETE row-level trigger of work_order_process: refuses to delete a process of a work
 -- order while formal tasks still belong to it. It is row-level and BEFORE because it must look
 -- before the foreign key's ON DELETE SET NULL detaches the tasks (that action runs before any
@@ -9,7 +9,7 @@
 -- Raises:  TSC04 the process still has formal tasks.
 -- Writes:  nothing.
 
-CREATE FUNCTION task_sync.tg_work_order_process__guard_formal()
+CREATE FUNCTION task_sync_internal.tg_work_order_process__guard_formal()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -31,5 +31,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.tg_work_order_process__guard_formal() IS
+COMMENT ON FUNCTION task_sync_internal.tg_work_order_process__guard_formal() IS
     'Refuses deleting a route process that still has formal tasks (TSC04)';

@@ -5,8 +5,6 @@ what-if."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -195,20 +193,6 @@ def test_a_line_kind_end_to_end(kinds: Builder, conn: psycopg.Connection[Any]) -
         )
 
 
-@pytest.fixture
-def login(conn: psycopg.Connection[Any]) -> Iterator[dict[str, str]]:
-    roles = {}
-    for group in ("reader", "writer"):
-        role = f"ts_{group}_{uuid.uuid4().hex[:8]}"
-        conn.execute(f"CREATE ROLE {role} LOGIN IN ROLE task_sync_{group}")
-        roles[group] = role
-    yield roles
-    conn.execute("RESET SESSION AUTHORIZATION")
-    for role in roles.values():
-        conn.execute(f"DROP OWNED BY {role}")
-        conn.execute(f"DROP ROLE {role}")
-
-
 def test_a_writer_links_and_syncs_a_reader_reads_and_cannot_write(
     kinds: Builder, conn: psycopg.Connection[Any], login: dict[str, str]
 ) -> None:
@@ -218,7 +202,7 @@ def test_a_writer_links_and_syncs_a_reader_reads_and_cannot_write(
     b.add_process(wo, "PRT")
     plate = b.catalog("varnish_plate", "VP-9", "Plate nine")
     ink = b.catalog("ink", "K", "Black")
-    conn.execute(f"SET SESSION AUTHORIZATION {login['writer']}")
+    conn.execute(f"SET SESSION AUTHORIZATION {login['task_sync_writer']}")
     try:
         conn.execute("INSERT INTO task_sync.work_order_varnish_plate VALUES (%s, %s)", (wo, plate))
         (line,) = conn.execute(
@@ -233,7 +217,7 @@ def test_a_writer_links_and_syncs_a_reader_reads_and_cannot_write(
             conn.execute("UPDATE task_sync.work_order_ink SET work_order_id = work_order_id WHERE id = %s", (line,))
     finally:
         conn.execute("RESET SESSION AUTHORIZATION")
-    conn.execute(f"SET SESSION AUTHORIZATION {login['reader']}")
+    conn.execute(f"SET SESSION AUTHORIZATION {login['task_sync_reader']}")
     try:
         assert TaskSync(conn).preview(wo).summary.changes == 0
         assert conn.execute("SELECT count(*) FROM task_sync.work_order_ink").fetchone() == (1,)
@@ -249,7 +233,7 @@ def test_a_writer_links_and_syncs_a_reader_reads_and_cannot_write(
     finally:
         conn.execute("RESET SESSION AUTHORIZATION")
     # the writer may not create kinds either
-    conn.execute(f"SET SESSION AUTHORIZATION {login['writer']}")
+    conn.execute(f"SET SESSION AUTHORIZATION {login['task_sync_writer']}")
     try:
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             conn.execute("SELECT task_sync.create_source_kind('sneaky')")

@@ -108,10 +108,10 @@ def test_content_fast_and_token_paths_agree(conn: psycopg.Connection[Any]) -> No
     ]
     for args in cases:
         fast, slow = conn.execute(
-            "SELECT task_sync._content(%s, %s, %s, %s, %s), task_sync._content_tokens(%s, %s, %s, %s, %s)",
+            "SELECT task_sync_internal._content(%s, %s, %s, %s, %s),"
+            " task_sync_internal._content_tokens(%s, %s, %s, %s, %s)",
             (*args, *args),
         ).fetchone()  # type: ignore[misc]
         assert fast == slow, args
-    assert conn.execute("SELECT task_sync._content('{process_{order_number}}', 'code', 'P', 'N', 'S')").fetchone() == (
-        "{process_code}",
-    )
+    content = "SELECT task_sync_internal._content('{process_{order_number}}', 'code', 'P', 'N', 'S')"
+    assert conn.execute(content).fetchone() == ("{process_code}",)

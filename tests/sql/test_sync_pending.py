@@ -77,8 +77,8 @@ def test_batch_plan_hashes_are_the_hashes_preview_shows(conn: psycopg.Connection
     shown = {wo: b.preview(wo)["plan_hash"] for wo in wos}
     batch = dict(
         conn.execute(
-            "SELECT h.work_order_id, h.plan_hash FROM task_sync._plan_hashes(ARRAY("
-            " SELECT r FROM task_sync._plan_rows(%s::bigint[]) r)) h",
+            "SELECT h.work_order_id, h.plan_hash FROM task_sync_internal._plan_hashes(ARRAY("
+            " SELECT r FROM task_sync_internal._plan_rows(%s::bigint[]) r)) h",
             (wos,),
         ).fetchall()
     )

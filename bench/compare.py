@@ -1,0 +1,99 @@
+"""Latency of execute and preview on a small work order: this checkout's sql/ against another
+commit's, side by side on one embedded server, calls interleaved (so that a shared machine's
+drift falls on both alike).
+
+    python bench/compare.py b663981        # the commit before source kinds became data
+
+Each side is built by its own commit's workload (750 work orders, seed 1), synced, analysed;
+then 300 rounds alternate: change a random work order's quantity, time ``execute``; finally 100
+``preview`` calls each. Prints the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import workload  # noqa: E402
+from bench.run import Server  # noqa: E402
+from pytask_sync._resources import canonical_sql  # noqa: E402
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+
+def _old(commit: str, tmp: Path) -> tuple[str, ModuleType]:
+    """That commit's canonical SQL and its workload module."""
+    files = sorted(f for f in _git("ls-tree", "-r", "--name-only", commit, "sql/").split() if f.endswith(".sql"))
+    sql = "\n".join(_git("show", f"{commit}:{f}") for f in files)
+    path = tmp / f"workload_{commit}.py"
+    path.write_text(_git("show", f"{commit}:bench/workload.py"))
+    spec = importlib.util.spec_from_file_location(f"workload_{commit}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return sql, module
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("commit", help="the commit to compare this checkout with")
+    args = ap.parse_args()
+    srv = Server()
+    try:
+        old_sql, old_workload = _old(args.commit, srv.tmp)
+        sides = {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}
+        wos = {}
+        for name, (sql, module) in sides.items():
+            srv.create(name)
+            with srv.connect(name) as c:
+                with c.transaction():
+                    c.execute(sql.encode())
+                with c.transaction():
+                    module.install_catalog(c)
+                with c.transaction():
+                    wos[name] = module.work_orders(c, 750, 1, prefix="WO")
+                c.execute("SELECT count(*) FROM task_sync.sync_pending()")
+                c.execute("VACUUM ANALYZE")
+        conns = {name: srv.connect(name) for name in sides}
+        execute: dict[str, list[float]] = {name: [] for name in sides}
+        rng = random.Random(7)
+        for i in range(300):
+            for name in ("then", "now") if i % 2 else ("now", "then"):
+                wo, c = rng.choice(wos[name]), conns[name]
+                c.execute(
+                    "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = %s", (wo,)
+                )
+                t = time.perf_counter()
+                c.execute("SELECT task_sync.execute(%s, true)", (wo,))
+                execute[name].append(time.perf_counter() - t)
+        for name in sides:
+            preview = []
+            for _ in range(100):
+                t = time.perf_counter()
+                conns[name].execute("SELECT task_sync.preview(%s)", (wos[name][0],))
+                preview.append(time.perf_counter() - t)
+            label = args.commit if name == "then" else "this checkout"
+            ms_execute = statistics.median(execute[name]) * 1000
+            ms_preview = statistics.median(preview) * 1000
+            print(f"{name} ({label}): execute median {ms_execute:.2f} ms, preview median {ms_preview:.2f} ms")
+        for c in conns.values():
+            c.close()
+    finally:
+        srv.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -322,6 +322,119 @@ def test_d4_planner_holds_a_draft_then_edits_a_line(conn: psycopg.Connection[Any
     assert TaskSync(conn).preview(wo).summary.changes == 0 or TaskSync(conn).check_sync_needed(wo)
 
 
+# -- 3b. a route row added after the sync locked the route, deleted before it writes -------------
+#
+# The window between execute's route lock and its plan, and the one between its plan and its
+# writes, are a statement wide: no row lock a test can hold opens them. Table locks do: a statement
+# takes its table locks before its snapshot, and the plan's inner queries take theirs after the
+# snapshot of the statement that calls it. So the sync is paused (1) on work_order_mark, which it
+# reads first right after the route lock, by an ACCESS EXCLUSIVE request queued behind the session
+# adding the route row, and (2) inside the plan on process, which nothing else it did has read.
+
+
+def test_execute_of_a_plan_for_a_route_row_deleted_meanwhile_is_a_retry(
+    conn: psycopg.Connection[Any], connect: Any
+) -> None:
+    b = Builder(conn)
+    wo = _synced_job(b, "PRT")
+    syncer = writer(connect)
+    adder, pause1, pause2 = connect(autocommit=False), connect(autocommit=False), connect(autocommit=False)
+    route = Builder(adder).add_process(wo, "GLUE")  # not committed: the route lock cannot see it
+    lock1 = Background(lambda: pause1.execute("LOCK TABLE task_sync.work_order_mark IN ACCESS EXCLUSIVE MODE"))
+    wait_until_blocked(conn, pause1.info.backend_pid, by=adder.info.backend_pid)
+    bg = Background(lambda: syncer.execute("SELECT task_sync.execute(%s, true)", (wo,)).fetchone())
+    wait_until_blocked(conn, syncer.info.backend_pid, by=pause1.info.backend_pid)  # route locked, at its marks
+    adder.commit()
+    lock1.result()
+    pause2.execute("LOCK TABLE task_sync.process IN ACCESS EXCLUSIVE MODE")
+    pause1.commit()
+    wait_until_blocked(conn, syncer.info.backend_pid, by=pause2.info.backend_pid)  # inside the plan
+    conn.execute("DELETE FROM task_sync.work_order_process WHERE id = %s", (route,))  # nothing holds it
+    pause2.commit()
+    with pytest.raises(psycopg.Error) as info:
+        bg.result()
+    assert info.value.sqlstate == "40001", info.value  # was 23503: drafts for a route row that is gone
+    ts = TaskSync(conn)
+    assert ts.check_sync_needed(wo)
+    assert not [t for t in b.tasks(wo) if t["work_order_process_id"] is None]
+    assert ts.execute(wo, confirm=True).added == 0
+    assert_invariant(conn, wo)
+    assert not ts.check_sync_needed(wo)
+
+
+def test_sync_pending_against_route_rows_that_come_and_go(conn: psycopg.Connection[Any], connect: Any) -> None:
+    """sync_pending's window between its route lock and its plan is one statement of its own, which
+    no table lock can pause (it reads no table its transaction has not read before), so this
+    test races it: a route row is added and deleted, one commit each, as fast as a session can,
+    while batches sync the work order, whose plan takes a while (a thousand artworks). Before the
+    route rows the plan adds drafts for were locked after the plan, a batch failed with 23503
+    within a few dozen calls here."""
+    b = Builder(conn)
+    wo = _synced_job(b, "PRT")
+    conn.execute(
+        "WITH a AS (INSERT INTO task_sync.artwork (code, name)"
+        "           SELECT 'ART-R' || i, 'Art ' || i FROM generate_series(1, 1000) i RETURNING id)"
+        " INSERT INTO task_sync.work_order_artwork (work_order_id, artwork_id) SELECT %s, id FROM a",
+        (wo,),
+    )
+    glue = b.process_id("GLUE")
+    stop = threading.Event()
+
+    def toggle() -> int:
+        c = connect()
+        n = 0
+        while not stop.is_set():
+            (route,) = c.execute(
+                "INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+                " VALUES (%s, %s, 90) RETURNING id",
+                (wo, glue),
+            ).fetchone()
+            c.execute("DELETE FROM task_sync.work_order_process WHERE id = %s", (route,))
+            n += 1
+        return n
+
+    toggler = Background(toggle)
+    syncer = writer(connect)
+    try:
+        for _ in range(60):
+            syncer.execute("SELECT * FROM task_sync.sync_pending()").fetchall()
+    finally:
+        stop.set()
+        assert toggler.result() > 0
+    TaskSync(conn).sync_pending()
+    assert_invariant(conn, wo)
+
+
+def test_execute_holds_a_route_row_it_adds_drafts_for_from_then_on(conn: psycopg.Connection[Any], connect: Any) -> None:
+    """The same route row, deleted after the plan: the deletion waits for the sync, which writes."""
+    b = Builder(conn)
+    wo = _synced_job(b, "PRT")
+    syncer = writer(connect)
+    adder, pause1, pause2 = connect(autocommit=False), connect(autocommit=False), connect(autocommit=False)
+    route = Builder(adder).add_process(wo, "GLUE")
+    lock1 = Background(lambda: pause1.execute("LOCK TABLE task_sync.work_order_mark IN ACCESS EXCLUSIVE MODE"))
+    wait_until_blocked(conn, pause1.info.backend_pid, by=adder.info.backend_pid)
+    bg = Background(lambda: syncer.execute("SELECT task_sync.execute(%s, true)", (wo,)).fetchone()[0])
+    wait_until_blocked(conn, syncer.info.backend_pid, by=pause1.info.backend_pid)
+    adder.commit()
+    lock1.result()
+    # the sync_run table is first touched by the writes, after the route rows were locked
+    pause2.execute("LOCK TABLE task_sync.sync_run IN ACCESS EXCLUSIVE MODE")
+    pause1.commit()
+    wait_until_blocked(conn, syncer.info.backend_pid, by=pause2.info.backend_pid)
+    deleter = connect()
+    gone = Background(lambda: deleter.execute("DELETE FROM task_sync.work_order_process WHERE id = %s", (route,)))
+    wait_until_blocked(conn, deleter.info.backend_pid, by=syncer.info.backend_pid)
+    pause2.commit()
+    assert bg.result()["added"] >= 1
+    gone.result()
+    ts = TaskSync(conn)
+    assert ts.check_sync_needed(wo)  # the deletion marked it
+    ts.execute(wo, confirm=True)
+    assert_invariant(conn, wo)
+    assert not [t for t in b.tasks(wo) if t["work_order_process_id"] is None and t["status"] == "draft"]
+
+
 # -- 4. batches that stall --------------------------------------------------------------------------
 
 

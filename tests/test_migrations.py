@@ -304,7 +304,7 @@ def test_0004_keeps_every_kind_and_refuses_to_downgrade_over_a_created_kind(empt
         tasks = b.snapshot()["task"]
         pending = c.execute("SELECT work_order_id FROM task_sync.pending() ORDER BY 1").fetchall()
         plans = [c.execute("SELECT * FROM task_sync.plan(%s)", (wo,)).fetchall() for wo in wos]
-    migrate(empty_dsn)
+    migrate(empty_dsn, "0004_kinds")
     with psycopg.connect(empty_dsn, autocommit=True) as c:
         b = Builder(c)
         assert b.snapshot()["task"] == tasks

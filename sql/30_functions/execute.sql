@@ -19,8 +19,11 @@
 -- Locks:   in this order: the work order's route rows FOR KEY SHARE (a route row being deleted is
 --          waited for), the work order row FOR NO KEY UPDATE (two syncs of one work order run one
 --          after the other; edits of inputs do not touch this row, marking inserts a row of its
---          own), then the task rows _apply writes (a draft a planner holds is waited for). A route
---          row deleted in the gap between the first two locks is reported as 40001 (retry).
+--          own), then the route rows the plan adds drafts for FOR KEY SHARE NOWAIT (a route row
+--          added after the first lock is not held until then), then the task rows _apply writes (a
+--          draft a planner holds is waited for). A route row deleted in the gap between the first
+--          two locks, or deleted or held after the plan added drafts for it, is reported as 40001
+--          (retry).
 -- Raises:  TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
 --          TSN01 work order not found; TSC03 work order may not be synced; TSC02 stale plan;
 --          40001 the route changed under the sync (retry).
@@ -52,6 +55,8 @@ DECLARE
     v_rows  task_sync.plan_row[];
     v_hash  text;
     v_marks bigint[];
+    v_route bigint[];   -- the route rows the plan adds drafts for
+    v_held  integer;
     v_res   record;
 BEGIN
     PERFORM task_sync_internal._check_work_order_id(p_work_order_id);
@@ -94,7 +99,10 @@ BEGIN
 
     -- the marks first, the plan after: the plan sees every change these marks stand for
     v_marks := ARRAY(SELECT m.id FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
-    v_rows := ARRAY(SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
+    SELECT coalesce(array_agg(r), '{}'),
+           coalesce(array_agg(DISTINCT r.work_order_process_id) FILTER (WHERE r.action = 'add'), '{}')
+    INTO v_rows, v_route
+    FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r;
     v_hash := task_sync_internal._plan_hash(v_rows);
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash <> v_hash THEN
         RAISE EXCEPTION USING
@@ -102,6 +110,26 @@ BEGIN
             MESSAGE = format('stale plan for work order %s: the plan changed since it was previewed', p_work_order_id),
             DETAIL = format('expected plan_hash %s, current plan_hash %s', p_expected_plan_hash, v_hash),
             HINT = 'Preview again (with the same flags) and confirm the new plan.';
+    END IF;
+
+    -- the route rows the plan adds drafts for, held from here on: a route row added since the route
+    -- was locked above is not held yet, and one deleted since the plan was read is gone (its
+    -- drafts would fail their foreign key): the plan is stale, 40001 (retry)
+    IF cardinality(v_route) > 0 THEN
+        BEGIN
+            SELECT count(*) INTO v_held
+            FROM (SELECT FROM task_sync.work_order_process p
+                  WHERE p.work_order_id = p_work_order_id AND p.id = ANY (v_route)
+                  FOR KEY SHARE NOWAIT) AS held;
+        EXCEPTION WHEN lock_not_available THEN
+            v_held := -1;
+        END;
+        IF v_held <> cardinality(v_route) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = '40001',
+                MESSAGE = format('the route of work order %s changed while its plan was computed', p_work_order_id),
+                HINT = 'Retry the sync.';
+        END IF;
     END IF;
 
     SELECT * INTO v_res

@@ -16,7 +16,9 @@
 -- a transaction of its own, again while it returns rows (the CLI and the worker do).
 -- SECURITY DEFINER (owner's rights, search_path pinned), like execute and for the same reason.
 -- Locks:   per chunk, all SKIP LOCKED (never waiting): the work order rows FOR NO KEY UPDATE, their
---          route rows FOR KEY SHARE, their generated task rows FOR NO KEY UPDATE.
+--          route rows FOR KEY SHARE, their generated task rows FOR NO KEY UPDATE; after the plan,
+--          the route rows it adds drafts for FOR KEY SHARE again (a route row added after the claim
+--          is not held until then; one deleted or held by then leaves its work order pending).
 -- Raises:  TSV01 negative limit.
 -- Writes:  task, task_dismissal, work_order_mark, work_order, sync_run (through _apply).
 
@@ -49,6 +51,8 @@ DECLARE
     v_chunk bigint[];
     v_busy  bigint[];
     v_marks bigint[];
+    v_rows  task_sync.plan_row[];
+    v_route bigint[];                   -- the route rows a chunk's plan adds drafts for
 BEGIN
     IF p_limit < 0 THEN
         RAISE EXCEPTION USING
@@ -123,11 +127,34 @@ BEGIN
                 FROM task_sync.work_order_mark m
                 WHERE m.work_order_id = ANY (v_chunk);
                 IF cardinality(v_chunk) > 0 THEN
+                    SELECT coalesce(array_agg(r), '{}'),
+                           coalesce(array_agg(DISTINCT r.work_order_process_id) FILTER (WHERE r.action = 'add'), '{}')
+                    INTO v_rows, v_route
+                    FROM task_sync_internal._plan_rows(v_chunk) AS r;
+                    -- the route rows the plan adds drafts for: one added since the claim is not held
+                    -- yet, one deleted since the plan was read is gone (its drafts would fail their
+                    -- foreign key); such a work order is busy: claim again without it (it stays
+                    -- pending, the route change marked it)
+                    IF cardinality(v_route) > 0 THEN
+                        v_busy := ARRAY(
+                            WITH held AS MATERIALIZED (
+                                SELECT p.id
+                                FROM task_sync.work_order_process p
+                                WHERE p.work_order_id = ANY (v_chunk) AND p.id = ANY (v_route)
+                                FOR KEY SHARE SKIP LOCKED
+                            )
+                            SELECT DISTINCT r.work_order_id
+                            FROM unnest(v_rows) AS r
+                            WHERE r.action = 'add'
+                              AND NOT EXISTS (SELECT FROM held h WHERE h.id = r.work_order_process_id));
+                        IF cardinality(v_busy) > 0 THEN
+                            v_try := ARRAY(SELECT c FROM unnest(v_chunk) AS c WHERE c <> ALL (v_busy));
+                            RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders: claim again';
+                        END IF;
+                    END IF;
                     RETURN QUERY
                         SELECT a.work_order_id, a.added, a.removed, a.updated, a.conflicts, a.sync_run_id
-                        FROM task_sync_internal._apply(
-                            v_chunk, ARRAY(SELECT r FROM task_sync_internal._plan_rows(v_chunk) AS r), false, false,
-                            'sync_pending', v_marks) AS a;
+                        FROM task_sync_internal._apply(v_chunk, v_rows, false, false, 'sync_pending', v_marks) AS a;
                     v_left := v_left - cardinality(v_chunk);
                 END IF;
             EXCEPTION WHEN SQLSTATE 'TSR01' THEN

@@ -1,8 +1,11 @@
--- 0005_routes up: a sync holds the route rows its plan adds drafts for.
+-- 0005_routes up: a sync holds the route rows its plan adds drafts for; generic plans for one work
+-- order.
 --   * execute and sync_pending lock, after the plan, the route rows it adds drafts for: a route
 --     row added after the route was locked, and deleted before the drafts were written, made the
 --     sync fail with a foreign key violation (23503). Now execute reports it as 40001 (retry) and
 --     sync_pending leaves the work order pending, like a busy one.
+--   * execute, preview and plan run with plan_cache_mode = force_generic_plan: re-planning every
+--     statement for each call was about half the time of a small execute.
 -- Frozen copy of the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -26,6 +29,12 @@ SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
 -- with nested loops off, a plan that still needs one carries the disable cost, which would start JIT
 SET jit = off
+-- Generic plans, from the first call: planning the desired set, the plan and the writes for one
+-- work order took about half of a small execute (measured on PostgreSQL 18: 13 ms per call
+-- with the planner's own choice, which kept planning custom plans, 6 ms with generic ones), and
+-- a generic plan built with nested loops off stays linear at any size (the cliff above). Applies
+-- to the SQL functions execute calls too, which cache plans from PostgreSQL 18 on.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_wo    task_sync.work_order;
@@ -130,6 +139,79 @@ COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) I
     'plan_hash, a changed plan is refused. TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
     'p_confirmed not true; TSN01: work order not found; TSC03: work order may not be synced; TSC02: '
     'stale plan (nothing changed); 40001: the route changed under the sync (retry)';
+
+CREATE OR REPLACE FUNCTION task_sync.plan(
+    p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
+RETURNS SETOF task_sync.plan_row
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- see execute: hash joins, and generic plans from the first call
+SET enable_nestloop = off
+SET jit = off
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    PERFORM task_sync_internal._work_order(p_work_order_id);
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
+    RETURN QUERY
+        SELECT (i.r).*
+        FROM task_sync_internal._items(ARRAY(
+                SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
+        ORDER BY i.ord;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
+    'plan(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> rows: the items of '
+    'preview with the same flags, for psql. TSV01: invalid id or a NULL flag; TSN01: work order not '
+    'found';
+
+CREATE OR REPLACE FUNCTION task_sync.preview(
+    p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- see execute: hash joins, and generic plans from the first call
+SET enable_nestloop = off
+SET jit = off
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    v_wo    task_sync.work_order := task_sync_internal._work_order(p_work_order_id);
+    v_marks bigint;
+    v_rows  task_sync.plan_row[];
+BEGIN
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
+    v_marks := (SELECT count(*) FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
+    v_rows := ARRAY(SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
+    RETURN jsonb_build_object(
+        'work_order_id', v_wo.id,
+        'order_number', v_wo.order_number,
+        'plan_hash', task_sync_internal._plan_hash(v_rows),
+        'definition_version', v_wo.synced_version + v_marks,
+        'synced_version', v_wo.synced_version,
+        'sync_needed', v_marks > 0,
+        'may_sync', task_sync_internal._may_sync(v_wo.status, v_wo.approval_status),
+        'overwrite_edits', p_overwrite_edits,
+        'restore_dismissed', p_restore_dismissed,
+        'summary', (
+            SELECT jsonb_build_object(
+                'add', count(*) FILTER (WHERE r.action = 'add'),
+                'remove', count(*) FILTER (WHERE r.action = 'remove'),
+                'update', count(*) FILTER (WHERE r.action = 'update'),
+                'conflict', count(*) FILTER (WHERE r.action = 'conflict'),
+                'dismissed', count(*) FILTER (WHERE r.action = 'dismissed'),
+                'orphaned', count(*) FILTER (WHERE r.action = 'orphaned'),
+                'keep', count(*) FILTER (WHERE r.action = 'keep'))
+            FROM unnest(v_rows) AS r),
+        'items', (SELECT coalesce(jsonb_agg(to_jsonb(i.r) ORDER BY i.ord), '[]') FROM task_sync_internal._items(v_rows) AS i));
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.preview(bigint, boolean, boolean) IS
+    'preview(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> jsonb: what '
+    'execute with the same flags would do to the work order, item by item, with its plan_hash; '
+    'changes nothing. TSV01: invalid id or a NULL flag; TSN01: work order not found';
 
 CREATE OR REPLACE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL)
 RETURNS TABLE (

@@ -12,9 +12,10 @@ CREATE FUNCTION task_sync.plan(
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- see execute: plans for this work order's size, with hash joins
+-- see execute: hash joins, and generic plans from the first call
 SET enable_nestloop = off
 SET jit = off
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     PERFORM task_sync_internal._work_order(p_work_order_id);

@@ -22,9 +22,10 @@ CREATE FUNCTION task_sync.preview(
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- see execute: plans for this work order's size, with hash joins
+-- see execute: hash joins, and generic plans from the first call
 SET enable_nestloop = off
 SET jit = off
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_wo    task_sync.work_order := task_sync_internal._work_order(p_work_order_id);

@@ -53,6 +53,7 @@ DECLARE
     v_marks bigint[];
     v_rows  task_sync.plan_row[];
     v_route bigint[];                   -- the route rows a chunk's plan adds drafts for
+    v_held  bigint[];                   -- those of them locked now
 BEGIN
     IF p_limit < 0 THEN
         RAISE EXCEPTION USING
@@ -136,18 +137,17 @@ BEGIN
                     -- foreign key); such a work order is busy: claim again without it (it stays
                     -- pending, the route change marked it)
                     IF cardinality(v_route) > 0 THEN
-                        v_busy := ARRAY(
-                            WITH held AS MATERIALIZED (
-                                SELECT p.id
-                                FROM task_sync.work_order_process p
-                                WHERE p.work_order_id = ANY (v_chunk) AND p.id = ANY (v_route)
-                                FOR KEY SHARE SKIP LOCKED
-                            )
-                            SELECT DISTINCT r.work_order_id
-                            FROM unnest(v_rows) AS r
-                            WHERE r.action = 'add'
-                              AND NOT EXISTS (SELECT FROM held h WHERE h.id = r.work_order_process_id));
-                        IF cardinality(v_busy) > 0 THEN
+                        v_held := ARRAY(
+                            SELECT p.id
+                            FROM task_sync.work_order_process p
+                            WHERE p.work_order_id = ANY (v_chunk) AND p.id = ANY (v_route)
+                            FOR KEY SHARE SKIP LOCKED);
+                        IF cardinality(v_held) < cardinality(v_route) THEN
+                            v_busy := ARRAY(
+                                SELECT DISTINCT r.work_order_id
+                                FROM unnest(v_rows) AS r
+                                WHERE r.action = 'add'
+                                  AND NOT EXISTS (SELECT FROM unnest(v_held) AS h (id) WHERE h.id = r.work_order_process_id));
                             v_try := ARRAY(SELECT c FROM unnest(v_chunk) AS c WHERE c <> ALL (v_busy));
                             RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders: claim again';
                         END IF;

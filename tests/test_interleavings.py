@@ -332,31 +332,42 @@ def test_d4_planner_holds_a_draft_then_edits_a_line(conn: psycopg.Connection[Any
 # adding the route row, and (2) inside the plan on process, which nothing else it did has read.
 
 
-def test_execute_of_a_plan_for_a_route_row_deleted_meanwhile_is_a_retry(
-    conn: psycopg.Connection[Any], connect: Any
-) -> None:
-    b = Builder(conn)
-    wo = _synced_job(b, "PRT")
+def _execute_with_a_route_row_added_behind_its_route_lock(
+    conn: psycopg.Connection[Any], connect: Any, second_pause: str
+) -> tuple[int, int, Background, psycopg.Connection[Any], psycopg.Connection[Any]]:
+    """Start execute (as a writer) on a synced work order; add a GLUE route row that its route lock
+    misses and its plan sees; pause it again where it first reads table ``second_pause``. Returns
+    the work order, the new route row, the running execute, its session and the session holding
+    ``second_pause`` (commit it to let execute go on)."""
+    wo = _synced_job(Builder(conn), "PRT")
     syncer = writer(connect)
     adder, pause1, pause2 = connect(autocommit=False), connect(autocommit=False), connect(autocommit=False)
     route = Builder(adder).add_process(wo, "GLUE")  # not committed: the route lock cannot see it
     lock1 = Background(lambda: pause1.execute("LOCK TABLE task_sync.work_order_mark IN ACCESS EXCLUSIVE MODE"))
     wait_until_blocked(conn, pause1.info.backend_pid, by=adder.info.backend_pid)
-    bg = Background(lambda: syncer.execute("SELECT task_sync.execute(%s, true)", (wo,)).fetchone())
+    bg = Background(lambda: syncer.execute("SELECT task_sync.execute(%s, true)", (wo,)).fetchone()[0])
     wait_until_blocked(conn, syncer.info.backend_pid, by=pause1.info.backend_pid)  # route locked, at its marks
     adder.commit()
     lock1.result()
-    pause2.execute("LOCK TABLE task_sync.process IN ACCESS EXCLUSIVE MODE")
+    pause2.execute(f"LOCK TABLE task_sync.{second_pause} IN ACCESS EXCLUSIVE MODE")
     pause1.commit()
-    wait_until_blocked(conn, syncer.info.backend_pid, by=pause2.info.backend_pid)  # inside the plan
+    wait_until_blocked(conn, syncer.info.backend_pid, by=pause2.info.backend_pid)
+    return wo, route, bg, syncer, pause2
+
+
+def test_execute_of_a_plan_for_a_route_row_deleted_meanwhile_is_a_retry(
+    conn: psycopg.Connection[Any], connect: Any
+) -> None:
+    # process: read first inside the plan, after the plan's snapshot
+    wo, route, bg, _, pause = _execute_with_a_route_row_added_behind_its_route_lock(conn, connect, "process")
     conn.execute("DELETE FROM task_sync.work_order_process WHERE id = %s", (route,))  # nothing holds it
-    pause2.commit()
+    pause.commit()
     with pytest.raises(psycopg.Error) as info:
         bg.result()
     assert info.value.sqlstate == "40001", info.value  # was 23503: drafts for a route row that is gone
     ts = TaskSync(conn)
     assert ts.check_sync_needed(wo)
-    assert not [t for t in b.tasks(wo) if t["work_order_process_id"] is None]
+    assert not [t for t in Builder(conn).tasks(wo) if t["work_order_process_id"] is None]
     assert ts.execute(wo, confirm=True).added == 0
     assert_invariant(conn, wo)
     assert not ts.check_sync_needed(wo)
@@ -368,7 +379,7 @@ def test_sync_pending_against_route_rows_that_come_and_go(conn: psycopg.Connecti
     test races it: a route row is added and deleted, one commit each, as fast as a session can,
     while batches sync the work order, whose plan takes a while (a thousand artworks). Before the
     route rows the plan adds drafts for were locked after the plan, a batch failed with 23503
-    within a few dozen calls here."""
+    within the first calls here, in every run."""
     b = Builder(conn)
     wo = _synced_job(b, "PRT")
     conn.execute(
@@ -407,32 +418,19 @@ def test_sync_pending_against_route_rows_that_come_and_go(conn: psycopg.Connecti
 
 def test_execute_holds_a_route_row_it_adds_drafts_for_from_then_on(conn: psycopg.Connection[Any], connect: Any) -> None:
     """The same route row, deleted after the plan: the deletion waits for the sync, which writes."""
-    b = Builder(conn)
-    wo = _synced_job(b, "PRT")
-    syncer = writer(connect)
-    adder, pause1, pause2 = connect(autocommit=False), connect(autocommit=False), connect(autocommit=False)
-    route = Builder(adder).add_process(wo, "GLUE")
-    lock1 = Background(lambda: pause1.execute("LOCK TABLE task_sync.work_order_mark IN ACCESS EXCLUSIVE MODE"))
-    wait_until_blocked(conn, pause1.info.backend_pid, by=adder.info.backend_pid)
-    bg = Background(lambda: syncer.execute("SELECT task_sync.execute(%s, true)", (wo,)).fetchone()[0])
-    wait_until_blocked(conn, syncer.info.backend_pid, by=pause1.info.backend_pid)
-    adder.commit()
-    lock1.result()
-    # the sync_run table is first touched by the writes, after the route rows were locked
-    pause2.execute("LOCK TABLE task_sync.sync_run IN ACCESS EXCLUSIVE MODE")
-    pause1.commit()
-    wait_until_blocked(conn, syncer.info.backend_pid, by=pause2.info.backend_pid)
+    # sync_run: first touched by the writes, after the route rows were locked
+    wo, route, bg, syncer, pause = _execute_with_a_route_row_added_behind_its_route_lock(conn, connect, "sync_run")
     deleter = connect()
     gone = Background(lambda: deleter.execute("DELETE FROM task_sync.work_order_process WHERE id = %s", (route,)))
     wait_until_blocked(conn, deleter.info.backend_pid, by=syncer.info.backend_pid)
-    pause2.commit()
+    pause.commit()
     assert bg.result()["added"] >= 1
     gone.result()
     ts = TaskSync(conn)
     assert ts.check_sync_needed(wo)  # the deletion marked it
     ts.execute(wo, confirm=True)
     assert_invariant(conn, wo)
-    assert not [t for t in b.tasks(wo) if t["work_order_process_id"] is None and t["status"] == "draft"]
+    assert not [t for t in Builder(conn).tasks(wo) if t["work_order_process_id"] is None and t["status"] == "draft"]
 
 
 # -- 4. batches that stall --------------------------------------------------------------------------

@@ -58,10 +58,11 @@ CREATE FUNCTION task_sync_internal._template_pre(
     p_template text, p_template_ok boolean, p_order_number text, p_process_code text, p_process_name text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
--- standard SQL body, inlined (see _template_ok)
+-- standard SQL body, inlined (see _template_ok): only if every function in it is immutable too,
+-- hence || and not concat(), which is stable (a call per route row measured 40 % of _desired)
 RETURN CASE
     WHEN strpos(p_template, '{') = 0 THEN p_template
-    WHEN p_template_ok AND strpos(concat(p_order_number, p_process_code, p_process_name), '{') = 0
+    WHEN p_template_ok AND strpos(coalesce(p_order_number, '') || coalesce(p_process_code, '') || coalesce(p_process_name, ''), '{') = 0
     THEN replace(replace(replace(p_template,
                 '{order_number}', coalesce(p_order_number, '')),
                 '{process_code}', coalesce(p_process_code, '')),

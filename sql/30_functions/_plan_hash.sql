@@ -17,13 +17,13 @@
 CREATE FUNCTION task_sync_internal._plan_hashes(p_rows task_sync.plan_row[])
 RETURNS TABLE (work_order_id bigint, plan_hash text)
 LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
+-- standard SQL body, no SET clause: inlined into the calling query, _items with it (see _items)
+BEGIN ATOMIC
     SELECT (i.r).work_order_id,
            encode(sha256(convert_to(string_agg(i.r::text, E'\n' ORDER BY i.ord), 'UTF8')), 'hex')
     FROM task_sync_internal._items(p_rows) AS i
-    GROUP BY (i.r).work_order_id
-$$;
+    GROUP BY (i.r).work_order_id;
+END;
 
 COMMENT ON FUNCTION task_sync_internal._plan_hashes(task_sync.plan_row[]) IS
     'sha256 of each work order''s visible plan items in canonical order, for a batch';
@@ -31,11 +31,11 @@ COMMENT ON FUNCTION task_sync_internal._plan_hashes(task_sync.plan_row[]) IS
 CREATE FUNCTION task_sync_internal._plan_hash(p_rows task_sync.plan_row[])
 RETURNS text
 LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
+-- standard SQL body (bound when created); _items is inlined into it
+BEGIN ATOMIC
     SELECT encode(sha256(convert_to(coalesce(string_agg(i.r::text, E'\n' ORDER BY i.ord), ''), 'UTF8')), 'hex')
-    FROM task_sync_internal._items(p_rows) AS i
-$$;
+    FROM task_sync_internal._items(p_rows) AS i;
+END;
 
 COMMENT ON FUNCTION task_sync_internal._plan_hash(task_sync.plan_row[]) IS
     'sha256 of the visible plan items in canonical order';

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -90,6 +91,30 @@ def test_plan_hash_is_stable_and_moves_with_the_plan(conn: psycopg.Connection[An
     # renumbering the route changes nothing a sync would do: same hash (deferrable unique key)
     conn.execute("UPDATE task_sync.work_order_process SET sequence = sequence + 10 WHERE work_order_id = %s", (wo,))
     assert b.preview(wo)["plan_hash"] == h2
+
+
+def test_plan_hash_is_sha256_of_the_items_in_their_order(conn: psycopg.Connection[Any]) -> None:
+    """The hash of preview, execute and the batch is sha256 of the visible items as plan() lists
+    them (the record text of each, one per line): the order the items are shown in is the order
+    they are hashed in."""
+    b = Builder(conn)
+    wos = [b.realistic(f"O-{i}") for i in range(2)]
+    b.execute(wos[0])
+    conn.execute("UPDATE task_sync.work_order SET production_quantity = 9 WHERE id = %s", (wos[0],))
+    conn.execute("DELETE FROM task_sync.work_order_artwork WHERE work_order_id = %s", (wos[0],))
+    for wo in wos:
+        lines = [r[0] for r in conn.execute("SELECT p::text FROM task_sync.plan(%s) AS p", (wo,))]
+        assert len(lines) > 1
+        if wo == wos[0]:
+            assert len({line.split(",")[1] for line in lines}) > 1  # removes and updates
+        expected = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        assert b.preview(wo)["plan_hash"] == expected
+    (batch,) = conn.execute(
+        "SELECT array_agg(h.plan_hash ORDER BY h.work_order_id) FROM task_sync_internal._plan_hashes(ARRAY("
+        " SELECT r FROM task_sync_internal._plan_rows(%s::bigint[]) r)) h",
+        (wos,),
+    ).fetchone()
+    assert batch == [b.preview(wo)["plan_hash"] for wo in sorted(wos)]
 
 
 def test_empty_plan_hash_is_sha256_of_nothing(conn: psycopg.Connection[Any]) -> None:

@@ -36,9 +36,7 @@ def generic_plan(conn: psycopg.Connection[Any], select: str, types: list[str]) -
     conn.execute("SET plan_cache_mode = force_generic_plan")
     conn.execute(f"PREPARE q ({', '.join(types)}) AS {select}")
     try:
-        rows = conn.execute(
-            f"EXPLAIN (VERBOSE, COSTS OFF) EXECUTE q ({', '.join('NULL' for _ in types)})"
-        ).fetchall()
+        rows = conn.execute(f"EXPLAIN (VERBOSE, COSTS OFF) EXECUTE q ({', '.join('NULL' for _ in types)})").fetchall()
     finally:
         conn.execute("DEALLOCATE q")
         conn.execute("RESET plan_cache_mode")

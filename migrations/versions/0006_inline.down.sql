@@ -116,3 +116,123 @@ $$;
 
 COMMENT ON FUNCTION task_sync_internal._plan_hash(task_sync.plan_row[]) IS
     'sha256 of the visible plan items in canonical order';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._plan_rows(
+    p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
+RETURNS SETOF task_sync.plan_row
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH d AS MATERIALIZED (
+        SELECT * FROM task_sync_internal._desired(p_work_order_ids)
+    ),
+    g AS MATERIALIZED (
+        -- generated tasks, draft and formal; wpk is the key's process, 0 once the process is deleted
+        SELECT t.id, t.work_order_id, t.work_order_process_id, coalesce(t.work_order_process_id, 0) AS wpk,
+               t.task_type, t.source_kind, t.source_id, t.status <> 'draft' AS formal,
+               t.work_content, t.production_quantity,
+               t.generated_work_content, t.generated_production_quantity
+        FROM task_sync.task t
+        WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated'
+    ),
+    missing_key AS (
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
+        EXCEPT
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g
+    ),
+    dismissed_key AS (
+        SELECT * FROM missing_key
+        INTERSECT
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id
+        FROM task_sync.task_dismissal
+        WHERE work_order_id = ANY (p_work_order_ids)
+    ),
+    add_key AS (
+        SELECT * FROM missing_key
+        EXCEPT
+        SELECT * FROM dismissed_key
+    ),
+    remove_key AS (
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g WHERE NOT formal
+        EXCEPT
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
+    ),
+    orphan_key AS (
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g WHERE formal
+        EXCEPT
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
+    ),
+    missing AS (
+        SELECT 'add'::text AS action, k.* FROM add_key k
+        UNION ALL
+        SELECT 'dismissed', k.* FROM dismissed_key k
+    ),
+    gone AS (
+        SELECT 'remove'::text AS action, k.* FROM remove_key k
+        UNION ALL
+        SELECT 'orphaned', k.* FROM orphan_key k
+    ),
+    matched AS (
+        SELECT g.*, d.process_code, d.work_content AS desired_work_content,
+               d.production_quantity AS desired_production_quantity,
+               task_sync_internal._field_outcome(g.work_content, g.generated_work_content, d.work_content) AS wc,
+               task_sync_internal._field_outcome(g.production_quantity, g.generated_production_quantity,
+                                        d.production_quantity) AS pq
+        FROM g
+        JOIN d ON d.work_order_id = g.work_order_id AND d.work_order_process_id = g.wpk
+              AND d.task_type = g.task_type AND d.source_kind = g.source_kind AND d.source_id = g.source_id
+        WHERE NOT g.formal
+    )
+    -- keys in D with no generated task
+    SELECT d.work_order_id,
+           CASE WHEN m.action = 'dismissed' AND p_restore_dismissed THEN 'add' ELSE m.action END,
+           NULL::bigint, d.work_order_process_id, d.process_code,
+           d.task_type, d.source_kind, d.source_id,
+           NULL::text, NULL::text, d.work_content,
+           NULL::integer, NULL::integer, d.production_quantity,
+           false, '{}'::text[], '{}'::text[],
+           m.action = 'dismissed' AND p_restore_dismissed, false
+    FROM missing m
+    JOIN d ON d.work_order_id = m.work_order_id AND d.work_order_process_id = m.work_order_process_id
+          AND d.task_type = m.task_type AND d.source_kind = m.source_kind AND d.source_id = m.source_id
+    UNION ALL
+    -- generated tasks whose key left D
+    SELECT g.work_order_id, k.action, g.id, g.work_order_process_id, p.code,
+           g.task_type, g.source_kind, g.source_id,
+           g.work_content, g.generated_work_content, NULL::text,
+           g.production_quantity, g.generated_production_quantity, NULL::integer,
+           g.work_content IS DISTINCT FROM g.generated_work_content
+               OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity,
+           '{}'::text[], '{}'::text[], false, false
+    FROM gone k
+    JOIN g ON g.work_order_id = k.work_order_id AND g.wpk = k.wpk AND g.task_type = k.task_type
+          AND g.source_kind = k.source_kind AND g.source_id = k.source_id
+          AND g.formal = (k.action = 'orphaned')
+    LEFT JOIN task_sync.work_order_process wop
+           ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
+          AND wop.work_order_id = ANY (p_work_order_ids)   -- bounded scan, also when hashing
+    LEFT JOIN task_sync.process p ON p.id = wop.process_id
+    UNION ALL
+    -- drafts whose key is in D, three ways
+    SELECT m.work_order_id,
+           CASE WHEN 'conflict' IN (m.wc, m.pq) THEN CASE WHEN p_overwrite_edits THEN 'update' ELSE 'conflict' END
+                WHEN 'update' IN (m.wc, m.pq) THEN 'update'
+                ELSE 'keep' END,
+           m.id, m.work_order_process_id, m.process_code, m.task_type, m.source_kind, m.source_id,
+           m.work_content, m.generated_work_content, m.desired_work_content,
+           m.production_quantity, m.generated_production_quantity, m.desired_production_quantity,
+           m.work_content IS DISTINCT FROM m.generated_work_content
+               OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
+           array_remove(ARRAY[CASE WHEN m.wc = 'update' OR (m.wc = 'conflict' AND p_overwrite_edits)
+                                   THEN 'work_content' END,
+                              CASE WHEN m.pq = 'update' OR (m.pq = 'conflict' AND p_overwrite_edits)
+                                   THEN 'production_quantity' END], NULL),
+           array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
+                              CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),
+           false,
+           p_overwrite_edits AND 'conflict' IN (m.wc, m.pq)
+    FROM matched m
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._plan_rows(bigint[], boolean, boolean) IS
+    'The sync plan of these work orders, unordered, including internal keep lines';

@@ -1,4 +1,4 @@
-"""The helpers called once per row, or handed a whole plan, are inlined into their callers.
+"""The helpers called once per row, or handed a whole plan, are inlined; the plan reads each row once.
 
 Revision ID: 0006_inline
 Revises: 0005_routes

@@ -2,13 +2,14 @@
 --                     p_restore_dismissed boolean DEFAULT false) -> setof task_sync.plan_row
 -- The sync plan of these work orders, unordered, with the internal 'keep' lines. The desired set D
 -- (_desired) is compared with the generated tasks by generation key
--- (work_order_process_id, task_type, source_kind, source_id); the add, dismissed, remove and
--- orphaned key sets are set differences (EXCEPT) over those keys:
---   add        D EXCEPT generated tasks EXCEPT dismissals
---   dismissed  (D EXCEPT generated tasks) INTERSECT dismissals
---   remove     generated drafts EXCEPT D (a draft whose process was deleted has no key in D)
---   orphaned   generated formal tasks EXCEPT D
--- and a draft whose key is in D is compared field by field, three ways (_field_outcome):
+-- (work_order_process_id, task_type, source_kind, source_id); the key sets are two set
+-- differences (EXCEPT) over those keys:
+--   missing    D EXCEPT generated tasks: add, or dismissed where the key is in task_dismissal
+--   gone       generated tasks EXCEPT D: remove a draft, report a formal task as orphaned (a draft
+--              whose process was deleted has no key in D)
+-- and each row of D or of the generated tasks whose key is in one of them is picked by a semi-join
+-- (hashing the key set, which is small when few things change, not the rows); a draft whose key is
+-- in D is compared field by field, three ways (_field_outcome):
 -- update, conflict, or keep. A key whose task is formal is satisfied. Manual tasks are not read.
 -- The flags are execute's: with p_restore_dismissed a dismissed key is an 'add' (restored), with
 -- p_overwrite_edits a conflict is an 'update' of its conflict fields too (overwritten), so the
@@ -47,30 +48,10 @@ AS $$
         FROM task_sync.task_dismissal
         WHERE work_order_id = ANY (p_work_order_ids)
     ),
-    add_key AS (
-        SELECT * FROM missing_key
-        EXCEPT
-        SELECT * FROM dismissed_key
-    ),
-    remove_key AS (
-        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g WHERE NOT formal
+    gone_key AS (
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g
         EXCEPT
         SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
-    ),
-    orphan_key AS (
-        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g WHERE formal
-        EXCEPT
-        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
-    ),
-    missing AS (
-        SELECT 'add'::text AS action, k.* FROM add_key k
-        UNION ALL
-        SELECT 'dismissed', k.* FROM dismissed_key k
-    ),
-    gone AS (
-        SELECT 'remove'::text AS action, k.* FROM remove_key k
-        UNION ALL
-        SELECT 'orphaned', k.* FROM orphan_key k
     ),
     matched AS (
         SELECT g.*, d.process_code, d.work_content AS desired_work_content,
@@ -85,33 +66,34 @@ AS $$
     )
     -- keys in D with no generated task
     SELECT d.work_order_id,
-           CASE WHEN m.action = 'dismissed' AND p_restore_dismissed THEN 'add' ELSE m.action END,
+           CASE WHEN dismissed AND NOT p_restore_dismissed THEN 'dismissed' ELSE 'add' END,
            NULL::bigint, d.work_order_process_id, d.process_code,
            d.task_type, d.source_kind, d.source_id,
            NULL::text, NULL::text, d.work_content,
            NULL::integer, NULL::integer, d.production_quantity,
            false, '{}'::text[], '{}'::text[],
-           m.action = 'dismissed' AND p_restore_dismissed, false
-    FROM missing m
-    JOIN d ON d.work_order_id = m.work_order_id AND d.work_order_process_id = m.work_order_process_id
-          AND d.task_type = m.task_type AND d.source_kind = m.source_kind AND d.source_id = m.source_id
+           dismissed AND p_restore_dismissed, false
+    FROM d
+    CROSS JOIN LATERAL (
+        SELECT (d.work_order_id, d.work_order_process_id, d.task_type, d.source_kind, d.source_id)
+               IN (SELECT * FROM dismissed_key) AS dismissed) x
+    WHERE (d.work_order_id, d.work_order_process_id, d.task_type, d.source_kind, d.source_id)
+          IN (SELECT * FROM missing_key)
     UNION ALL
     -- generated tasks whose key left D
-    SELECT g.work_order_id, k.action, g.id, g.work_order_process_id, p.code,
+    SELECT g.work_order_id, CASE WHEN g.formal THEN 'orphaned' ELSE 'remove' END, g.id, g.work_order_process_id, p.code,
            g.task_type, g.source_kind, g.source_id,
            g.work_content, g.generated_work_content, NULL::text,
            g.production_quantity, g.generated_production_quantity, NULL::integer,
            g.work_content IS DISTINCT FROM g.generated_work_content
                OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity,
            '{}'::text[], '{}'::text[], false, false
-    FROM gone k
-    JOIN g ON g.work_order_id = k.work_order_id AND g.wpk = k.wpk AND g.task_type = k.task_type
-          AND g.source_kind = k.source_kind AND g.source_id = k.source_id
-          AND g.formal = (k.action = 'orphaned')
+    FROM g
     LEFT JOIN task_sync.work_order_process wop
            ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
           AND wop.work_order_id = ANY (p_work_order_ids)   -- bounded scan, also when hashing
     LEFT JOIN task_sync.process p ON p.id = wop.process_id
+    WHERE (g.work_order_id, g.wpk, g.task_type, g.source_kind, g.source_id) IN (SELECT * FROM gone_key)
     UNION ALL
     -- drafts whose key is in D, three ways
     SELECT m.work_order_id,

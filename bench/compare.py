@@ -3,10 +3,17 @@ commit's, side by side on one embedded server, calls interleaved (so that a shar
 drift falls on both alike).
 
     python bench/compare.py b663981        # the commit before source kinds became data
+    python bench/compare.py 81cce29 --plan # the plan of a batch chunk (helpers in task_sync_internal)
 
 Each side is built by its own commit's workload (750 work orders, seed 1), synced, analysed;
 then 300 rounds alternate: change a random work order's quantity, time ``execute``; finally 100
 ``preview`` calls each. Prints the medians.
+
+With ``--plan``: each side gets 2,000 work orders, synced, 500 of them changed (``churn``), and
+500 new ones never synced; then 40 rounds alternate between the sides, timing the desired set
+and the plan of the 500 changed work orders (a chunk of ``sync_pending``) and the plan of the 500
+new ones (the initial generation). Prints the medians. The commit must have the helpers in
+``task_sync_internal`` (revision 0004 on).
 """
 
 from __future__ import annotations
@@ -50,7 +57,11 @@ def _old(commit: str, tmp: Path) -> tuple[str, ModuleType]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("commit", help="the commit to compare this checkout with")
+    ap.add_argument("--plan", action="store_true", help="time the plan of a batch chunk instead of execute")
     args = ap.parse_args()
+    if args.plan:
+        compare_plans(args.commit)
+        return
     srv = Server()
     try:
         old_sql, old_workload = _old(args.commit, srv.tmp)
@@ -89,6 +100,55 @@ def main() -> None:
             ms_execute = statistics.median(execute[name]) * 1000
             ms_preview = statistics.median(preview) * 1000
             print(f"{name} ({label}): execute median {ms_execute:.2f} ms, preview median {ms_preview:.2f} ms")
+        for c in conns.values():
+            c.close()
+    finally:
+        srv.close()
+
+
+PLAN_QUERIES = {
+    "desired set, 500 changed": "SELECT count(*) FROM task_sync_internal._desired(%s::bigint[])",
+    "plan, 500 changed": "SELECT count(*) FROM task_sync_internal._plan_rows(%s::bigint[])",
+    "plan, 500 new": "SELECT count(*) FROM task_sync_internal._plan_rows(%s::bigint[])",
+}
+
+
+def compare_plans(commit: str) -> None:
+    """``--plan``: the desired set and plans of a chunk of 500 work orders, both sides alternating."""
+    srv = Server()
+    try:
+        old_sql, old_workload = _old(commit, srv.tmp)
+        sides = {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}
+        chunks: dict[str, dict[str, list[int]]] = {}
+        for name, (sql, module) in sides.items():
+            srv.create(name)
+            with srv.connect(name) as c:
+                with c.transaction():
+                    c.execute(sql.encode())
+                with c.transaction():
+                    module.install_catalog(c)
+                with c.transaction():
+                    wos = module.work_orders(c, 2000, 1, prefix="WO")
+                c.execute("SELECT count(*) FROM task_sync.sync_pending()")
+                changed = module.churn(c, wos, 0.25, seed=2)
+                with c.transaction():
+                    new = module.work_orders(c, 500, 3, prefix="NEW")
+                c.execute("VACUUM ANALYZE")
+            chunks[name] = {"desired set, 500 changed": changed, "plan, 500 changed": changed, "plan, 500 new": new}
+        conns = {name: srv.connect(name) for name in sides}
+        for c in conns.values():
+            c.execute("SET enable_nestloop = off")  # as sync_pending runs them
+        times: dict[str, dict[str, list[float]]] = {name: {q: [] for q in PLAN_QUERIES} for name in sides}
+        for i in range(40):
+            for name in ("then", "now") if i % 2 else ("now", "then"):
+                for q, sql in PLAN_QUERIES.items():
+                    t = time.perf_counter()
+                    conns[name].execute(sql, (chunks[name][q],)).fetchall()
+                    times[name][q].append(time.perf_counter() - t)
+        for name in sides:
+            label = commit if name == "then" else "this checkout"
+            shown = ", ".join(f"{q} {statistics.median(ts[5:]) * 1000:.1f} ms" for q, ts in times[name].items())
+            print(f"{name} ({label}): {shown}")
         for c in conns.values():
             c.close()
     finally:

@@ -69,9 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         q = {
             "desired": "SELECT count(*) FROM task_sync_internal._desired(%(ids)s::bigint[])",
             "plan": "SELECT count(*) FROM task_sync_internal._plan_rows(%(ids)s::bigint[])",
+            # as _apply hashes a chunk: each work order's hash, _plan_hashes inlined (its argument a
+            # column, not a sub-select, which would keep it from being inlined)
             "plan + hash": (
-                "SELECT task_sync_internal._plan_hash(ARRAY("
-                "SELECT r FROM task_sync_internal._plan_rows(%(ids)s::bigint[]) r))"
+                "SELECT count(*) FROM (SELECT array_agg(r) AS a"
+                " FROM task_sync_internal._plan_rows(%(ids)s::bigint[]) r) p,"
+                " LATERAL task_sync_internal._plan_hashes(p.a) h"
             ),
         }
         t = {}

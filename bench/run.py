@@ -200,7 +200,7 @@ def floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
 
 
 REPEAT_BELOW = 5.0  # seconds: shorter runs are repeated (compare_methods)
-ROUNDS = {"full": 3, "quick": 1}  # runs of a short method; --quick is a smoke test and runs each once
+ROUNDS = {"full": 5, "quick": 1}  # runs of a short method; --quick is a smoke test and runs each once
 
 
 def compare_methods(
@@ -217,11 +217,15 @@ def compare_methods(
     A method whose run takes under ``REPEAT_BELOW`` seconds runs ``rounds`` times in all, each time
     on a fresh clone, and its median counts: one run of a fraction of a second varies by a third between runs
     on a shared machine (the floor of (b): 0.152 s in one full run, 0.201 s in another, the same
-    code), which a ratio of two such times doubles."""
+    code), which a ratio of two such times doubles. The repeats go round by round (every short
+    method once, then again), so that the runs a ratio compares are made minutes apart at most:
+    this machine's speed drifts (a pure CPU loop varies by 15 % from one second to the next)."""
     reference: tuple[int, str] | None = None
-    for name, method in methods.items():
-        runs: list[float] = []
-        while len(runs) < (1 if runs and runs[0] >= REPEAT_BELOW else rounds):
+    runs: dict[str, list[float]] = {name: [] for name in methods}
+    for round_ in range(rounds):
+        for name, method in methods.items():
+            if round_ > 0 and runs[name][0] >= REPEAT_BELOW:
+                continue
             db = f"run_{prefix}_{name}"
             srv.create(db, template)
             with srv.connect(db) as conn:
@@ -231,7 +235,7 @@ def compare_methods(
                 fn = method(srv.dsn(db)) if method is orm_way else method
                 t = time.perf_counter()
                 fn(conn, wos)
-                runs.append(time.perf_counter() - t)
+                runs[name].append(time.perf_counter() - t)
                 fp = fingerprint(conn)
             if reference is None:
                 reference = fp
@@ -239,10 +243,11 @@ def compare_methods(
                 raise SystemExit(f"{prefix}: {name} left a different task table than the engine ({fp} vs {reference})")
             with srv.connect("postgres") as c:
                 c.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+    for name in methods:
         key = f"{prefix}_{name}"
-        times[key] = statistics.median(runs)
-        shown = " ".join(f"{r:.3f}" for r in runs)
-        log(f"  {key}: {times[key]:.3f} s" + (f" (median of {shown})" if len(runs) > 1 else ""))
+        times[key] = statistics.median(runs[name])
+        shown = " ".join(f"{r:.3f}" for r in runs[name])
+        log(f"  {key}: {times[key]:.3f} s" + (f" (median of {shown})" if len(runs[name]) > 1 else ""))
 
 
 def build(srv: Server, db: str, n: int, seed: int, synced: bool) -> list[int]:

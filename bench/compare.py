@@ -54,6 +54,20 @@ def _old(commit: str, tmp: Path) -> tuple[str, ModuleType]:
     return sql, module
 
 
+def _side(srv: Server, name: str, sql: str, module: ModuleType, n: int) -> list[int]:
+    """A database ``name`` with ``sql`` installed and ``n`` work orders of ``module``'s workload, synced."""
+    srv.create(name)
+    with srv.connect(name) as c:
+        with c.transaction():
+            c.execute(sql.encode())
+        with c.transaction():
+            module.install_catalog(c)
+        with c.transaction():
+            wos: list[int] = module.work_orders(c, n, 1, prefix="WO")
+        c.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    return wos
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("commit", help="the commit to compare this checkout with")
@@ -68,15 +82,8 @@ def main() -> None:
         sides = {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}
         wos = {}
         for name, (sql, module) in sides.items():
-            srv.create(name)
+            wos[name] = _side(srv, name, sql, module, 750)
             with srv.connect(name) as c:
-                with c.transaction():
-                    c.execute(sql.encode())
-                with c.transaction():
-                    module.install_catalog(c)
-                with c.transaction():
-                    wos[name] = module.work_orders(c, 750, 1, prefix="WO")
-                c.execute("SELECT count(*) FROM task_sync.sync_pending()")
                 c.execute("VACUUM ANALYZE")
         conns = {name: srv.connect(name) for name in sides}
         execute: dict[str, list[float]] = {name: [] for name in sides}
@@ -121,15 +128,8 @@ def compare_plans(commit: str) -> None:
         sides = {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}
         chunks: dict[str, dict[str, list[int]]] = {}
         for name, (sql, module) in sides.items():
-            srv.create(name)
+            wos = _side(srv, name, sql, module, 2000)
             with srv.connect(name) as c:
-                with c.transaction():
-                    c.execute(sql.encode())
-                with c.transaction():
-                    module.install_catalog(c)
-                with c.transaction():
-                    wos = module.work_orders(c, 2000, 1, prefix="WO")
-                c.execute("SELECT count(*) FROM task_sync.sync_pending()")
                 changed = module.churn(c, wos, 0.25, seed=2)
                 with c.transaction():
                     new = module.work_orders(c, 500, 3, prefix="NEW")

@@ -7,6 +7,7 @@ starts nothing. ``pytest -m "not slow"`` leaves out the long property, stress an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import uuid
@@ -19,6 +20,7 @@ from hypothesis import settings
 from pytest_postgresql import factories
 
 from pytask_sync._resources import canonical_sql
+from pytask_sync.pytest_plugin import DatabasePool
 
 from . import pgserver_for_tests
 
@@ -57,7 +59,6 @@ def _test_server(pytestconfig: pytest.Config) -> pgserver_for_tests.TestServer:
             config.option.postgresql_password = SERVER.password
         # a suite run in a subprocess against the same server (tests/test_mutations.py) names its own
         config.option.postgresql_dbname = os.environ.get("PYTASK_SYNC_TEST_DBNAME", "pytask_sync_test")
-        print(f"\npytask_sync test server: {SERVER.kind}, PostgreSQL {SERVER.server_version()}")
     return SERVER
 
 
@@ -86,10 +87,15 @@ def run_seed() -> int:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if terminalreporter.stats.get("failed") or terminalreporter.stats.get("error"):
+    """Every run, even ``-q``, ends by naming its server and its seed (CI's log keeps both)."""
+    if SERVER is not None:
+        version = SERVER.server_version()
         terminalreporter.write_line(
-            f"pytask_sync seed of this run: {_seed(config)}; replay with PYTASK_SYNC_SEED={_seed(config)}"
+            f"pytask_sync test server: {SERVER.kind}, PostgreSQL {version // 10000}.{version % 10000}"
         )
+    terminalreporter.write_line(
+        f"pytask_sync seed of this run: {_seed(config)}; replay with PYTASK_SYNC_SEED={_seed(config)}"
+    )
 
 
 #: Deliberate breakages for tests/test_mutations.py, which shows the concurrency suite catches them.
@@ -121,12 +127,64 @@ def load_canonical(**kwargs: Any) -> None:
 
 
 task_sync_proc = factories.postgresql_noproc(load=[load_canonical])
-task_sync_db = factories.postgresql("task_sync_proc")
+
+
+@pytest.fixture(scope="session")
+def database_pool(task_sync_proc: Any) -> Iterator[DatabasePool]:
+    """Clones of the template, made ahead by a thread while tests run (see ``DatabasePool``)."""
+    assert SERVER is not None
+    pool = DatabasePool(
+        SERVER.dsn(task_sync_proc.maintenance_dbname),
+        task_sync_proc.template_dbname,
+        prefix=task_sync_proc.dbname,
+    )
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def task_sync_db(database_pool: DatabasePool) -> Iterator[psycopg.Connection[Any]]:
+    """A connection (not autocommit) to this test's own fresh clone of the canonical install."""
+    assert SERVER is not None
+    name = database_pool.take()
+    try:
+        db = psycopg.connect(SERVER.dsn(name))
+        try:
+            yield db
+        finally:
+            db.close()
+    finally:
+        database_pool.give_back(name)
 
 
 @pytest.fixture
 def server(_test_server: pgserver_for_tests.TestServer) -> pgserver_for_tests.TestServer:
     return _test_server
+
+
+@pytest.fixture(scope="module")
+def module_conn(database_pool: DatabasePool) -> Iterator[psycopg.Connection[Any]]:
+    """One fresh clone for a whole module, autocommit, for tests that change nothing: each runs
+    its statements inside ``conn.transaction(force_rollback=True)``, so every test of the module
+    starts from the same state (test_books.py's refusals, whose point is that nothing changes)."""
+    assert SERVER is not None
+    name = database_pool.take()
+    try:
+        db = psycopg.connect(SERVER.dsn(name), autocommit=True)
+        try:
+            yield db
+        finally:
+            db.close()
+    finally:
+        database_pool.give_back(name)
+
+
+@pytest.fixture
+def closed_conn(_test_server: pgserver_for_tests.TestServer) -> psycopg.Connection[Any]:
+    """A connection that was opened and closed: anything sent on it raises OperationalError."""
+    closed = psycopg.connect(_test_server.dsn())
+    closed.close()
+    return closed
 
 
 @pytest.fixture
@@ -177,16 +235,25 @@ settings.register_profile("thorough", max_examples=20000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
-@pytest.fixture
-def login(conn: psycopg.Connection[Any]) -> Iterator[dict[str, str]]:
+@contextlib.contextmanager
+def login_roles(conn: psycopg.Connection[Any]) -> Iterator[dict[str, str]]:
     """One login role per group (``task_sync_reader``, ``task_sync_writer``), dropped afterwards."""
     roles = {}
     for group in ("task_sync_reader", "task_sync_writer"):
         role = f"ts_{group.removeprefix('task_sync_')}_{uuid.uuid4().hex[:8]}"
         conn.execute(f"CREATE ROLE {role} LOGIN IN ROLE {group}")
         roles[group] = role
-    yield roles
-    conn.execute("RESET SESSION AUTHORIZATION")
-    for role in roles.values():
-        conn.execute(f"DROP OWNED BY {role}")
-        conn.execute(f"DROP ROLE {role}")
+    try:
+        yield roles
+    finally:
+        conn.execute("RESET SESSION AUTHORIZATION")
+        for role in roles.values():
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
+
+
+@pytest.fixture
+def login(conn: psycopg.Connection[Any]) -> Iterator[dict[str, str]]:
+    """One login role per group (``task_sync_reader``, ``task_sync_writer``), dropped afterwards."""
+    with login_roles(conn) as roles:
+        yield roles

@@ -102,15 +102,23 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("what", "sql", "sqlstate"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_refused_with_nothing_changed(
-    conn: psycopg.Connection[Any], what: str, sql: str, sqlstate: str
-) -> None:
-    b = Builder(conn)
+@pytest.fixture(scope="module")
+def synced_job(module_conn: psycopg.Connection[Any]) -> tuple[psycopg.Connection[Any], int, int]:
+    """One database for the module's refusals: a synced realistic job and another work order."""
+    b = Builder(module_conn)
     wo = b.realistic()
     other = b.work_order()
     b.execute(wo)
-    with raises_sqlstate(conn, sqlstate), conn.transaction():
+    return module_conn, wo, other
+
+
+@pytest.mark.parametrize(("what", "sql", "sqlstate"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_with_nothing_changed(
+    synced_job: tuple[psycopg.Connection[Any], int, int], what: str, sql: str, sqlstate: str
+) -> None:
+    conn, wo, other = synced_job
+    # each case in a transaction that is rolled back, so every case starts from the same job
+    with conn.transaction(force_rollback=True), raises_sqlstate(conn, sqlstate), conn.transaction():
         conn.execute(sql.format(wo=wo, other=other))
 
 

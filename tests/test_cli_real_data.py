@@ -25,6 +25,10 @@ from pytask_sync.dsn import to_libpq
 from pytask_sync.migrate import migrate
 from tests.builders import Builder
 
+# slow (the command line as a process of its own, one per command; one test starts servers): pytest -m "not slow"
+# leaves it out
+pytestmark = pytest.mark.slow
+
 BRACKETS = "PO[2024]-[/b]"
 PLANNER_TEXT = "see [bold]note[/bold] [red]"
 

@@ -10,9 +10,14 @@ import textwrap
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from pytask_sync.migrate import head_revision
 from tests.pgserver_for_tests import TestServer
+
+# slow (pytest run again in a process of its own, once on a server of its own): pytest -m "not slow"
+# leaves it out
+pytestmark = pytest.mark.slow
 
 APP_TESTS = """
 from pytask_sync import TaskSync

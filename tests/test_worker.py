@@ -11,11 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import pytest
 
 from pytask_sync import TaskSync
 from pytask_sync.worker import Worker
 from tests.builders import Builder
 from tests.concurrency import Background
+
+# slow (the worker as a process of its own): pytest -m "not slow" leaves it out
+pytestmark = pytest.mark.slow
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 20) -> None:

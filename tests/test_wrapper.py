@@ -185,13 +185,11 @@ BAD_ARGUMENTS = [
 
 @pytest.mark.parametrize(("call", "exc"), BAD_ARGUMENTS)
 def test_wrong_arguments_are_refused_before_anything_is_sent(
-    conn: psycopg.Connection[Any], dsn: str, call: Any, exc: type[Exception]
+    closed_conn: psycopg.Connection[Any], call: Any, exc: type[Exception]
 ) -> None:
     # a closed connection: anything sent would raise psycopg.OperationalError instead
-    closed = psycopg.connect(dsn)
-    closed.close()
     with pytest.raises(exc):
-        call(TaskSync(closed))
+        call(TaskSync(closed_conn))
 
 
 def test_integers_of_other_types_are_accepted(conn: psycopg.Connection[Any]) -> None:

@@ -30,6 +30,7 @@ def _dump(server: TestServer, dsn: str) -> str:
             "--schema-only",
             "--no-owner",
             "--schema=task_sync",
+            "--schema=task_sync_internal",
             "--exclude-table=task_sync.alembic_version",
             "-d",
             server.dsn(str(dbname)),

@@ -10,9 +10,7 @@ copied from the canonical sql/ files when the revision was made, through the raw
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import op
+from pytask_sync._revision import run_frozen_sql
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
@@ -20,16 +18,9 @@ branch_labels = None
 depends_on = None
 
 
-def _run(direction: str) -> None:
-    sql = Path(__file__).with_name(f"{revision}.{direction}.sql").read_text(encoding="utf-8")
-    driver = op.get_bind().connection.driver_connection
-    with driver.cursor() as cur:
-        cur.execute(sql.encode())
-
-
 def upgrade() -> None:
-    _run("up")
+    run_frozen_sql(__file__, "up")
 
 
 def downgrade() -> None:
-    _run("down")
+    run_frozen_sql(__file__, "down")

@@ -15,6 +15,7 @@ from . import errors
 from .client import AsyncTaskSync, TaskSync
 from .errors import (
     ConfirmationRequired,
+    EngineOwnedColumn,
     InvalidArgument,
     NeedsReadCommitted,
     ProcessHasFormalTasks,
@@ -38,6 +39,7 @@ __all__ = [
     "AsyncTaskSync",
     "BatchResult",
     "ConfirmationRequired",
+    "EngineOwnedColumn",
     "InvalidArgument",
     "NeedsReadCommitted",
     "PendingWorkOrder",

@@ -5,10 +5,13 @@ parameters and how its rows become the result); the class runs it on its connect
 
 - :class:`TaskSync` on a psycopg 3 connection, or through SQLAlchemy on a ``Connection`` or
   ``Session`` whose driver is psycopg (the statement is SQLAlchemy's: its events, echo and error
-  wrapping see it);
+  wrapping see it), or through Django on ``django.db.connection`` (its cursor: its query log and
+  execute wrappers see it);
 - :class:`AsyncTaskSync` on a ``psycopg.AsyncConnection``.
 
-Neither begins, commits or rolls back a transaction the caller has open.
+Neither begins, commits or rolls back a transaction the caller has open. Each statement's cursor
+loads the types the API returns the way psycopg does by default, whatever loaders the connection
+registered (Django's backend loads jsonb as text, an application may load int8 as Decimal).
 """
 
 from __future__ import annotations
@@ -40,6 +43,29 @@ Rows = list[dict[str, Any]]
 
 #: SQLSTATEs after which the same call, run again in a new transaction, can succeed.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+#: The types of the API's results, with psycopg's own loaders for them (and their arrays), in both
+#: formats: registered on each statement's cursor, so that what the connection registered (Django
+#: loads jsonb as text) does not reach the results.
+_RESULT_TYPES = ("jsonb", "json", "bool", "int2", "int4", "int8", "numeric", "text", "varchar", "name", "timestamptz")
+_DEFAULT_LOADERS = [
+    (oid, loader)
+    for name in _RESULT_TYPES
+    for oid in (psycopg.adapters.types[name].oid, psycopg.adapters.types[name].array_oid)
+    for fmt in (pq.Format.TEXT, pq.Format.BINARY)
+    if (loader := psycopg.adapters.get_loader(oid, fmt)) is not None
+]
+
+
+def _own_loaders(cur: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> None:
+    """Give ``cur`` psycopg's default loaders for the API's result types (this cursor only)."""
+    for oid, loader in _DEFAULT_LOADERS:
+        cur.adapters.register_loader(oid, loader)
+
+
+def _is_django(conn: object) -> bool:
+    """``conn`` is Django's database connection (``django.db.connection`` or a ``connections[alias]``)."""
+    return type(conn).__module__.startswith("django.") and hasattr(conn, "ensure_connection")
 
 
 @dataclass(frozen=True)
@@ -157,7 +183,7 @@ class TaskSync:
     malformed plan hash are ``InvalidArgument`` too, from its TSV01).
     """
 
-    def __init__(self, conn: psycopg.Connection[Any] | SAConnection | Session, *, max_attempts: int = 5) -> None:
+    def __init__(self, conn: psycopg.Connection[Any] | SAConnection | Session | Any, *, max_attempts: int = 5) -> None:
         self._conn = conn
         self._max_attempts = max(1, max_attempts)
         self._schema_checked = False
@@ -225,6 +251,8 @@ class TaskSync:
         conn = self._conn
         if isinstance(conn, psycopg.Connection):
             return self._run_psycopg(conn, call)
+        if _is_django(conn):
+            return self._run_django(call)
         return self._run_sqlalchemy(call)
 
     def _run_psycopg(self, conn: psycopg.Connection[Any], call: _Call[T]) -> T:
@@ -233,6 +261,7 @@ class TaskSync:
 
         def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
             with conn.cursor(row_factory=dict_row) as cur:
+                _own_loaders(cur)
                 cur.execute(query, params)
                 return cur.fetchall() if cur.description else []
 
@@ -251,6 +280,48 @@ class TaskSync:
                     conn.rollback()  # the failed transaction was started by this call
                 time.sleep(_backoff(attempt))
 
+    def _run_django(self, call: _Call[T]) -> T:
+        """Run ``call`` on Django's connection, through Django's cursor.
+
+        Outside ``transaction.atomic()`` Django runs in autocommit: each statement is its own
+        transaction, so a serialization failure or deadlock is retried. Inside it the transaction
+        is the caller's: nothing here commits or rolls it back, and the error is the caller's.
+        """
+        from django.db import Error as DjangoError
+
+        wrapper: Any = self._conn
+        if wrapper.vendor != "postgresql":
+            raise TypeError(f"TaskSync needs Django's PostgreSQL backend, not {wrapper.vendor}")
+
+        def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
+            with wrapper.cursor() as cur:
+                raw = cur.cursor  # the psycopg cursor under Django's wrapper
+                if not isinstance(raw, psycopg.Cursor):
+                    raise TypeError("TaskSync needs Django's backend on psycopg 3 (not psycopg2)")
+                _own_loaders(raw)
+                cur.execute(query, dict(params or {}))
+                if not cur.description:
+                    return []
+                names = [c.name for c in cur.description]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+        attempt = 0
+        while True:
+            attempt += 1
+            owns_transaction = not wrapper.in_atomic_block
+            try:
+                if not self._schema_checked:
+                    self._check_schema(fetch)
+                return call.shape(fetch(call.query, call.params))
+            except DjangoError as exc:
+                cause = exc.__cause__
+                if not isinstance(cause, psycopg.Error) or not _may_retry(
+                    cause, owns_transaction, attempt, self._max_attempts
+                ):
+                    raise
+                self.retries += 1
+                time.sleep(_backoff(attempt))
+
     def _run_sqlalchemy(self, call: _Call[T]) -> T:
         """Run ``call`` through SQLAlchemy.
 
@@ -265,8 +336,8 @@ class TaskSync:
         target = self._conn
         if not isinstance(target, (SAConnection, Session)):
             raise TypeError(
-                "TaskSync needs a psycopg 3 connection, or a SQLAlchemy Connection or Session on psycopg, "
-                f"not {type(target).__name__}"
+                "TaskSync needs a psycopg 3 connection, a SQLAlchemy Connection or Session on psycopg, "
+                f"or Django's connection, not {type(target).__name__}"
             )
         bind = target.get_bind() if isinstance(target, Session) else target
         if bind.dialect.driver != "psycopg":
@@ -358,6 +429,7 @@ class AsyncTaskSync:
 
         async def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
             async with conn.cursor(row_factory=dict_row) as cur:
+                _own_loaders(cur)
                 await cur.execute(query, params)
                 return await cur.fetchall() if cur.description else []
 

@@ -74,6 +74,17 @@ class SourceKindInUse(TaskSyncError):
     sqlstate = "TSC06"
 
 
+class EngineOwnedColumn(TaskSyncError):
+    """TSP01: a writer gave an engine-owned column another value; the statement changed nothing.
+
+    The engine's books (versions, baselines, a generated task's identity, ids, the work order a row
+    belongs to) are protected by value: a new row takes their defaults, an UPDATE keeps their
+    current values, and any other value is refused. The message names the table and the column.
+    """
+
+    sqlstate = "TSP01"
+
+
 class SchemaNotInstalled(TaskSyncError):
     """The database has no pytask_sync schema, or an older one: run ``pytask-sync migrate``."""
 
@@ -93,6 +104,7 @@ BY_SQLSTATE: dict[str, type[TaskSyncError]] = {
         ProcessHasFormalTasks,
         NeedsReadCommitted,
         SourceKindInUse,
+        EngineOwnedColumn,
     )
     if cls.sqlstate is not None
 }

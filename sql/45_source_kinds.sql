@@ -16,7 +16,6 @@ SELECT task_sync.create_source_kind('product', true);
 ALTER TABLE task_sync.work_order_material ADD COLUMN need_cutting boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN task_sync.work_order_material.need_cutting IS
     'A material line is a source (a cutting task, say) only when it needs cutting';
-GRANT UPDATE (need_cutting) ON task_sync.work_order_material TO task_sync_writer;
 UPDATE task_sync.source_kind SET line_filter = 'need_cutting' WHERE kind = 'material';
 UPDATE task_sync.source_kind SET built_in = true;
 SELECT task_sync_internal._source_view_build();

@@ -6,12 +6,13 @@
 --   task_sync_reader: USAGE on the schema, SELECT on every table but applying, EXECUTE on preview,
 --                     plan, check_sync_needed, pending and plan_pending.
 --   task_sync_writer: everything the reader has; INSERT, UPDATE and DELETE of work orders and their
---                     inputs and tasks, column by column (below); EXECUTE on execute and
---                     sync_pending.
+--                     inputs and tasks, whole rows, the engine's columns guarded by value (below);
+--                     EXECUTE on execute and sync_pending.
 -- The engine's books (synced_version, work_order_mark, task_dismissal, sync_run, a task's baselines
 -- and a generated task's identity) are written only by the owner's functions: execute and
 -- sync_pending, and the triggers that mark and dismiss, are SECURITY DEFINER with a pinned
--- search_path. No reader or writer holds a right on those columns and tables, nor EXECUTE on
+-- search_path. No reader or writer holds a right on those tables, nor on a value of those
+-- columns (the tables writers write are guarded by value, see below), nor EXECUTE on
 -- _apply (which trusts the plan it is given), nor USAGE on a sequence (identity columns need none).
 -- create_source_kind and drop_source_kind are the owner's alone (they create and drop tables).
 
@@ -49,23 +50,14 @@ GRANT EXECUTE ON FUNCTION
     task_sync_internal._plan_hashes(task_sync.plan_row[])
 TO task_sync_reader;
 
--- Work orders: their own columns; id only when inserting (positive, a check); never synced_version.
-GRANT INSERT (id, order_number, production_quantity, status, approval_status, created_at),
-      UPDATE (order_number, production_quantity, status, approval_status),
-      DELETE
-ON task_sync.work_order TO task_sync_writer;
--- Inputs: every column when inserting; a row's id and work order never change. (The links and
--- lines of each source kind get the same rights from _source_kind_dress.)
-GRANT INSERT, DELETE ON task_sync.work_order_process TO task_sync_writer;
-GRANT UPDATE (process_id, sequence) ON task_sync.work_order_process TO task_sync_writer;
--- Tasks: people insert manual tasks (origin is left to its default, 'manual', and baselines to
--- NULL), edit the four fields that are theirs, and delete (a deleted generated draft is a
--- dismissal). A generated task's origin, key and baselines are the engine's.
-GRANT INSERT (id, work_order_id, work_order_process_id, status, task_type, source_kind, source_id,
-              work_content, production_quantity, quantity_completed, created_at),
-      UPDATE (work_content, production_quantity, quantity_completed, status),
-      DELETE
-ON task_sync.task TO task_sync_writer;
+-- Work orders, their inputs and tasks: whole rows, as ORMs write them (Django's save() names every
+-- column). The engine's columns are protected by value instead (tg_any__guard_columns,
+-- tg_task__guard_id): a new row takes their defaults (synced_version 0; a task's origin 'manual',
+-- no baselines, an id from the sequence), an UPDATE keeps their values (ids, the work order a row
+-- belongs to, synced_version, created_at, a task's origin, generation key and baselines). (The
+-- links and lines of each source kind get the same rights from _source_kind_dress.)
+GRANT INSERT, UPDATE, DELETE ON task_sync.work_order, task_sync.work_order_process, task_sync.task
+TO task_sync_writer;
 GRANT EXECUTE ON FUNCTION
     task_sync.execute(bigint, boolean, text, boolean, boolean),
     task_sync.sync_pending(integer)

@@ -11,25 +11,53 @@ must still be able to do.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
 from tests.builders import Builder
+from tests.conftest import login_roles
 
 GROUPS = ("task_sync_reader", "task_sync_writer")
 
 
-@pytest.fixture
-def synced(conn: psycopg.Connection[Any]) -> tuple[Builder, int]:
-    """A synced realistic job with one dismissal and one pending change."""
+def _synced(conn: psycopg.Connection[Any]) -> tuple[Builder, int]:
+    """A synced realistic job with one dismissal and one pending change (and a work order to move
+    rows to)."""
     b = Builder(conn)
     wo = b.realistic()
     b.execute(wo)
     conn.execute("DELETE FROM task_sync.task WHERE work_order_id = %s AND task_type = 'general'", (wo,))
     conn.execute("UPDATE task_sync.work_order SET production_quantity = 4000 WHERE id = %s", (wo,))
+    b.work_order("OTHER-1", 10)
     return b, wo
+
+
+@pytest.fixture
+def synced(conn: psycopg.Connection[Any]) -> tuple[Builder, int]:
+    """A synced realistic job with one dismissal and one pending change."""
+    return _synced(conn)
+
+
+@pytest.fixture(scope="module")
+def refusals(module_conn: psycopg.Connection[Any]) -> Iterator[tuple[psycopg.Connection[Any], int, dict[str, str]]]:
+    """For the attempts that must fail and change nothing: one database for the module (the job of
+    ``synced`` and the login roles), each test inside a transaction that is rolled back."""
+    _, wo = _synced(module_conn)
+    with login_roles(module_conn) as roles:
+        yield module_conn, wo, roles
+
+
+@pytest.fixture
+def refusal(
+    refusals: tuple[psycopg.Connection[Any], int, dict[str, str]],
+) -> Iterator[tuple[psycopg.Connection[Any], int, dict[str, str]]]:
+    """``refusals``, inside a transaction that is always rolled back."""
+    conn = refusals[0]
+    with conn.transaction(force_rollback=True):
+        yield refusals
 
 
 def _as(conn: psycopg.Connection[Any], role: str, sql: str, params: Any = None) -> psycopg.Error:
@@ -50,65 +78,135 @@ def _denied(conn: psycopg.Connection[Any], role: str, sql: str, params: Any = No
     assert err.sqlstate == "42501", f"{err.sqlstate}: {err}"
 
 
-BOOK_WRITES = {
-    "hide pending work": "UPDATE task_sync.work_order SET synced_version = synced_version + 1 WHERE id = {wo}",
-    "forge a version": "UPDATE task_sync.work_order SET synced_version = 9223372036854775807 WHERE id = {wo}",
-    "forget marks": "DELETE FROM task_sync.work_order_mark WHERE work_order_id = {wo}",
-    "forge a mark": "INSERT INTO task_sync.work_order_mark (work_order_id) VALUES ({wo})",
+def _refused(conn: psycopg.Connection[Any], role: str, sql: str, column: str | None) -> None:
+    """``sql`` fails as ``role`` and changes nothing: 42501 for a table the role may not write at
+    all, TSP01 naming ``column`` for a value of an engine-owned column of a table it may write."""
+    err = _as(conn, role, sql)
+    if column is None:
+        assert err.sqlstate == "42501", f"{err.sqlstate}: {err}"
+    else:
+        assert err.sqlstate == "TSP01", f"{err.sqlstate}: {err}"
+        assert err.diag.message_primary is not None and f"column {column} of" in err.diag.message_primary, err
+
+
+#: what -> (SQL, the column a writer's refusal names). None: the table, sequence or function is not
+#: the writer's at all (42501); a column: the writer writes that table, but this value of one of its
+#: engine-owned columns is refused by value (TSP01 naming the column). A reader is refused 42501 always.
+OTHER = "(SELECT id FROM task_sync.work_order WHERE order_number = 'OTHER-1')"
+BOOK_WRITES: dict[str, tuple[str, str | None]] = {
+    "hide pending work": (
+        "UPDATE task_sync.work_order SET synced_version = synced_version + 1 WHERE id = {wo}",
+        "synced_version",
+    ),
+    "forge a version": (
+        "UPDATE task_sync.work_order SET synced_version = 9223372036854775807 WHERE id = {wo}",
+        "synced_version",
+    ),
+    "create a work order already synced": (
+        "INSERT INTO task_sync.work_order (order_number, synced_version) VALUES ('W-SYNCED', 3)",
+        "synced_version",
+    ),
+    "backdate a work order": (
+        "UPDATE task_sync.work_order SET created_at = '2000-01-01' WHERE id = {wo}",
+        "created_at",
+    ),
+    "forget marks": ("DELETE FROM task_sync.work_order_mark WHERE work_order_id = {wo}", None),
+    "forge a mark": ("INSERT INTO task_sync.work_order_mark (work_order_id) VALUES ({wo})", None),
     "forge the audit": (
         "INSERT INTO task_sync.sync_run (id, work_order_id, run_by, ran_at, via, plan_hash, from_version,"
         " to_version, added, removed, updated, conflicts)"
-        " VALUES (999999, {wo}, 'someone', '2000-01-01', 'execute', 'x', 0, 0, 0, 0, 0, 0)"
+        " VALUES (999999, {wo}, 'someone', '2000-01-01', 'execute', 'x', 0, 0, 0, 0, 0, 0)",
+        None,
     ),
     "forge an audit item": (
         "INSERT INTO task_sync.sync_item"
         " (sync_run_id, work_order_id, task_id, action, task_type, source_kind, source_id)"
-        " SELECT id, work_order_id, 1, 'add', 'x', 'work_order', 1 FROM task_sync.sync_run WHERE work_order_id = {wo}"
+        " SELECT id, work_order_id, 1, 'add', 'x', 'work_order', 1 FROM task_sync.sync_run WHERE work_order_id = {wo}",
+        None,
     ),
-    "rewrite an audit item": "UPDATE task_sync.sync_item SET action = 'remove' WHERE work_order_id = {wo}",
-    "erase audit items": "DELETE FROM task_sync.sync_item WHERE work_order_id = {wo}",
-    "rewrite the audit": "UPDATE task_sync.sync_run SET run_by = 'someone' WHERE work_order_id = {wo}",
-    "erase the audit": "DELETE FROM task_sync.sync_run WHERE work_order_id = {wo}",
-    "bring back dismissed drafts": "DELETE FROM task_sync.task_dismissal WHERE work_order_id = {wo}",
+    "rewrite an audit item": ("UPDATE task_sync.sync_item SET action = 'remove' WHERE work_order_id = {wo}", None),
+    "erase audit items": ("DELETE FROM task_sync.sync_item WHERE work_order_id = {wo}", None),
+    "rewrite the audit": ("UPDATE task_sync.sync_run SET run_by = 'someone' WHERE work_order_id = {wo}", None),
+    "erase the audit": ("DELETE FROM task_sync.sync_run WHERE work_order_id = {wo}", None),
+    "bring back dismissed drafts": ("DELETE FROM task_sync.task_dismissal WHERE work_order_id = {wo}", None),
     "forge a dismissal": (
         "INSERT INTO task_sync.task_dismissal"
         " (work_order_id, work_order_process_id, task_type, source_kind, source_id, task_id)"
         " SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id, id"
-        " FROM task_sync.task WHERE work_order_id = {wo} AND origin = 'generated' LIMIT 1"
+        " FROM task_sync.task WHERE work_order_id = {wo} AND origin = 'generated' LIMIT 1",
+        None,
     ),
-    "move a baseline (text)": "UPDATE task_sync.task SET generated_work_content = 'x' WHERE work_order_id = {wo}",
+    "move a baseline (text)": (
+        "UPDATE task_sync.task SET generated_work_content = 'x' WHERE work_order_id = {wo}",
+        "generated_work_content",
+    ),
     "move a baseline (quantity)": (
-        "UPDATE task_sync.task SET generated_production_quantity = 1 WHERE work_order_id = {wo}"
+        "UPDATE task_sync.task SET generated_production_quantity = 1 WHERE work_order_id = {wo}",
+        "generated_production_quantity",
     ),
-    "change a task's origin": "UPDATE task_sync.task SET origin = 'manual' WHERE work_order_id = {wo}",
-    "change a task's type": "UPDATE task_sync.task SET task_type = 'x' WHERE work_order_id = {wo}",
-    "change a task's source kind": "UPDATE task_sync.task SET source_kind = 'die' WHERE work_order_id = {wo}",
-    "change a task's source": "UPDATE task_sync.task SET source_id = source_id + 1 WHERE work_order_id = {wo}",
-    "change a task's process": ("UPDATE task_sync.task SET work_order_process_id = NULL WHERE work_order_id = {wo}"),
-    "move a task to another work order": "UPDATE task_sync.task SET work_order_id = work_order_id WHERE id > 0",
+    "change a task's origin": ("UPDATE task_sync.task SET origin = 'manual' WHERE work_order_id = {wo}", "origin"),
+    "change a task's type": ("UPDATE task_sync.task SET task_type = 'x' WHERE work_order_id = {wo}", "task_type"),
+    "change a task's source kind": (
+        "UPDATE task_sync.task SET source_kind = 'die' WHERE work_order_id = {wo}",
+        "source_kind",
+    ),
+    "change a task's source": (
+        "UPDATE task_sync.task SET source_id = source_id + 1000000 WHERE work_order_id = {wo}",
+        "source_id",
+    ),
+    "change a task's process": (
+        "UPDATE task_sync.task SET work_order_process_id = NULL WHERE work_order_id = {wo}",
+        "work_order_process_id",
+    ),
+    "move a task to another work order": (
+        f"UPDATE task_sync.task SET work_order_id = {OTHER}, work_order_process_id = NULL WHERE id > 0",
+        "work_order_id",
+    ),
+    "renumber a task": ("UPDATE task_sync.task SET id = id + 100000 WHERE work_order_id = {wo}", "id"),
+    "backdate a task": ("UPDATE task_sync.task SET created_at = '2000-01-01' WHERE work_order_id = {wo}", "created_at"),
     "insert a generated task": (
         "INSERT INTO task_sync.task (work_order_id, task_type, origin, source_kind, source_id,"
         " generated_work_content, generated_production_quantity)"
-        " VALUES ({wo}, 'general', 'generated', 'work_order', {wo}, 'x', 1)"
+        " VALUES ({wo}, 'general', 'generated', 'work_order', {wo}, 'x', 1)",
+        "origin",
     ),
     "insert a task with a baseline": (
-        "INSERT INTO task_sync.task (work_order_id, task_type, generated_work_content) VALUES ({wo}, 'x', 'y')"
+        "INSERT INTO task_sync.task (work_order_id, task_type, generated_work_content) VALUES ({wo}, 'x', 'y')",
+        "generated_work_content",
+    ),
+    "insert a task with an id of one's own": (
+        "INSERT INTO task_sync.task (id, work_order_id, task_type) VALUES (777777, {wo}, 'x')",
+        "id",
     ),
     "apply a plan of one's own": (
         "SELECT * FROM task_sync_internal._apply(ARRAY[{wo}]::bigint[], '{{}}'::task_sync.plan_row[], false, false,"
-        " 'execute', ARRAY(SELECT id FROM task_sync.work_order_mark WHERE work_order_id = {wo}))"
+        " 'execute', ARRAY(SELECT id FROM task_sync.work_order_mark WHERE work_order_id = {wo}))",
+        None,
     ),
-    "claim to be the engine": "INSERT INTO task_sync.applying VALUES (pg_current_xact_id())",
-    "burn catalog ids": "SELECT nextval('task_sync.process_id_seq')",
-    "burn rule ids": "SELECT nextval('task_sync.generation_rule_id_seq')",
-    "burn audit ids": "SELECT nextval('task_sync.sync_run_id_seq')",
-    "renumber a work order": "UPDATE task_sync.work_order SET id = id + 1000 WHERE id = {wo}",
-    "renumber a route row": "UPDATE task_sync.work_order_process SET id = id + 1000 WHERE work_order_id = {wo}",
-    "move a route row": "UPDATE task_sync.work_order_process SET work_order_id = work_order_id WHERE id > 0",
-    "move a line": "UPDATE task_sync.work_order_material SET work_order_id = work_order_id WHERE id > 0",
-    "mark by hand": "SELECT task_sync_internal._mark(ARRAY[{wo}]::bigint[])",
+    "claim to be the engine": ("INSERT INTO task_sync.applying VALUES (pg_current_xact_id())", None),
+    "burn catalog ids": ("SELECT nextval('task_sync.process_id_seq')", None),
+    "burn rule ids": ("SELECT nextval('task_sync.generation_rule_id_seq')", None),
+    "burn audit ids": ("SELECT nextval('task_sync.sync_run_id_seq')", None),
+    "burn task ids": ("SELECT nextval('task_sync.task_id_seq')", None),
+    "renumber a work order": ("UPDATE task_sync.work_order SET id = id + 1000 WHERE id = {wo}", "id"),
+    "renumber a route row": (
+        "UPDATE task_sync.work_order_process SET id = id + 1000 WHERE work_order_id = {wo}",
+        "id",
+    ),
+    "move a route row": (
+        f"UPDATE task_sync.work_order_process SET work_order_id = {OTHER}, sequence = sequence + 1000 WHERE id > 0",
+        "work_order_id",
+    ),
+    "move a line": (f"UPDATE task_sync.work_order_material SET work_order_id = {OTHER} WHERE id > 0", "work_order_id"),
+    "renumber a line": ("UPDATE task_sync.work_order_product SET id = id + 1000 WHERE work_order_id = {wo}", "id"),
+    "move a link": (
+        f"UPDATE task_sync.work_order_artwork SET work_order_id = {OTHER} WHERE work_order_id = {{wo}}",
+        "work_order_id",
+    ),
+    "mark by hand": ("SELECT task_sync_internal._mark(ARRAY[{wo}]::bigint[])", None),
     "dismiss by hand": (
-        "SELECT task_sync_internal._dismiss(ARRAY(SELECT t FROM task_sync.task t WHERE work_order_id = {wo}))"
+        "SELECT task_sync_internal._dismiss(ARRAY(SELECT t FROM task_sync.task t WHERE work_order_id = {wo}))",
+        None,
     ),
 }
 
@@ -116,10 +214,11 @@ BOOK_WRITES = {
 @pytest.mark.parametrize("group", GROUPS)
 @pytest.mark.parametrize("what", sorted(BOOK_WRITES))
 def test_no_reader_or_writer_writes_the_books(
-    conn: psycopg.Connection[Any], login: dict[str, str], synced: tuple[Builder, int], group: str, what: str
+    refusal: tuple[psycopg.Connection[Any], int, dict[str, str]], group: str, what: str
 ) -> None:
-    _, wo = synced
-    _denied(conn, login[group], BOOK_WRITES[what].format(wo=wo))
+    conn, wo, login = refusal
+    sql, column = BOOK_WRITES[what]
+    _refused(conn, login[group], sql.format(wo=wo), column if group == "task_sync_writer" else None)
 
 
 def test_the_applying_setting_does_not_hide_a_delete_from_the_dismissals(
@@ -166,9 +265,9 @@ def test_the_applying_setting_does_not_hide_a_delete_from_the_dismissals(
 )
 @pytest.mark.parametrize("bad", [0, -1])
 def test_ids_are_positive(
-    conn: psycopg.Connection[Any], login: dict[str, str], synced: tuple[Builder, int], table: str, sql: str, bad: int
+    refusal: tuple[psycopg.Connection[Any], int, dict[str, str]], table: str, sql: str, bad: int
 ) -> None:
-    _, wo = synced
+    conn, wo, login = refusal
     err = _as(conn, login["task_sync_writer"], sql.format(bad=bad, wo=wo))
     assert err.sqlstate == "23514", f"{err.sqlstate}: {err}"
     assert err.diag.constraint_name == f"{table}__id_check"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -28,6 +29,7 @@ SECURITY_DEFINER = {
     "execute(bigint,boolean,text,boolean,boolean)",
     "sync_pending(integer)",
     "tg_task__dismiss()",
+    "tg_task__guard_id()",
     "tg_task__mark()",
     "tg_work_order__forget_marks()",
     "tg_work_order__mark()",
@@ -112,7 +114,8 @@ def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -
         "process": False,
         "sync_run": False,
     }
-    # column by column: what is the writer's, and nothing of the engine's books
+    # whole rows: a writer may name every column of the tables it writes (ORMs do), none of the books'
+    # own tables; the engine's columns of those tables are guarded by value (tg_any__guard_columns)
     updatable = {
         table: {
             col
@@ -124,13 +127,58 @@ def test_roles_have_exactly_the_designed_rights(conn: psycopg.Connection[Any]) -
         }
         for table in ("work_order", "task", "task_dismissal", "work_order_mark", "sync_run", "applying")
     }
+    columns = {
+        table: {
+            col
+            for (col,) in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (f"task_sync.{table}",),
+            )
+        }
+        for table in ("work_order", "task")
+    }
     assert updatable == {
-        "work_order": {"order_number", "production_quantity", "status", "approval_status"},
-        "task": {"work_content", "production_quantity", "quantity_completed", "status"},
+        "work_order": columns["work_order"],
+        "task": columns["task"],
         "task_dismissal": set(),
         "work_order_mark": set(),
         "sync_run": set(),
         "applying": set(),
+    }
+    # what the guards keep: every column of the books on every table writers write
+    kept = {
+        (table, "insert" if tgtype & 4 else "update"): [
+            a.replace("''", "'")
+            for a in re.findall(r"'((?:[^']|'')*)'", re.search(r"tg_any__guard_columns\((.*)\)$", ddl).group(1))  # type: ignore[union-attr]
+        ]
+        for table, tgtype, ddl in conn.execute(
+            "SELECT c.relname, t.tgtype, pg_get_triggerdef(t.oid)"
+            " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgfoid = 'task_sync_internal.tg_any__guard_columns()'::regprocedure"
+            " AND c.relname IN ('work_order', 'work_order_process', 'task', 'work_order_product', 'work_order_artwork')"
+        )
+    }
+    assert kept == {
+        ("work_order", "insert"): ['{"synced_version": 0}'],
+        ("work_order", "update"): ["id", "synced_version", "created_at"],
+        ("work_order_process", "update"): ["id", "work_order_id"],
+        ("task", "insert"): [
+            '{"origin": "manual", "generated_work_content": null, "generated_production_quantity": null}'
+        ],
+        ("task", "update"): [
+            "id",
+            "work_order_id",
+            "work_order_process_id",
+            "origin",
+            "task_type",
+            "source_kind",
+            "source_id",
+            "generated_work_content",
+            "generated_production_quantity",
+            "created_at",
+        ],
+        ("work_order_product", "update"): ["work_order_id", "id"],
+        ("work_order_artwork", "update"): ["work_order_id"],
     }
 
 

@@ -5,15 +5,13 @@ Revises:
 Create Date: 2026-11-26
 
 Runs its own frozen SQL (``0001_initial.up.sql`` / ``0001_initial.down.sql`` beside this file),
-copied from the canonical sql/ files when the revision was made, through the raw driver cursor
-(alembic's ``op.execute`` would read ``:name`` as a bind parameter).
+copied from the canonical sql/ files when the revision was made, through the one runner of every revision
+(``pytask_sync._revision``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import op
+from pytask_sync._revision import run_frozen_sql
 
 revision = "0001_initial"
 down_revision = None
@@ -21,16 +19,9 @@ branch_labels = None
 depends_on = None
 
 
-def _run(direction: str) -> None:
-    sql = Path(__file__).with_name(f"{revision}.{direction}.sql").read_text(encoding="utf-8")
-    driver = op.get_bind().connection.driver_connection
-    with driver.cursor() as cur:
-        cur.execute(sql.encode())
-
-
 def upgrade() -> None:
-    _run("up")
+    run_frozen_sql(__file__, "up")
 
 
 def downgrade() -> None:
-    _run("down")
+    run_frozen_sql(__file__, "down")

@@ -5,16 +5,14 @@ Revises: 0004_kinds
 Create Date: 2026-11-27
 
 Runs its own frozen SQL (``0005_routes.up.sql`` / ``0005_routes.down.sql`` beside this file), written
-from the diff of the canonical sql/ files when the revision was made, through the raw driver cursor
-(alembic's ``op.execute`` would read ``:name`` as a bind parameter). Function bodies only: no table
+from the diff of the canonical sql/ files when the revision was made, through the one runner of every revision
+(``pytask_sync._revision``). Function bodies only: no table
 or data changes, so both directions are safe at any time.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import op
+from pytask_sync._revision import run_frozen_sql
 
 revision = "0005_routes"
 down_revision = "0004_kinds"
@@ -22,16 +20,9 @@ branch_labels = None
 depends_on = None
 
 
-def _run(direction: str) -> None:
-    sql = Path(__file__).with_name(f"{revision}.{direction}.sql").read_text(encoding="utf-8")
-    driver = op.get_bind().connection.driver_connection
-    with driver.cursor() as cur:
-        cur.execute(sql.encode())
-
-
 def upgrade() -> None:
-    _run("up")
+    run_frozen_sql(__file__, "up")
 
 
 def downgrade() -> None:
-    _run("down")
+    run_frozen_sql(__file__, "down")

@@ -2,10 +2,11 @@
 -- Gives the tables of a registered kind what every kind's tables have, idempotently: the
 -- triggers that mark work orders (INSERT, UPDATE, DELETE and TRUNCATE of work_order_<kind>; a
 -- rename in the catalog <kind>, which reaches tasks through {source_name}), the grants
--- (task_sync_reader reads both tables; task_sync_writer inserts and deletes links or lines and
--- updates their catalog reference, and a line's quantity, never a row's id or work order), and
--- the comments. create_source_kind calls it for a new kind; the revision that registered the
--- built-in kinds called it for theirs, so built-in and created kinds are dressed alike.
+-- (task_sync_reader reads both tables; task_sync_writer inserts, updates and deletes links or
+-- lines, naming any column, but a row's id and work order keep their values: the trigger
+-- work_order_<kind>__guard_update), and the comments. create_source_kind calls it for a new
+-- kind; the revision that registered the built-in kinds called it for theirs, so built-in and
+-- created kinds are dressed alike.
 -- Owner only (it creates triggers and grants).
 -- Locks:   the two tables, SHARE ROW EXCLUSIVE (CREATE TRIGGER), until commit.
 -- Raises:  nothing of its own.
@@ -40,11 +41,17 @@ BEGIN
         ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
         ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark()',
         task_sync_internal._ident(p_kind || '__mark_update'), p_kind);
+    -- a row's id and work order keep their values (by value: ORMs name every column)
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER %I BEFORE UPDATE ON task_sync.%I FOR EACH ROW'
+        ' WHEN ((OLD.work_order_id, %s) IS DISTINCT FROM (NEW.work_order_id, %s))'
+        ' EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(''work_order_id''%s)',
+        task_sync_internal._ident(v_link || '__guard_update'), v_link,
+        CASE WHEN v_lines THEN 'OLD.id' ELSE 'NULL::bigint' END, CASE WHEN v_lines THEN 'NEW.id' ELSE 'NULL::bigint' END,
+        CASE WHEN v_lines THEN ', ''id''' ELSE '' END);
 
     EXECUTE format('GRANT SELECT ON task_sync.%I, task_sync.%I TO task_sync_reader', p_kind, v_link);
-    EXECUTE format('GRANT INSERT, DELETE ON task_sync.%I TO task_sync_writer', v_link);
-    EXECUTE format('GRANT UPDATE (%I%s) ON task_sync.%I TO task_sync_writer',
-                   v_ref, CASE WHEN v_lines THEN ', quantity' ELSE '' END, v_link);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON task_sync.%I TO task_sync_writer', v_link);
 
     EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', p_kind,
                    format('Catalog of the source kind %s: what work orders link to, by code and name', p_kind));

@@ -198,6 +198,7 @@ def test_a_writer_links_and_syncs_a_reader_reads_and_cannot_write(
 ) -> None:
     b = kinds
     wo = b.work_order("WO-K3")
+    other = b.work_order("WO-K3b")
     b.add_process(wo, "VAN")
     b.add_process(wo, "PRT")
     plate = b.catalog("varnish_plate", "VP-9", "Plate nine")
@@ -212,9 +213,15 @@ def test_a_writer_links_and_syncs_a_reader_reads_and_cannot_write(
         conn.execute("UPDATE task_sync.work_order_ink SET quantity = 8, ink_id = %s WHERE id = %s", (ink, line))
         res = TaskSync(conn).execute(wo, confirm=True)
         assert (res.added, res.sync_run_id is not None) == (2, True)  # the plate, the ink line
-        # a line's id and work order stay the engine's business
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("UPDATE task_sync.work_order_ink SET work_order_id = work_order_id WHERE id = %s", (line,))
+        # a line's id and work order keep their values: naming them with those values is a
+        # whole-row write (an ORM's), another value is refused by the engine
+        conn.execute(
+            "UPDATE task_sync.work_order_ink SET work_order_id = work_order_id, id = id WHERE id = %s", (line,)
+        )
+        for column, value in (("work_order_id", other), ("id", line + 1000)):
+            with raises_sqlstate(conn, "TSP01") as refusal, conn.transaction():
+                conn.execute(f"UPDATE task_sync.work_order_ink SET {column} = %s WHERE id = %s", (value, line))
+            assert f"column {column} of task_sync.work_order_ink" in str(refusal.value)
     finally:
         conn.execute("RESET SESSION AUTHORIZATION")
     conn.execute(f"SET SESSION AUTHORIZATION {login['task_sync_reader']}")
@@ -292,7 +299,7 @@ def test_a_name_of_forty_characters_gets_identifiers_that_fit(conn: psycopg.Conn
             (f"task_sync.work_order_{kind}", f"task_sync.work_order_{kind}"),
         )
     ]
-    assert len(names) == len(set(names)) == 10 and all(len(n) <= 63 for n in names)
+    assert len(names) == len(set(names)) == 11 and all(len(n) <= 63 for n in names)
 
 
 def test_drop_source_kind(kinds: Builder, conn: psycopg.Connection[Any]) -> None:

@@ -1,0 +1,320 @@
+-- 0007_whole_rows up: whole-row writes work; the engine's books are protected by value.
+--   * Writers get INSERT, UPDATE and DELETE on work orders, route rows, links, lines and tasks as
+--     whole tables (ORMs name every column: Django's save(), an INSERT with DEFAULT); the
+--     column-by-column grants are revoked.
+--   * tg_any__guard_columns protects the engine's columns by value instead: a new row takes their
+--     defaults, an UPDATE keeps their values (TSP01 naming the column otherwise, nothing changed).
+--   * tg_task__guard_id: a new task's id is the one the sequence gave the session, so a writer's
+--     id can never be the one a sync draws next.
+--   * _source_kind_dress grants whole tables and adds the guard to the links and lines of every
+--     kind; every registered kind is dressed again here.
+--   * tg_work_order_process__guard_formal locks the tasks it counts (a draft being made formal is
+--     waited for), and its hint names every formal status.
+-- Frozen copy of the canonical sql/ as it was when this revision was made.
+SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+-- task_sync_internal.tg_any__guard_columns() -> trigger
+-- Guards the engine's columns of every table writers write (work_order, work_order_process, task
+-- and the links and lines of every source kind) by value, not by the columns a statement names,
+-- so that ORMs that write whole rows work (Django's save() names every column; an INSERT may name
+-- a column with its default):
+--   INSERT  statement-level AFTER trigger (transition table new_rows); TG_ARGV[0] is a jsonb object
+--           of the values engine-owned columns must hold in a new row, their defaults (e.g.
+--           {"synced_version": 0}); any other value is refused. Statement-level, so that the
+--           engine's own inserts of thousands of drafts cost one call;
+--   UPDATE  row-level BEFORE trigger whose WHEN clause lets through only rows where one of the
+--           kept columns changed; TG_ARGV lists those columns (ids, the work order a row belongs to,
+--           versions, baselines, a task's origin and generation key, created_at), every other column
+--           is the writer's. Row-level and BEFORE, so that the refusal comes before the keys and
+--           foreign keys that a changed id or work order would trip; the WHEN clause keeps it off
+--           every other row.
+-- A refusal raises TSP01 naming the table and the column, and the statement changes nothing. Roles
+-- that hold the table owner's rights (the schema owner, and so the engine's SECURITY DEFINER
+-- functions, and superusers) are not checked: the books are theirs to write. SECURITY INVOKER on
+-- purpose: current_user is who wrote.
+-- Locks:   none.
+-- Raises:  TSP01 an engine-owned column was given another value.
+-- Writes:  nothing.
+
+CREATE FUNCTION task_sync_internal.tg_any__guard_columns()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_column    text;
+    v_given     jsonb;
+    v_default   jsonb;
+BEGIN
+    IF pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'USAGE') THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT k INTO v_column
+        FROM unnest(TG_ARGV) AS k
+        WHERE to_jsonb(OLD) -> k IS DISTINCT FROM to_jsonb(NEW) -> k
+        LIMIT 1;
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSP01',
+            MESSAGE = format('column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value (%s), not %s',
+                             v_column, TG_TABLE_NAME, to_jsonb(OLD) -> v_column, to_jsonb(NEW) -> v_column),
+            DETAIL = format('These columns of task_sync.%s keep their values: %s.', TG_TABLE_NAME, array_to_string(TG_ARGV, ', ')),
+            HINT = format('Write the row''s current %s, or leave it out of the UPDATE.', v_column);
+    END IF;
+    SELECT r.key, to_jsonb(n) -> r.key, r.value
+    INTO v_column, v_given, v_default
+    FROM new_rows n
+    CROSS JOIN LATERAL jsonb_each(TG_ARGV[0]::jsonb) AS r
+    WHERE to_jsonb(n) -> r.key IS DISTINCT FROM r.value
+    LIMIT 1;
+    IF v_column IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSP01',
+            MESSAGE = format('column %s of task_sync.%s is the engine''s: a new row takes its default (%s), not %s',
+                             v_column, TG_TABLE_NAME, v_default, v_given),
+            DETAIL = 'Only pytask_sync writes the engine''s books (versions, baselines, a generated task''s identity).',
+            HINT = format('Leave %s out of the INSERT, or give it DEFAULT.', v_column);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal.tg_any__guard_columns() IS
+    'Refuses a writer''s value for an engine-owned column (TSP01): defaults on INSERT, current values on UPDATE';
+
+-- task_sync_internal.tg_task__guard_id() -> trigger
+-- BEFORE INSERT row-level trigger of task, for rows that are not generated (WHEN origin is not
+-- 'generated'; the engine's own inserts are generated and skip it). A task's id is drawn from the
+-- table's identity sequence, by people's inserts and the engine's alike: an id chosen by hand
+-- could be one the sequence hands the engine next, and the engine's insert would then wait for
+-- that transaction and fail on the key. So a new task's positive id must be the one this session
+-- just drew from the sequence (what leaving id out, or DEFAULT, gives); an id it drew before and
+-- reuses cannot collide with the engine's either. Zero and negative ids are left to the
+-- task__id_check constraint (23514), and roles with the table owner's rights (the schema owner,
+-- a restore of a dump, superusers) may give any id. It is row-level and BEFORE so that no index
+-- entry is ever made for a refused id.
+-- SECURITY DEFINER (owner's rights, search_path pinned): currval needs a right on the sequence
+-- that no reader or writer holds; it reads only the new row and the session's own sequence state,
+-- and judges the role the session acts as (_caller), not the owner it runs as.
+-- Locks:   none.
+-- Raises:  TSP01 a positive id that is not the one the sequence gave this session.
+-- Writes:  nothing.
+
+CREATE FUNCTION task_sync_internal.tg_task__guard_id()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_drawn bigint;
+BEGIN
+    IF NEW.id <= 0
+       OR pg_has_role(task_sync_internal._caller()::name, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'USAGE') THEN
+        RETURN NEW;
+    END IF;
+    BEGIN
+        v_drawn := currval('task_sync.task_id_seq'::regclass);
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        v_drawn := NULL;    -- this session never drew a task id
+    END;
+    IF NEW.id IS DISTINCT FROM v_drawn THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSP01',
+            MESSAGE = format('column id of task_sync.task is the engine''s: a new task takes its id from the sequence, not %s',
+                             NEW.id),
+            DETAIL = 'An id chosen by hand could be the next one the sequence gives a sync, which would then fail.',
+            HINT = 'Leave id out of the INSERT (or give it DEFAULT); RETURNING id tells the id it got.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal.tg_task__guard_id() IS
+    'Refuses a hand-chosen id for a new task (TSP01): ids come from the sequence, so they never collide with a sync''s';
+
+-- task_sync_internal.tg_work_order_process__guard_formal() -> trigger
+-- BEFORE DELETE row-level trigger of work_order_process: refuses to delete a process of a work
+-- order while formal tasks (any status but draft: pending, in progress, completed, cancelled)
+-- still belong to it. It is row-level and BEFORE because it must look before the foreign key's
+-- ON DELETE SET NULL detaches the tasks (that action runs before any statement-level AFTER
+-- trigger, and BEFORE triggers have no transition tables); it is one index probe per deleted row.
+-- Draft tasks of the process are kept, without a process, until a sync removes them.
+-- Race-free: it locks the process's tasks (FOR NO KEY UPDATE, the lock the ON DELETE SET NULL that
+-- follows takes anyway, so it adds no lock dependency) and judges their latest committed status:
+-- a draft a planner is making formal in an open transaction is waited for, and then counted. A
+-- task that is formal when the delete commits never loses its process.
+-- Locks:   the process's task rows FOR NO KEY UPDATE (until commit).
+-- Raises:  TSC04 the process still has formal tasks.
+-- Writes:  nothing.
+
+CREATE OR REPLACE FUNCTION task_sync_internal.tg_work_order_process__guard_formal()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_count bigint;
+BEGIN
+    SELECT count(*) FILTER (WHERE t.status <> 'draft') INTO v_count
+    FROM (SELECT t.status
+          FROM task_sync.task t
+          WHERE t.work_order_id = OLD.work_order_id AND t.work_order_process_id = OLD.id
+          FOR NO KEY UPDATE) AS t;
+    IF v_count > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC04',
+            MESSAGE = format('process %s of work order %s still has %s formal task(s)',
+                             OLD.id, OLD.work_order_id, v_count),
+            DETAIL = 'A task is formal in every status but draft: pending, in_progress, completed and cancelled.',
+            HINT = 'Delete those tasks first, or keep the process; pytask_sync never removes formal tasks.';
+    END IF;
+    RETURN OLD;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal.tg_work_order_process__guard_formal() IS
+    'Refuses deleting a route process that still has formal tasks (TSC04), waiting for tasks being changed';
+
+-- task_sync_internal._source_kind_dress(p_kind text) -> void
+-- Gives the tables of a registered kind what every kind's tables have, idempotently: the
+-- triggers that mark work orders (INSERT, UPDATE, DELETE and TRUNCATE of work_order_<kind>; a
+-- rename in the catalog <kind>, which reaches tasks through {source_name}), the grants
+-- (task_sync_reader reads both tables; task_sync_writer inserts, updates and deletes links or
+-- lines, naming any column, but a row's id and work order keep their values: the trigger
+-- work_order_<kind>__guard_update), and the comments. create_source_kind calls it for a new
+-- kind; the revision that registered the built-in kinds called it for theirs, so built-in and
+-- created kinds are dressed alike.
+-- Owner only (it creates triggers and grants).
+-- Locks:   the two tables, SHARE ROW EXCLUSIVE (CREATE TRIGGER), until commit.
+-- Raises:  nothing of its own.
+-- Writes:  triggers, grants and comments of task_sync.<kind> and task_sync.work_order_<kind>.
+
+CREATE OR REPLACE FUNCTION task_sync_internal._source_kind_dress(p_kind text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_lines boolean := (SELECT k.shape = 'line' FROM task_sync.source_kind k WHERE k.kind = p_kind);
+    v_link  text := 'work_order_' || p_kind;
+    v_ref   text := p_kind || '_id';
+    v_op    text;
+BEGIN
+    FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+        EXECUTE format(
+            'CREATE OR REPLACE TRIGGER %I AFTER %s ON task_sync.%I REFERENCING %s'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order_input__mark()',
+            task_sync_internal._ident(v_link || '__mark_' || v_op), upper(v_op), v_link,
+            CASE v_op WHEN 'insert' THEN 'NEW TABLE AS new_rows'
+                      WHEN 'update' THEN 'OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                      ELSE 'OLD TABLE AS old_rows' END);
+    END LOOP;
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER %I AFTER TRUNCATE ON task_sync.%I'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate()',
+        task_sync_internal._ident(v_link || '__mark_truncate'), v_link);
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
+        ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark()',
+        task_sync_internal._ident(p_kind || '__mark_update'), p_kind);
+    -- a row's id and work order keep their values (by value: ORMs name every column)
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER %I BEFORE UPDATE ON task_sync.%I FOR EACH ROW'
+        ' WHEN ((OLD.work_order_id, %s) IS DISTINCT FROM (NEW.work_order_id, %s))'
+        ' EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(''work_order_id''%s)',
+        task_sync_internal._ident(v_link || '__guard_update'), v_link,
+        CASE WHEN v_lines THEN 'OLD.id' ELSE 'NULL::bigint' END, CASE WHEN v_lines THEN 'NEW.id' ELSE 'NULL::bigint' END,
+        CASE WHEN v_lines THEN ', ''id''' ELSE '' END);
+
+    EXECUTE format('GRANT SELECT ON task_sync.%I, task_sync.%I TO task_sync_reader', p_kind, v_link);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON task_sync.%I TO task_sync_writer', v_link);
+
+    EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', p_kind,
+                   format('Catalog of the source kind %s: what work orders link to, by code and name', p_kind));
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.id IS %L', p_kind,
+                   CASE WHEN v_lines THEN 'The catalog row (lines point at it)' ELSE 'The catalog row: the source_id of its tasks' END);
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.code IS %L', p_kind, 'Unique code');
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.name IS %L', p_kind,
+                   'Name, as a template''s {source_name} shows it (a rename marks the work orders that use the row)');
+    IF v_lines THEN
+        EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', v_link, format(
+            'Lines of %s on work orders: a rule of source_kind %s yields one task per line '
+            '(source_id = the line id; quantity_source source takes its quantity)', p_kind, p_kind));
+        EXECUTE format('COMMENT ON COLUMN task_sync.%I.id IS %L', v_link, 'The line, and the source_id of its tasks');
+        EXECUTE format('COMMENT ON COLUMN task_sync.%I.quantity IS %L', v_link,
+                       'The line''s quantity (>= 0): a task''s production_quantity when its rule says source');
+    ELSE
+        EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', v_link, format(
+            'Links of work orders to %s: a rule of source_kind %s yields one task per link '
+            '(source_id = %s)', p_kind, p_kind, v_ref));
+    END IF;
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.work_order_id IS %L', v_link, 'The work order');
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.%I IS %L', v_link, v_ref, format('The %s (catalog row)', p_kind));
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._source_kind_dress(text) IS
+    'Gives a registered kind''s tables their triggers, grants and comments (idempotent)';
+
+-- The engine's columns, protected by value (tg_any__guard_columns): a new row takes their defaults
+-- (statement-level), an UPDATE keeps their values (row-level BEFORE, only for rows where one of
+-- them changed: the WHEN clause and the arguments name the same columns); writers may name any
+-- column (ORMs write whole rows). The links and lines of each source kind get theirs from
+-- _source_kind_dress.
+CREATE TRIGGER work_order__guard_insert AFTER INSERT ON task_sync.work_order
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('{"synced_version": 0}');
+CREATE TRIGGER work_order__guard_update BEFORE UPDATE ON task_sync.work_order
+    FOR EACH ROW WHEN ((OLD.id, OLD.synced_version, OLD.created_at) IS DISTINCT FROM (NEW.id, NEW.synced_version, NEW.created_at))
+    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'synced_version', 'created_at');
+CREATE TRIGGER work_order_process__guard_update BEFORE UPDATE ON task_sync.work_order_process
+    FOR EACH ROW WHEN ((OLD.id, OLD.work_order_id) IS DISTINCT FROM (NEW.id, NEW.work_order_id))
+    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'work_order_id');
+CREATE TRIGGER task__guard_insert AFTER INSERT ON task_sync.task
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
+        '{"origin": "manual", "generated_work_content": null, "generated_production_quantity": null}');
+CREATE TRIGGER task__guard_update BEFORE UPDATE ON task_sync.task
+    FOR EACH ROW WHEN ((OLD.id, OLD.work_order_id, OLD.work_order_process_id, OLD.origin, OLD.task_type,
+                        OLD.source_kind, OLD.source_id, OLD.generated_work_content,
+                        OLD.generated_production_quantity, OLD.created_at)
+                       IS DISTINCT FROM
+                       (NEW.id, NEW.work_order_id, NEW.work_order_process_id, NEW.origin, NEW.task_type,
+                        NEW.source_kind, NEW.source_id, NEW.generated_work_content,
+                        NEW.generated_production_quantity, NEW.created_at))
+    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
+        'id', 'work_order_id', 'work_order_process_id', 'origin', 'task_type', 'source_kind', 'source_id',
+        'generated_work_content', 'generated_production_quantity', 'created_at');
+
+-- A new task's id is the sequence's (tg_task__guard_id); the engine's inserts are generated rows.
+CREATE TRIGGER task__guard_id BEFORE INSERT ON task_sync.task
+    FOR EACH ROW WHEN (NEW.origin IS DISTINCT FROM 'generated')
+    EXECUTE FUNCTION task_sync_internal.tg_task__guard_id();
+
+-- Whole tables for writers: the column grants go (every column of every table of the schema that
+-- the writer holds a column right on), then the tables, then every kind is dressed again.
+DO $$
+DECLARE
+    v_rel   regclass;
+    v_col   name;
+BEGIN
+    FOR v_rel, v_col IN
+        SELECT a.attrelid::regclass, a.attname
+        FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+        CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) AS x
+        WHERE c.relnamespace = 'task_sync'::regnamespace AND a.attacl IS NOT NULL
+          AND x.grantee = 'task_sync_writer'::regrole
+        GROUP BY 1, 2
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL (%I) ON %s FROM task_sync_writer', v_col, v_rel);
+    END LOOP;
+END
+$$;
+GRANT INSERT, UPDATE, DELETE ON task_sync.work_order, task_sync.work_order_process, task_sync.task
+TO task_sync_writer;
+SELECT task_sync_internal._source_kind_dress(k.kind) FROM task_sync.source_kind k WHERE k.shape <> 'work_order' ORDER BY k.kind;
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importlib import metadata as _metadata
 
-from . import errors
+from . import errors, tables
 from .client import AsyncTaskSync, TaskSync
 from .errors import (
     ConfirmationRequired,
@@ -59,4 +59,5 @@ __all__ = [
     "__version__",
     "errors",
     "migrate",
+    "tables",
 ]

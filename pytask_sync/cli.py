@@ -34,10 +34,17 @@ from .models import BatchResult
 from .render import print_pending_plans, print_plan, to_json
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
+#: the reader of stdout went away (``pytask-sync migrate history --json | head``): 128 + SIGPIPE
+EXIT_PIPE = 141
 
 
 class CliError(Exception):
     """An expected failure: printed as one line, exit status 1."""
+
+
+class UsageError(CliError):
+    """Arguments that do not go together: printed as one line, exit status 2 (as argparse's)."""
 
 
 BIGINT_MAX = 2**63 - 1
@@ -245,9 +252,13 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
     """
     if args.action == "history":
         return _migrate_history(args, console)
+    if args.action == "downgrade" and not args.revision:
+        raise UsageError("downgrade needs the revision to go back to ('base' removes everything)")
+    if args.sql and args.action != "upgrade":
+        raise UsageError("--sql goes with upgrade")
+    if args.from_revision is not None and not args.sql:
+        raise UsageError("--from goes with --sql")
     if args.sql:
-        if args.action != "upgrade":
-            raise CliError("--sql goes with upgrade")
         if args.from_revision is not None:
             before = None if args.from_revision == "base" else args.from_revision
         else:
@@ -259,8 +270,6 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from exc
         return 0
-    if args.from_revision is not None:
-        raise CliError("--from goes with --sql")
     with connect(args, console):
         pass
     dsn = args.resolved_dsn
@@ -268,8 +277,6 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
     if args.action == "current":
         return _migrate_current(args, console, before)
     if args.action == "downgrade":
-        if not args.revision:
-            raise CliError("downgrade needs the revision to go back to ('base' removes everything)")
         downgrade(dsn, args.revision)
     else:
         migrate(dsn, args.revision or "head")
@@ -318,9 +325,9 @@ def cmd_preview(args: argparse.Namespace, console: Console) -> int:
     if args.pending:
         return _preview_pending(args, console)
     if args.work_order_id is None:
-        raise CliError("preview needs a work order id, or --pending")
+        raise UsageError("preview needs a work order id, or --pending")
     if args.limit is not None:
-        raise CliError("--limit goes with --pending")
+        raise UsageError("--limit goes with --pending")
     with connect(args, console) as conn:
         plan = TaskSync(conn).preview(
             args.work_order_id, overwrite_edits=args.overwrite_edits, restore_dismissed=args.restore_dismissed
@@ -335,9 +342,9 @@ def cmd_preview(args: argparse.Namespace, console: Console) -> int:
 
 def _preview_pending(args: argparse.Namespace, console: Console) -> int:
     if args.work_order_id is not None:
-        raise CliError("preview takes a work order id or --pending, not both")
+        raise UsageError("preview takes a work order id or --pending, not both")
     if args.overwrite_edits or args.restore_dismissed:
-        raise CliError("--pending shows the plans of a sync without flags (as sync-pending runs it)")
+        raise UsageError("--pending shows the plans of a sync without flags (as sync-pending runs it)")
     with connect(args, console) as conn:
         items = TaskSync(conn).plan_pending(args.limit)
     if args.json:
@@ -402,8 +409,11 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
 
     shown = f"{total} work order(s) need a sync" + (f"; the {len(rows)} waiting longest:" if total > len(rows) else "")
     table = Table(title=Text(shown), title_justify="left")
-    for col in ("work order", "order number", "definition", "synced", "pending since"):
-        table.add_column(col)
+    table.add_column("work order", no_wrap=True)
+    table.add_column("order number", overflow="fold")
+    table.add_column("definition", no_wrap=True)
+    table.add_column("synced", no_wrap=True)
+    table.add_column("pending since", no_wrap=True, min_width=25)  # a whole ISO 8601 timestamp
     for r in rows:
         since = r.pending_since.isoformat(timespec="seconds") if r.pending_since else ""
         table.add_row(
@@ -460,6 +470,8 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # the embedded server is migrated on start: alembic's own INFO lines are not the worker's news
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     log = logging.getLogger("pytask_sync.worker")
 
     with connect(args, console) as conn:
@@ -506,9 +518,14 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         if getattr(args, "dsn", None):
             migrate(args.resolved_dsn)
             psql = f"psql '{args.resolved_dsn}'"
+            cli = f"pytask-sync --dsn '{args.resolved_dsn}'"
         else:
             psql = "pytask-sync db psql"
-        run_demo(conn, console, psql=psql)
+            # commands find the embedded database only when the environment names no other one
+            cli = " ".join(
+                [*(f"{v}=" for v in ("PYTASK_SYNC_DSN", "DATABASE_URL") if os.environ.get(v)), "pytask-sync"]
+            )
+        run_demo(conn, console, psql=psql, cli=cli)
     return 0
 
 
@@ -518,7 +535,7 @@ def cmd_db(args: argparse.Namespace, console: Console) -> int:
 
     data_dir = embedded.default_data_dir()
     if args.psql_args and args.action != "psql":
-        raise CliError(f"db {args.action} takes no more arguments")
+        raise UsageError(f"db {args.action} takes no more arguments")
     if args.action in ("start", "psql"):
         server = embedded.start(keep_running=True)
         migrate(server.dsn)
@@ -527,7 +544,7 @@ def cmd_db(args: argparse.Namespace, console: Console) -> int:
             # processes using it forgets this one (psql keeps Ctrl-C for itself meanwhile)
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
             try:
-                return subprocess.call([str(embedded.psql_path()), server.dsn, *args.psql_args])
+                return subprocess.call([str(embedded.psql_path()), *args.psql_args], env=_libpq_env(server.dsn))
             finally:
                 signal.signal(signal.SIGINT, previous)
         info: embedded.EmbeddedServer | None = server
@@ -564,6 +581,22 @@ def cmd_db(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _libpq_env(dsn: str) -> dict[str, str]:
+    """The environment of this process, with libpq's PG* variables set from ``dsn``.
+
+    psql then reaches that server whatever its own arguments say (``-d scratch`` names a database
+    on it, not on libpq's default socket).
+    """
+    from psycopg.conninfo import conninfo_to_dict
+
+    names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE", "password": "PGPASSWORD"}
+    env = {k: v for k, v in os.environ.items() if k not in names.values()}
+    for key, value in conninfo_to_dict(dsn).items():
+        if key in names and value is not None:
+            env[names[key]] = str(value)
+    return env
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "db": cmd_db,
     "migrate": cmd_migrate,
@@ -588,7 +621,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(Text.assemble(("error:", "red"), " ", message))
 
     try:
-        return COMMANDS[args.command](args, console)
+        status = COMMANDS[args.command](args, console)
+        sys.stdout.flush()  # inside the try: a reader that went away is seen here, not at exit
+        return status
+    except BrokenPipeError:
+        # the reader of stdout stopped reading (| head): quiet, as a command killed by SIGPIPE
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+    except UsageError as exc:
+        error(str(exc))
+        return EXIT_USAGE
     except TaskSyncError as exc:
         error(exc.message + (f" (hint: {exc.hint})" if exc.hint else ""))
     except CliError as exc:

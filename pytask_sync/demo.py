@@ -134,10 +134,10 @@ def planner_edits(conn: psycopg.Connection[Any], wo: int) -> None:
         )
 
 
-def run_demo(conn: psycopg.Connection[Any], console: Console, psql: str = "psql") -> None:
+def run_demo(conn: psycopg.Connection[Any], console: Console, psql: str = "psql", cli: str = "pytask-sync") -> None:
     """Run the story on ``conn`` (autocommit); each step is its own transaction.
 
-    ``psql`` is the command that opens psql on that database, for the closing tip.
+    ``psql`` opens psql on that database and ``cli`` is pytask-sync pointed at it, for the closing tip.
     """
     ts = TaskSync(conn)
     row = conn.execute("SELECT count(*) FROM task_sync.work_order WHERE order_number LIKE 'JOB-%'").fetchone()
@@ -196,7 +196,7 @@ def run_demo(conn: psycopg.Connection[Any], console: Console, psql: str = "psql"
     console.print(
         Text.assemble(
             "\nTry it yourself: ",
-            (f"pytask-sync preview {wo}", "bold"),
+            (f"{cli} preview {wo}", "bold"),
             ", or open psql with ",
             (psql, "bold"),
             " and run ",

@@ -76,8 +76,35 @@ def migrate(dsn: str, revision: str = "head") -> None:
 
 
 def downgrade(dsn: str, revision: str) -> None:
-    """Downgrade the database at ``dsn`` to ``revision`` (``base`` removes the schema's objects)."""
-    _run(dsn, lambda cfg: command.downgrade(cfg, revision))
+    """Downgrade the database at ``dsn`` to ``revision``, in one transaction.
+
+    ``base`` removes everything: the schema's objects, alembic's version table and the schema
+    itself when nothing else is left in it, so that a later install (``migrate``, or the SQL of
+    ``upgrade_sql(None)`` run by hand) starts from an empty database.
+    """
+
+    def step(cfg: Config) -> None:
+        command.downgrade(cfg, revision)
+        if revision == "base":
+            cfg.attributes["connection"].exec_driver_sql(_FORGET_THE_SCHEMA)
+
+    _run(dsn, step)
+
+
+#: After a downgrade to base: alembic's version table goes, and the schema when it is empty then.
+_FORGET_THE_SCHEMA = """
+DO $forget$
+BEGIN
+    DROP TABLE IF EXISTS task_sync.alembic_version;
+    IF to_regnamespace('task_sync') IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                       WHERE d.refclassid = 'pg_catalog.pg_namespace'::regclass
+                         AND d.refobjid = 'task_sync'::regnamespace AND d.deptype = 'n') THEN
+        DROP SCHEMA task_sync;
+    END IF;
+END
+$forget$
+"""
 
 
 def history() -> list[tuple[str, str | None, str]]:

@@ -36,6 +36,15 @@ def to_json(value: Any) -> str:
     return json.dumps(value, default=default, indent=2)
 
 
+#: how much of a value a table cell shows; the rest is cut with an ellipsis (--json has it all)
+CELL_CHARS = 60
+
+
+def _cell(value: str) -> Text:
+    """A value as a table cell: as written (never markup), cut after ``CELL_CHARS`` characters."""
+    return Text(value if len(value) <= CELL_CHARS else value[: CELL_CHARS - 1] + "…")
+
+
 def _change(item: PlanItem, field: str) -> str:
     current = getattr(item, f"current_{field}")
     desired = getattr(item, f"desired_{field}")
@@ -84,7 +93,8 @@ def plan_table(plan: SyncPlan) -> Table:
     )
     table.add_column("action", no_wrap=True)
     table.add_column("process", no_wrap=True)
-    table.add_column("task", overflow="fold")
+    # wide enough for the seeded task types (plate_making) not to break inside a word
+    table.add_column("task", min_width=12, overflow="fold")
     table.add_column("work content", min_width=10, overflow="fold")
     table.add_column("quantity", min_width=6, overflow="fold")
     table.add_column("note", overflow="fold")
@@ -95,7 +105,7 @@ def plan_table(plan: SyncPlan) -> Table:
             Text(it.action, style=style),
             Text(it.process_code or "(deleted)"),
             Text(f"{it.task_type} {ident}\n{it.source_kind} {it.source_id}"),
-            Text(_change(it, "work_content")),
+            _cell(_change(it, "work_content")),
             Text(_change(it, "production_quantity")),
             Text(_note(it), style="yellow" if it.action == "conflict" else "dim"),
         )

@@ -179,3 +179,54 @@ def test_preview_pending_sums_up_every_pending_plan(conn: psycopg.Connection[Any
         b.execute(wo)
     code, out, _ = run(capsys, "preview", "--pending", "--dsn", dsn)
     assert code == 0 and "No work order needs a sync." in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["preview"],
+        ["preview", "1", "--pending"],
+        ["preview", "1", "--limit", "3"],
+        ["preview", "--pending", "--overwrite-edits"],
+        ["migrate", "downgrade"],
+        ["migrate", "current", "--sql"],
+        ["migrate", "--from", "base"],
+        ["db", "status", "extra"],
+    ],
+)
+def test_arguments_that_do_not_go_together_are_usage_errors(argv: list[str], capsys: Any) -> None:
+    """Exit 2, like argparse's own usage errors, and nothing is connected to."""
+    code, out, err = run(capsys, "--dsn", "host=/nonexistent dbname=nothing", *argv)
+    assert code == 2, err
+    assert out == "" and len(err.strip().splitlines()) == 1 and "error:" in err
+
+
+def test_long_planner_text_and_task_types_fit_80_columns(
+    conn: psycopg.Connection[Any], dsn: str, capsys: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    b = Builder(conn)
+    wo = b.realistic()
+    b.execute(wo)
+    note = "Call the customer before cutting: " + "the board arrives late, " * 40
+    conn.execute(
+        "UPDATE task_sync.task SET work_content = %s WHERE work_order_id = %s AND task_type = 'printing'", (note, wo)
+    )
+    conn.execute("UPDATE task_sync.work_order SET production_quantity = 7000 WHERE id = %s", (wo,))
+    code, out, _ = run(capsys, "--dsn", dsn, "preview", str(wo))
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # the note is cut in the table (every word of it is in --json), so no item runs to dozens of lines
+    assert len(lines) < 40, out
+    assert "…" in out
+    code, out, _ = run(capsys, "--dsn", dsn, "preview", str(wo), "--json")
+    assert note in [i["current_work_content"] for i in json.loads(out)["items"]]
+    fresh = b.realistic()  # its plan adds plate_making drafts
+    code, out, _ = run(capsys, "--dsn", dsn, "preview", str(fresh))
+    # a task type is never broken inside the word
+    assert re.search(r"│ plate_making", out) and "plate_makin│" not in out and "plate_makin\n" not in out
+    code, out, _ = run(capsys, "--dsn", dsn, "status")
+    for r in TaskSync(conn).pending():
+        assert r.pending_since is not None and r.pending_since.isoformat(timespec="seconds") in out
+    assert max(len(line) for line in out.splitlines()) <= 80

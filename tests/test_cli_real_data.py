@@ -254,6 +254,22 @@ def test_demo_writes_only_where_its_command_line_says(
     assert Builder(conn).snapshot() == before
 
 
+def test_the_demos_tip_reaches_the_database_it_ran_on(
+    conn: psycopg.Connection[Any], dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With DATABASE_URL naming another database, the demo runs on the embedded one (here: this
+    test's database standing in for it) and its closing tip clears DATABASE_URL for the commands."""
+    from pytask_sync import cli as cli_module
+    from pytask_sync import embedded
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@elsewhere/factory")
+    monkeypatch.setattr(embedded, "start", lambda: embedded.EmbeddedServer(pgdata=None, dsn=dsn, pid=0))  # type: ignore[arg-type]
+    monkeypatch.setattr(cli_module, "migrate", lambda *a, **k: None)
+    assert cli_module.main(["demo"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Try it yourself: DATABASE_URL= pytask-sync preview" in out
+
+
 def test_the_worker_logs_with_timestamps_and_says_when_it_reconnects(conn: psycopg.Connection[Any], dsn: str) -> None:
     lines: queue.Queue[str] = queue.Queue()
     proc = subprocess.Popen(
@@ -326,6 +342,14 @@ def test_the_embedded_server_has_a_lifecycle_and_is_never_stopped_by_a_command_t
         assert res.stdout.strip() == started["dsn"]
         res = cli("db", "psql", "--", "-At", "-c", "SELECT count(*) FROM task_sync.source_kind", env=env)
         assert res.returncode == 0 and res.stdout.strip() == "7", res.stderr
+        # psql's own -d names a database of the embedded server, not one on libpq's default socket
+        with psycopg.connect(started["dsn"], autocommit=True) as admin:
+            admin.execute("CREATE DATABASE scratch")
+        res = cli("db", "psql", "--", "-d", "scratch", "-At", "-c", "SELECT current_database()", env=env)
+        assert res.returncode == 0 and res.stdout.strip() == "scratch", res.stderr
+        # the worker logs its own news, not alembic's migration of the embedded database
+        res = cli("worker", "--once", env=env)
+        assert res.returncode == 0 and "alembic" not in res.stderr and "Context impl" not in res.stderr, res.stderr
     finally:
         assert db("stop")["stopped"] is True
     assert db("status")["running"] is False
@@ -355,11 +379,34 @@ def test_migrate_current_history_downgrade_and_sql(empty_dsn: str) -> None:
         c.execute(res.stdout.encode())
     assert json.loads(cli("--dsn", empty_dsn, "migrate", "current", "--json").stdout)["state"] == "up to date"
     res = cli("--dsn", empty_dsn, "migrate", "downgrade")
-    assert res.returncode == 1 and "needs the revision" in res.stderr
+    assert res.returncode == 2 and "needs the revision" in res.stderr
     res = cli("--dsn", empty_dsn, "migrate", "downgrade", "0003_books")
     assert res.returncode == 0 and f"migrated from {doc['head']} to 0003_books" in res.stdout
     res = cli("migrate", "--sql", "--from", doc["head"])
     assert res.returncode == 1 and "nothing to upgrade" in res.stderr
+    # base removes everything, the schema and alembic's table included: the SQL of a fresh install
+    # then runs by hand
+    res = cli("--dsn", empty_dsn, "migrate", "downgrade", "base")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(empty_dsn, autocommit=True) as c:
+        assert c.execute("SELECT to_regnamespace('task_sync')").fetchone() == (None,)
+        c.execute(cli("migrate", "--sql", "--from", "base").stdout.encode())
+    assert json.loads(cli("--dsn", empty_dsn, "migrate", "current", "--json").stdout)["state"] == "up to date"
+
+
+def test_a_reader_that_stops_reading_is_no_traceback() -> None:
+    """``pytask-sync migrate history --json | head``: the pipe closes before the output is written."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytask_sync.cli", "migrate", "history", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
 def test_migrate_by_a_role_without_create_is_one_line_and_at_head_is_fine(

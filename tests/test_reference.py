@@ -1,4 +1,4 @@
-"""psql is the reference: every table, view and column says what it is; every public function's
+"""psql is the reference: every table, view, composite type and column says what it is; every public function's
 comment names its parameters and the SQLSTATEs it raises; the audit reads in words."""
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from tests.builders import Builder
 UNDESCRIBED = """
 SELECT c.relname, NULL::text
 FROM pg_class c
-WHERE c.relnamespace = 'task_sync'::regnamespace AND c.relkind IN ('r', 'v', 'p')
-  AND obj_description(c.oid, 'pg_class') IS NULL AND c.relname <> 'alembic_version'
+WHERE c.relnamespace = 'task_sync'::regnamespace AND c.relkind IN ('r', 'v', 'p', 'c')
+  AND coalesce(obj_description(c.oid, 'pg_class'), obj_description(c.reltype, 'pg_type')) IS NULL
+  AND c.relname <> 'alembic_version'
 UNION ALL
 SELECT c.relname, a.attname
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-WHERE c.relnamespace = 'task_sync'::regnamespace AND c.relkind IN ('r', 'v', 'p')
+WHERE c.relnamespace = 'task_sync'::regnamespace AND c.relkind IN ('r', 'v', 'p', 'c')
   AND col_description(c.oid, a.attnum) IS NULL AND c.relname <> 'alembic_version'
 ORDER BY 1, 2
 """

@@ -130,4 +130,24 @@ END
 $$;
 GRANT UPDATE (need_cutting) ON task_sync.work_order_material TO task_sync_writer;
 
+COMMENT ON COLUMN task_sync.plan_row.work_order_id IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.action IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.task_id IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.work_order_process_id IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.process_code IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.task_type IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.source_kind IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.source_id IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.current_work_content IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.baseline_work_content IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.desired_work_content IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.current_production_quantity IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.baseline_production_quantity IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.desired_production_quantity IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.edited IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.update_fields IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.conflict_fields IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.restored IS NULL;
+COMMENT ON COLUMN task_sync.plan_row.overwritten IS NULL;
+
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

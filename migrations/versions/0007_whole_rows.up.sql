@@ -10,6 +10,7 @@
 --     kind; every registered kind is dressed again here.
 --   * tg_work_order_process__guard_formal locks the tasks it counts (a draft being made formal is
 --     waited for), and its hint names every formal status.
+--   * every column of task_sync.plan_row has a comment.
 -- Frozen copy of the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -316,5 +317,28 @@ $$;
 GRANT INSERT, UPDATE, DELETE ON task_sync.work_order, task_sync.work_order_process, task_sync.task
 TO task_sync_writer;
 SELECT task_sync_internal._source_kind_dress(k.kind) FROM task_sync.source_kind k WHERE k.shape <> 'work_order' ORDER BY k.kind;
+
+-- every column of task_sync.plan_row described, so that \d+ task_sync.plan_row reads as the reference
+COMMENT ON COLUMN task_sync.plan_row.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.plan_row.action IS
+    'add, remove, update, conflict, dismissed or orphaned (what a sync with the same flags does with this task)';
+COMMENT ON COLUMN task_sync.plan_row.task_id IS 'The task (NULL for add and dismissed: no draft exists)';
+COMMENT ON COLUMN task_sync.plan_row.work_order_process_id IS 'The route row of the generation key (NULL: its process was deleted)';
+COMMENT ON COLUMN task_sync.plan_row.process_code IS 'The code of that route row''s process';
+COMMENT ON COLUMN task_sync.plan_row.task_type IS 'The task type of the generation key';
+COMMENT ON COLUMN task_sync.plan_row.source_kind IS 'The source kind of the generation key';
+COMMENT ON COLUMN task_sync.plan_row.source_id IS 'The source of the generation key (a catalog id, a line id or the work order id)';
+COMMENT ON COLUMN task_sync.plan_row.current_work_content IS 'What the task holds now (NULL for add and dismissed)';
+COMMENT ON COLUMN task_sync.plan_row.baseline_work_content IS 'What the engine generated last time (the baseline)';
+COMMENT ON COLUMN task_sync.plan_row.desired_work_content IS 'What the rules yield now (NULL for remove and orphaned)';
+COMMENT ON COLUMN task_sync.plan_row.current_production_quantity IS 'What the task holds now (NULL for add and dismissed)';
+COMMENT ON COLUMN task_sync.plan_row.baseline_production_quantity IS 'What the engine generated last time (the baseline)';
+COMMENT ON COLUMN task_sync.plan_row.desired_production_quantity IS 'What the rules yield now (NULL for remove and orphaned)';
+COMMENT ON COLUMN task_sync.plan_row.edited IS 'The draft differs from its baseline: a planner changed it';
+COMMENT ON COLUMN task_sync.plan_row.update_fields IS 'The fields a sync writes with the rule value';
+COMMENT ON COLUMN task_sync.plan_row.conflict_fields IS 'The fields a planner changed while the rules moved too';
+COMMENT ON COLUMN task_sync.plan_row.restored IS 'An add that re-adds a draft a planner deleted (p_restore_dismissed)';
+COMMENT ON COLUMN task_sync.plan_row.overwritten IS
+    'An update that overwrites the planner''s values in conflict_fields (p_overwrite_edits)';
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

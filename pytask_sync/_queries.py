@@ -26,15 +26,16 @@ EXECUTE: Final = """
 """
 CHECK_SYNC_NEEDED: Final = "SELECT task_sync.check_sync_needed(%(work_order_id)s) AS needed"
 PENDING: Final = """
-    SELECT work_order_id, order_number, definition_version, synced_version, pending_since
+    SELECT work_order_id, order_number, definition_version, synced_version, pending_since, last_error, retry_after
     FROM task_sync.pending(%(limit)s)
 """
+PENDING_COUNT: Final = "SELECT count(*) AS n FROM task_sync.pending()"
 PLAN_PENDING: Final = """
     SELECT * FROM task_sync.plan_pending(%(limit)s)
 """
 SYNC_PENDING: Final = """
     SELECT work_order_id, added, removed, updated, conflicts, sync_run_id
-    FROM task_sync.sync_pending(%(limit)s)
+    FROM task_sync.sync_pending(%(limit)s, CAST(%(skip)s AS bigint[]))
 """
 SCHEMA_STATE: Final = """
     SELECT to_regclass('task_sync.work_order') IS NOT NULL AS installed,

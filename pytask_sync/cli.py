@@ -26,6 +26,7 @@ from rich.text import Text
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__
+from . import _queries as q
 from .client import TaskSync
 from .dsn import to_libpq
 from .errors import TaskSyncError
@@ -398,7 +399,7 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
         rows = TaskSync(conn).pending(limit=args.limit)
         total = len(rows)
         if args.limit is not None and len(rows) == args.limit:
-            total = int(conn.execute("SELECT count(*) FROM task_sync.pending()").fetchone()[0])  # type: ignore[index]
+            total = _pending_count(conn, None)
     if args.json:
         print(to_json(rows))
         return 0
@@ -414,30 +415,41 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
     table.add_column("definition", no_wrap=True)
     table.add_column("synced", no_wrap=True)
     table.add_column("pending since", no_wrap=True, min_width=25)  # a whole ISO 8601 timestamp
+    failed = any(r.last_error for r in rows)
+    if failed:
+        table.add_column("last sync failed", overflow="fold")
     for r in rows:
         since = r.pending_since.isoformat(timespec="seconds") if r.pending_since else ""
-        table.add_row(
-            str(r.work_order_id), Text(r.order_number), str(r.definition_version), str(r.synced_version), since
-        )
+        cells: list[str | Text] = [
+            str(r.work_order_id),
+            Text(r.order_number),
+            str(r.definition_version),
+            str(r.synced_version),
+            since,
+        ]
+        if failed:
+            retry = f" (retried after {r.retry_after.isoformat(timespec='seconds')})" if r.retry_after else ""
+            cells.append(Text(f"{r.last_error}{retry}" if r.last_error else ""))
+        table.add_row(*cells)
     console.print(table)
     return 0
 
 
 def cmd_sync_pending(args: argparse.Namespace, console: Console) -> int:
-    """Sync every pending work order in batches, with progress."""
+    """Sync every pending work order in batches (the worker's drain), with progress."""
+    from .worker import drain
+
     with connect(args, console) as conn:
         ts = TaskSync(conn)
-        total = len(ts.pending(limit=args.limit))
+        total = _pending_count(conn, args.limit)
         done: list[BatchResult] = []
-        batch = min(args.batch, args.limit) if args.limit else args.batch
 
         def run(on_batch: Callable[[list[BatchResult]], None]) -> None:
-            while len(done) < total:
-                rows = ts.sync_pending(limit=min(batch, total - len(done)))
-                if not rows:
-                    return
+            def record(rows: list[BatchResult]) -> None:
                 done.extend(rows)
                 on_batch(rows)
+
+            drain(ts, args.batch, record, limit=args.limit)
 
         if args.json or not console.is_terminal:
 
@@ -461,6 +473,13 @@ def cmd_sync_pending(args: argparse.Namespace, console: Console) -> int:
             f"conflicts kept {sum(r.conflicts for r in done)}."
         )
     return 0
+
+
+def _pending_count(conn: psycopg.Connection[Any], limit: int | None) -> int:
+    """How many work orders wait for a sync (at most ``limit``), counted by the server."""
+    row = conn.execute(q.PENDING_COUNT).fetchone()
+    n = int(row[0]) if row else 0
+    return n if limit is None else min(n, limit)
 
 
 def cmd_worker(args: argparse.Namespace, console: Console) -> int:

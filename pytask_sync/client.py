@@ -21,7 +21,7 @@ import operator
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -125,8 +125,9 @@ def _plan_pending(limit: object) -> _Call[list[PlanItem]]:
     return _Call(q.PLAN_PENDING, {"limit": _limit(limit)}, lambda rows: [PlanItem(**r) for r in rows])
 
 
-def _sync_pending(limit: object) -> _Call[list[BatchResult]]:
-    return _Call(q.SYNC_PENDING, {"limit": _limit(limit)}, lambda rows: [BatchResult(**r) for r in rows])
+def _sync_pending(limit: object, skip: object) -> _Call[list[BatchResult]]:
+    params = {"limit": _limit(limit), "skip": _work_order_ids("skip", skip)}
+    return _Call(q.SYNC_PENDING, params, lambda rows: [BatchResult(**r) for r in rows])
 
 
 def _schema_problem(state: dict[str, Any], revision: str | None) -> TaskSyncError | None:
@@ -190,6 +191,11 @@ class TaskSync:
         #: how many calls were run again after a serialization failure or deadlock
         self.retries = 0
 
+    @property
+    def connection(self) -> Any:
+        """The connection (or SQLAlchemy Connection or Session, or Django connection) it runs on."""
+        return self._conn
+
     # -- the SQL API ---------------------------------------------------------------------------
 
     def preview(
@@ -241,9 +247,14 @@ class TaskSync:
         """
         return self._run(_plan_pending(limit))
 
-    def sync_pending(self, limit: int | None = None) -> list[BatchResult]:
-        """Sync pending work orders set-based, skipping those other sessions hold."""
-        return self._run(_sync_pending(limit))
+    def sync_pending(self, limit: int | None = None, *, skip: Iterable[int] | None = None) -> list[BatchResult]:
+        """Sync pending work orders set-based, passing over those other sessions hold.
+
+        ``skip``: work orders not to try in this call (the worker's, whose sync alone outlasts
+        ``statement_timeout``). One whose sync fails is recorded (``pending()`` shows the error)
+        and the others are synced.
+        """
+        return self._run(_sync_pending(limit, skip))
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -417,9 +428,9 @@ class AsyncTaskSync:
         """See :meth:`TaskSync.plan_pending`."""
         return await self._run(_plan_pending(limit))
 
-    async def sync_pending(self, limit: int | None = None) -> list[BatchResult]:
+    async def sync_pending(self, limit: int | None = None, *, skip: Iterable[int] | None = None) -> list[BatchResult]:
         """See :meth:`TaskSync.sync_pending`."""
-        return await self._run(_sync_pending(limit))
+        return await self._run(_sync_pending(limit, skip))
 
     async def _run(self, call: _Call[T]) -> T:
         conn = self._conn
@@ -485,6 +496,14 @@ def _work_order_id(value: object) -> int:
 
 def _limit(value: object) -> int | None:
     return None if value is None else _integer("limit", value, INTEGER_MIN, INTEGER_MAX)
+
+
+def _work_order_ids(name: str, values: object) -> list[int] | None:
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be an iterable of work order ids, not {type(values).__name__}")
+    return [_work_order_id(v) for v in values]
 
 
 def _flag(name: str, value: object) -> bool:

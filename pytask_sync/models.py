@@ -122,13 +122,19 @@ class SyncResult:
 
 @dataclass(frozen=True, slots=True)
 class PendingWorkOrder:
-    """A row of ``task_sync.pending``: a work order that needs a sync."""
+    """A row of ``task_sync.pending``: a work order that needs a sync.
+
+    ``last_error`` and ``retry_after`` say why ``sync_pending`` could not sync it last time and
+    until when it passes over it (None when its last sync did not fail).
+    """
 
     work_order_id: int
     order_number: str
     definition_version: int
     synced_version: int
     pending_since: datetime | None
+    last_error: str | None = None
+    retry_after: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

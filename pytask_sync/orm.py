@@ -168,6 +168,18 @@ class WorkOrderMark(Base):
     __mapper_args__ = {"primary_key": [tables.work_order_mark.c.id]}
 
 
+class WorkOrderMarkParked(Base):
+    """The folded marks of a work order that may not be synced (read-only)."""
+
+    __table__ = tables.work_order_mark_parked
+
+
+class SyncFailure(Base):
+    """A work order whose last batch sync failed, with the error (read-only)."""
+
+    __table__ = tables.sync_failure
+
+
 class TaskDismissal(Base):
     """A generated draft a planner deleted (read-only)."""
 

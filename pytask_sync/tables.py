@@ -165,9 +165,33 @@ work_order_mark = Table(
     Column("work_order_id", BigInteger, nullable=False),
     Column("xact", Xid8(), nullable=False, server_default=text("pg_current_xact_id()")),
     Column("marked_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("weight", Integer, nullable=False, server_default=text("1")),
     PrimaryKeyConstraint("work_order_id", "id", name="work_order_mark_pkey"),
     UniqueConstraint("id", name="work_order_mark__id_key"),
     UniqueConstraint("work_order_id", "xact", name="work_order_mark__work_order_id_xact_key"),
+)
+
+work_order_mark_parked = Table(
+    "work_order_mark_parked",
+    metadata,
+    Column("work_order_id", BigInteger, nullable=False),
+    Column("weight", BigInteger, nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("work_order_id", name="work_order_mark_parked_pkey"),
+)
+
+sync_failure = Table(
+    "sync_failure",
+    metadata,
+    Column("work_order_id", BigInteger, nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Column("sqlstate", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("detail", Text),
+    Column("failures", Integer, nullable=False),
+    Column("retry_after", DateTime(timezone=True), nullable=False),
+    Column("definition_version", BigInteger, nullable=False),
+    PrimaryKeyConstraint("work_order_id", name="sync_failure_pkey"),
 )
 
 work_order_process = Table(
@@ -234,7 +258,6 @@ task_dismissal = Table(
     PrimaryKeyConstraint(
         "work_order_id", "work_order_process_id", "task_type", "source_kind", "source_id", name="task_dismissal_pkey"
     ),
-    _fk_work_order("task_dismissal"),
 )
 
 sync_run = Table(

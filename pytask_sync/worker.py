@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any
 
 import psycopg
+from psycopg import pq
 
 from .client import TaskSync
 from .models import BatchResult
@@ -30,72 +31,92 @@ class WorkerStats:
     reconnects: int = 0
 
 
+#: The DEBUG message sync_pending sends before it plans a chunk; its detail names the chunk.
+SYNCING = "pytask_sync: syncing work orders"
+
+
+class _Syncing:
+    """The work orders ``sync_pending`` was syncing last on ``conn``, from its DEBUG messages.
+
+    Those reach a client that asked for DEBUG messages (``client_min_messages``), even from a
+    statement that ``statement_timeout`` then cancels: they name the work order it cut short.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any] | None) -> None:
+        self.ids: list[int] = []
+        self._conn = conn
+        if conn is not None:
+            conn.execute("SET client_min_messages = debug1")
+            conn.add_notice_handler(self._notice)
+
+    def _notice(self, diag: psycopg.errors.Diagnostic) -> None:
+        if diag.message_primary == SYNCING and diag.message_detail:
+            self.ids = [int(x) for x in diag.message_detail.strip("{}").split(",") if x]
+
+    def close(self) -> None:
+        if self._conn is None or self._conn.closed:
+            return
+        self._conn.remove_notice_handler(self._notice)
+        if self._conn.info.transaction_status != pq.TransactionStatus.INERROR:
+            self._conn.execute("RESET client_min_messages")
+
+
 def drain(
     ts: TaskSync,
     batch: int,
     on_batch: Callable[[list[BatchResult]], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    *,
+    too_big: set[int] | None = None,
+    limit: int | None = None,
 ) -> int:
     """Sync pending work orders in batches of ``batch``; returns how many were synced.
 
-    It goes on until nothing syncable is pending, or until ``stop()`` is true (asked before
-    every batch).
+    It goes on until nothing syncable is pending, until ``limit`` work orders were synced, or until
+    ``stop()`` is true (asked before every batch). ``sync_pending`` itself passes over work
+    orders other sessions hold, and records the ones whose sync fails, so an empty batch means
+    nothing can be synced right now.
 
-    ``sync_pending`` itself passes over work orders other sessions hold, so an empty batch means
-    nothing can be synced right now. A batch cancelled by ``statement_timeout`` is tried again at
-    half the size; when one work order alone takes longer than the timeout, it is logged, left
-    pending, and the others are synced one by one with ``execute`` so that it cannot hold them up.
+    A batch cancelled by ``statement_timeout`` is tried again at half the size. When one work order
+    alone takes longer than the timeout (the server names it, see :class:`_Syncing`), it is logged,
+    added to ``too_big`` (kept by the caller across drains), passed over from then on, and the
+    batches are back to full size: the others drain at batch speed. A work order that is merely
+    busy is never taken for one: ``sync_pending`` does not wait for it.
     """
     total = 0
-    limit = max(1, batch)
-    too_big: set[int] = set()
-    while not (stop is not None and stop()):
-        try:
-            rows = ts.sync_pending(limit=limit) if not too_big else _one_by_one(ts, limit, too_big)
-        except psycopg.errors.QueryCanceled:
-            if limit > 1:
-                limit = max(1, limit // 2)
-                log.warning("a batch was cancelled (statement_timeout?): trying %d at a time", limit)
+    size = max(1, batch)
+    too_big = too_big if too_big is not None else set()
+    conn = ts.connection if isinstance(ts.connection, psycopg.Connection) else None
+    syncing = _Syncing(conn)
+    try:
+        while not (stop is not None and stop()) and (limit is None or total < limit):
+            want = size if limit is None else min(size, limit - total)
+            try:
+                rows = ts.sync_pending(limit=want, skip=sorted(too_big))
+            except psycopg.errors.QueryCanceled:
+                if want > 1:
+                    size = max(1, want // 2)
+                    log.warning("a batch was cancelled (statement_timeout?): trying %d at a time", size)
+                    continue
+                if not syncing.ids:
+                    raise
+                too_big.update(syncing.ids)
+                for wo in syncing.ids:
+                    log.error(
+                        "work order %d cannot be synced within statement_timeout; it stays pending "
+                        "(sync it with execute and a longer timeout)",
+                        wo,
+                    )
+                size = max(1, batch)
                 continue
-            head = next((p.work_order_id for p in ts.pending() if p.work_order_id not in too_big), None)
-            if head is None:
-                raise
-            too_big.add(head)
-            log.error("work order %d cannot be synced within statement_timeout; it stays pending", head)
-            continue
-        if not rows:
-            return total
-        total += len(rows)
-        if on_batch is not None:
-            on_batch(rows)
-    return total
-
-
-def _one_by_one(ts: TaskSync, limit: int, skip: set[int]) -> list[BatchResult]:
-    """Up to ``limit`` pending work orders not in ``skip``, each synced by ``execute`` on its own."""
-    done: list[BatchResult] = []
-    for p in ts.pending():
-        if len(done) >= limit:
-            break
-        if p.work_order_id in skip:
-            continue
-        try:
-            r = ts.execute(p.work_order_id, confirm=True)
-        except psycopg.errors.QueryCanceled:
-            skip.add(p.work_order_id)
-            log.error("work order %d cannot be synced within statement_timeout; it stays pending", p.work_order_id)
-            continue
-        done.append(
-            BatchResult(
-                work_order_id=r.work_order_id,
-                added=r.added,
-                removed=r.removed,
-                updated=r.updated,
-                conflicts=r.conflicts,
-                sync_run_id=r.sync_run_id,
-            )
-        )
-    return done
+            if not rows:
+                return total
+            total += len(rows)
+            if on_batch is not None:
+                on_batch(rows)
+        return total
+    finally:
+        syncing.close()
 
 
 class Worker:
@@ -124,6 +145,8 @@ class Worker:
         self._on_batch = on_batch
         self._stop = threading.Event()
         self.stats = WorkerStats()
+        #: work orders whose sync alone outlasts statement_timeout: passed over from then on
+        self.too_big: set[int] = set()
 
     def stop(self) -> None:
         """Ask the worker to finish after the current batch."""
@@ -172,7 +195,7 @@ class Worker:
 
     def _serve(self, conn: psycopg.Connection[Any]) -> None:
         ts = TaskSync(conn)
-        drain(ts, self._batch, self._count, self._stop.is_set)  # marked while no worker listened
+        drain(ts, self._batch, self._count, self._stop.is_set, too_big=self.too_big)  # marked while no worker listened
         while not self._stop.is_set():
             got = self._wait(conn, self._idle_poll)
             if got and self._debounce > 0:
@@ -181,7 +204,7 @@ class Worker:
                     self._wait(conn, left)
             if self._stop.is_set():
                 return
-            drain(ts, self._batch, self._count, self._stop.is_set)
+            drain(ts, self._batch, self._count, self._stop.is_set, too_big=self.too_big)
 
     def _wait(self, conn: psycopg.Connection[Any], timeout: float) -> bool:
         """Wait up to ``timeout`` seconds (in short steps, to notice stop()) for notifications."""

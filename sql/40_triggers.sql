@@ -64,10 +64,10 @@ CREATE TRIGGER task_dismissal__mark_truncate AFTER TRUNCATE ON task_sync.task_di
 CREATE TRIGGER generation_rule__mark_truncate AFTER TRUNCATE ON task_sync.generation_rule
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate();
 
--- A deleted work order's marks go with it.
-CREATE TRIGGER work_order__forget_marks AFTER DELETE ON task_sync.work_order
+-- A deleted work order's marks and dismissals go with it.
+CREATE TRIGGER work_order__forget_books AFTER DELETE ON task_sync.work_order
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order__forget_marks();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order__forget_books();
 
 -- Dismissals of a deleted process are forgotten.
 CREATE TRIGGER work_order_process__forget_dismissals AFTER DELETE ON task_sync.work_order_process

@@ -36,6 +36,7 @@ GRANT EXECUTE ON FUNCTION
     task_sync_internal._check_flags(boolean, boolean),
     task_sync_internal._work_order(bigint),
     task_sync_internal._may_sync(text, text),
+    task_sync_internal._queue(),
     task_sync_internal._content(text, text, text, text, text),
     task_sync_internal._template_ok(text),
     task_sync_internal._template_pre(text, boolean, text, text, text),
@@ -60,5 +61,5 @@ GRANT INSERT, UPDATE, DELETE ON task_sync.work_order, task_sync.work_order_proce
 TO task_sync_writer;
 GRANT EXECUTE ON FUNCTION
     task_sync.execute(bigint, boolean, text, boolean, boolean),
-    task_sync.sync_pending(integer)
+    task_sync.sync_pending(integer, bigint[])
 TO task_sync_writer;

@@ -33,6 +33,23 @@ COMMENT ON COLUMN task_sync.work_order_mark.id IS 'The mark';
 COMMENT ON COLUMN task_sync.work_order_mark.work_order_id IS 'The work order whose inputs changed';
 COMMENT ON COLUMN task_sync.work_order_mark.xact IS 'The transaction that changed them (one mark per work order and transaction)';
 COMMENT ON COLUMN task_sync.work_order_mark.marked_at IS 'When (the oldest mark of a work order is its pending_since)';
+COMMENT ON COLUMN task_sync.work_order_mark.weight IS
+    'How many changes it stands for (more than 1 for the parked marks of a reopened work order)';
+
+COMMENT ON COLUMN task_sync.work_order_mark_parked.work_order_id IS 'The work order (approved, completed or cancelled)';
+COMMENT ON COLUMN task_sync.work_order_mark_parked.weight IS 'How many changes its marks stood for';
+COMMENT ON COLUMN task_sync.work_order_mark_parked.since IS 'When the oldest of them was made';
+
+COMMENT ON COLUMN task_sync.sync_failure.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.sync_failure.failed_at IS 'When its sync failed last';
+COMMENT ON COLUMN task_sync.sync_failure.sqlstate IS 'The error''s SQLSTATE (23503: a foreign key of an application''s table, ...)';
+COMMENT ON COLUMN task_sync.sync_failure.message IS 'The error''s message';
+COMMENT ON COLUMN task_sync.sync_failure.detail IS 'The error''s detail';
+COMMENT ON COLUMN task_sync.sync_failure.failures IS 'How many syncs of it failed in a row';
+COMMENT ON COLUMN task_sync.sync_failure.definition_version IS
+    'The definition_version whose sync failed: a change after it makes sync_pending try again at once';
+COMMENT ON COLUMN task_sync.sync_failure.retry_after IS
+    'sync_pending passes over it until then (sooner when its inputs change again); execute is not held back';
 
 COMMENT ON COLUMN task_sync.work_order_process.id IS 'The route row (positive); tasks point at it';
 COMMENT ON COLUMN task_sync.work_order_process.work_order_id IS 'The work order (never changes)';

@@ -296,6 +296,40 @@ def test_d3_edit_then_execute_against_a_route_delete(conn: psycopg.Connection[An
     assert_invariant(conn, wo)
 
 
+def test_d5_a_dismissal_against_an_edit_that_waits_for_the_work_order(
+    conn: psycopg.Connection[Any], connect: Any
+) -> None:
+    """Issue 24, item 3: deleting a generated draft inserts a dismissal, whose foreign key took KEY
+    SHARE on the work order row. t1 edits draft A, t2 deletes draft B, t1 locks the work order row
+    (waiting for t2's KEY SHARE), t2 edits draft A (waiting for t1): a deadlock. The dismissal
+    takes no lock on the work order row now: t1 locks it at once, and t2 only waits for t1."""
+    b = Builder(conn)
+    wo = _synced_job(b, "PRT", "GLUE")
+    draft_a, draft_b = (
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM task_sync.task WHERE work_order_id = %s AND origin = 'generated' ORDER BY id LIMIT 2",
+            (wo,),
+        )
+    )
+    t1, t2 = writer(connect, autocommit=False), writer(connect, autocommit=False)
+    t1.execute("UPDATE task_sync.task SET work_content = 'by t1' WHERE id = %s", (draft_a,))
+    t2.execute("DELETE FROM task_sync.task WHERE id = %s", (draft_b,))
+    lock = Background(lambda: t1.execute("SELECT FROM task_sync.work_order WHERE id = %s FOR UPDATE", (wo,)))
+    blocked_or_done(conn, t1.info.backend_pid, lock)
+    edit = Background(lambda: t2.execute("UPDATE task_sync.task SET work_content = 'by t2' WHERE id = %s", (draft_a,)))
+    wait_until_blocked(conn, t2.info.backend_pid, by=t1.info.backend_pid)
+    lock.result()  # no deadlock: it never waited for t2
+    t1.commit()
+    edit.result()
+    t2.commit()
+    assert conn.execute("SELECT work_content FROM task_sync.task WHERE id = %s", (draft_a,)).fetchone() == ("by t2",)
+    assert conn.execute("SELECT count(*) FROM task_sync.task_dismissal WHERE task_id = %s", (draft_b,)).fetchone() == (
+        1,
+    )
+    assert_invariant(conn, wo)
+
+
 @pytest.mark.parametrize("sync", ["execute", "sync_pending"])
 def test_d4_planner_holds_a_draft_then_edits_a_line(conn: psycopg.Connection[Any], connect: Any, sync: str) -> None:
     b = Builder(conn)

@@ -27,6 +27,8 @@ ENGINE_TABLES = {
     "sync_run",
     "sync_item",
     "work_order_mark",
+    "work_order_mark_parked",
+    "sync_failure",
 }
 
 

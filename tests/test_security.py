@@ -19,7 +19,7 @@ READER_API = {
     "pending(integer)",
     "plan_pending(integer)",
 }
-WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(integer)"}
+WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(integer,bigint[])"}
 #: DBA tools: the schema owner only
 OWNER_API = {"repair_marks()", "create_source_kind(text,boolean)", "drop_source_kind(text)"}
 #: the only functions that run with the owner's rights: the two entry points that write the books,
@@ -27,11 +27,11 @@ OWNER_API = {"repair_marks()", "create_source_kind(text,boolean)", "drop_source_
 #: cannot be called directly). README "Granting access" says why each is safe.
 SECURITY_DEFINER = {
     "execute(bigint,boolean,text,boolean,boolean)",
-    "sync_pending(integer)",
+    "sync_pending(integer,bigint[])",
     "tg_task__dismiss()",
     "tg_task__guard_id()",
     "tg_task__mark()",
-    "tg_work_order__forget_marks()",
+    "tg_work_order__forget_books()",
     "tg_work_order__mark()",
     "tg_work_order_input__mark()",
     "tg_work_order_process__forget_dismissals()",

@@ -317,17 +317,51 @@ class WorkOrderMark(models.Model):
     id = models.BigAutoField(primary_key=True)
     work_order = models.ForeignKey(WorkOrder, models.DO_NOTHING, related_name="marks", db_constraint=False)
     marked_at = models.DateTimeField()
+    weight = models.IntegerField()
 
     class Meta:
         managed = False
         db_table = _table("work_order_mark")
 
 
+class WorkOrderMarkParked(models.Model):
+    """The folded marks of a work order that may not be synced (the engine's; read-only)."""
+
+    work_order = models.OneToOneField(
+        WorkOrder, models.DO_NOTHING, primary_key=True, related_name="parked_marks", db_constraint=False
+    )
+    weight = models.BigIntegerField()
+    since = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = _table("work_order_mark_parked")
+
+
+class SyncFailure(models.Model):
+    """A work order whose last batch sync failed, with the error (the engine's; read-only)."""
+
+    work_order = models.OneToOneField(
+        WorkOrder, models.DO_NOTHING, primary_key=True, related_name="sync_failure", db_constraint=False
+    )
+    failed_at = models.DateTimeField()
+    sqlstate = models.TextField()
+    message = models.TextField()
+    detail = models.TextField(null=True)
+    failures = models.IntegerField()
+    retry_after = models.DateTimeField()
+    definition_version = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = _table("sync_failure")
+
+
 class TaskDismissal(models.Model):
     """A generated draft a planner deleted (the engine's; read-only)."""
 
     pk = models.CompositePrimaryKey("work_order_id", "work_order_process_id", "task_type", "source_kind", "source_id")
-    work_order = models.ForeignKey(WorkOrder, models.DO_NOTHING, related_name="dismissals")
+    work_order = models.ForeignKey(WorkOrder, models.DO_NOTHING, related_name="dismissals", db_constraint=False)
     work_order_process_id = models.BigIntegerField()
     task_type = models.TextField()
     source_kind = models.TextField()

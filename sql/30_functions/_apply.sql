@@ -5,7 +5,7 @@
 -- statement: deletes the drafts to remove, inserts the drafts to add (restored ones included), writes
 -- updated fields and moves baselines, forgets dismissals whose key is no longer desired (or that
 -- were restored), takes in the marks p_marks (the ones the caller read before it computed the
--- plan: deleted, and synced_version raised by their number, so a mark committed after the plan
+-- plan: deleted, and synced_version raised by their weight, so a mark committed after the plan
 -- was read stays and the work order stays pending), and writes one sync_run per work order where
 -- anything changed. p_plan_hash, given for a single work order, is the hash of p_rows its caller
 -- already computed (execute checks it); otherwise each work order's hash is computed here.
@@ -21,7 +21,7 @@
 -- Locks:   the task rows it writes (row locks taken by UPDATE and DELETE).
 -- Raises:  nothing of its own.
 -- Writes:  applying, task, task_dismissal, work_order_mark, work_order (synced_version), sync_run,
---          sync_item (one row per applied change, written by the same statement).
+--          sync_item (one row per applied change, written by the same statement), sync_failure.
 
 CREATE FUNCTION task_sync_internal._apply(
     p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
@@ -55,10 +55,15 @@ BEGIN
     taken AS (
         DELETE FROM task_sync.work_order_mark m
         WHERE m.work_order_id = ANY (p_work_order_ids) AND m.id = ANY (p_marks)
-        RETURNING m.work_order_id
+        RETURNING m.work_order_id, m.weight
     ),
     taken_per_wo AS (
-        SELECT taken.work_order_id, count(*) AS n FROM taken GROUP BY taken.work_order_id
+        SELECT taken.work_order_id, sum(taken.weight) AS n FROM taken GROUP BY taken.work_order_id
+    ),
+    recovered AS (
+        -- side effect only: a work order synced is no longer a failed one
+        DELETE FROM task_sync.sync_failure f
+        WHERE f.work_order_id = ANY (p_work_order_ids)
     ),
     del AS (
         DELETE FROM task_sync.task t

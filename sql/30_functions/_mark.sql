@@ -1,9 +1,13 @@
 -- task_sync_internal._mark(p_work_order_ids bigint[]) -> integer
 -- Records that these work orders need a sync: inserts one mark per work order and transaction
--- (work_order_mark; a second mark in the same transaction is folded into the first) and sends
--- NOTIFY task_sync with each work order id (delivered at commit; repeats within a transaction are
--- folded). Ids of work orders that do not exist (or that this transaction deleted) are ignored.
--- Returns how many work orders it marked for the first time in this transaction.
+-- (work_order_mark; a second mark in the same transaction is folded into the first). A work order
+-- that was not pending before (no mark this transaction can see) is announced with NOTIFY
+-- task_sync and its id, delivered at commit; one that already waits for a sync is not announced
+-- again: a transaction that NOTIFYs takes a lock at commit that every other notifying transaction
+-- of the database waits for, so a NOTIFY for every edit would make edits of different work orders
+-- commit one at a time (the worker polls as well, see pytask_sync.worker). Ids of work orders that
+-- do not exist (or that this transaction deleted) are ignored. Returns how many work orders it
+-- marked for the first time in this transaction.
 -- Locks:   none beyond the inserted marks: the work order row is not touched, so marking adds no
 --          lock dependency to the edit that fires it (a sync of the same work order runs on).
 -- Raises:  nothing.
@@ -15,7 +19,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_count integer;
+    v_count     integer;
+    v_notified  integer;
 BEGIN
     IF coalesce(cardinality(p_work_order_ids), 0) = 0 THEN
         RETURN 0;
@@ -29,11 +34,14 @@ BEGIN
         ON CONFLICT (work_order_id, xact) DO NOTHING
         RETURNING work_order_id
     )
-    -- a work order marked earlier in this transaction was notified then
-    SELECT count(pg_notify('task_sync', added.work_order_id::text)) INTO v_count FROM added;
+    -- the marks this statement inserted are not visible here: an earlier one means "pending already"
+    SELECT count(*), count(pg_notify('task_sync', a.work_order_id::text)) FILTER (
+               WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = a.work_order_id))
+    INTO v_count, v_notified
+    FROM added a;
     RETURN v_count;
 END
 $$;
 
 COMMENT ON FUNCTION task_sync_internal._mark(bigint[]) IS
-    'Marks these work orders as needing a sync (one mark per transaction) and notifies task_sync';
+    'Marks these work orders as needing a sync (one mark per transaction); notifies task_sync of those not pending before';

@@ -19,7 +19,7 @@
 -- Locks:   in this order: the work order's route rows FOR KEY SHARE (a route row being deleted is
 --          waited for), the work order row FOR NO KEY UPDATE (two syncs of one work order run one
 --          after the other; edits of inputs do not touch this row, marking inserts a row of its
---          own), then the route rows the plan adds drafts for FOR KEY SHARE NOWAIT (a route row
+--          own), then the route rows the plan adds drafts for FOR KEY SHARE SKIP LOCKED (a route row
 --          added after the first lock is not held until then), then the task rows _apply writes (a
 --          draft a planner holds is waited for). A route row deleted in the gap between the first
 --          two locks, or deleted or held after the plan added drafts for it, is reported as 40001
@@ -62,7 +62,6 @@ DECLARE
     v_hash  text;
     v_marks bigint[];
     v_route bigint[];   -- the route rows the plan adds drafts for
-    v_held  integer;
     v_res   record;
 BEGIN
     PERFORM task_sync_internal._check_work_order_id(p_work_order_id);
@@ -119,23 +118,14 @@ BEGIN
     END IF;
 
     -- the route rows the plan adds drafts for, held from here on: a route row added since the route
-    -- was locked above is not held yet, and one deleted since the plan was read is gone (its
-    -- drafts would fail their foreign key): the plan is stale, 40001 (retry)
-    IF cardinality(v_route) > 0 THEN
-        BEGIN
-            SELECT count(*) INTO v_held
-            FROM (SELECT FROM task_sync.work_order_process p
-                  WHERE p.work_order_id = p_work_order_id AND p.id = ANY (v_route)
-                  FOR KEY SHARE NOWAIT) AS held;
-        EXCEPTION WHEN lock_not_available THEN
-            v_held := -1;
-        END;
-        IF v_held <> cardinality(v_route) THEN
-            RAISE EXCEPTION USING
-                ERRCODE = '40001',
-                MESSAGE = format('the route of work order %s changed while its plan was computed', p_work_order_id),
-                HINT = 'Retry the sync.';
-        END IF;
+    -- was locked above is not held yet, and one deleted since the plan was read is gone (its drafts
+    -- would fail their foreign key): the plan is stale, 40001 (retry)
+    IF cardinality(v_route) > 0
+       AND cardinality(task_sync_internal._hold_route(ARRAY[p_work_order_id], v_route)) <> cardinality(v_route) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '40001',
+            MESSAGE = format('the route of work order %s changed while its plan was computed', p_work_order_id),
+            HINT = 'Retry the sync.';
     END IF;
 
     SELECT * INTO v_res

@@ -1,10 +1,12 @@
 -- task_sync.pending(p_limit integer DEFAULT NULL)
---   -> setof (work_order_id, order_number, definition_version, synced_version, pending_since)
--- Work orders that need a sync and may be synced (not approved, not completed or cancelled),
--- the one waiting longest first; at most p_limit of them (NULL: all). definition_version is
--- synced_version plus the marks waiting; pending_since is when the oldest of them was made.
--- Reads work_order_mark, which holds only what is not synced yet.
--- Locks:   none.
+--   -> setof (work_order_id, order_number, definition_version, synced_version, pending_since,
+--             last_error, retry_after)
+-- The work orders that need a sync and may be synced (_queue), the one waiting longest
+-- first; at most p_limit of them (NULL: all). definition_version is synced_version plus the
+-- changes its marks stand for; pending_since is when the oldest of them was made. last_error and
+-- retry_after say why sync_pending could not sync it last time and until when it passes over it
+-- (NULL when its last sync did not fail; execute is not held back).
+-- Locks:   none (plain reads).
 -- Raises:  TSV01 negative limit.
 -- Writes:  nothing.
 
@@ -14,7 +16,9 @@ RETURNS TABLE (
     order_number        text,
     definition_version  bigint,
     synced_version      bigint,
-    pending_since       timestamptz
+    pending_since       timestamptz,
+    last_error          text,
+    retry_after         timestamptz
 )
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -27,17 +31,15 @@ BEGIN
             HINT = 'Pass a limit >= 0, or NULL for no limit.';
     END IF;
     RETURN QUERY
-        SELECT w.id, w.order_number, w.synced_version + m.n, w.synced_version, m.since
-        FROM (SELECT x.work_order_id, count(*) AS n, min(x.marked_at) AS since
-              FROM task_sync.work_order_mark x
-              GROUP BY x.work_order_id) m
-        JOIN task_sync.work_order w ON w.id = m.work_order_id
-        WHERE task_sync_internal._may_sync(w.status, w.approval_status)
-        ORDER BY m.since, w.id
+        SELECT c.work_order_id, c.order_number, c.synced_version + c.weight, c.synced_version, c.pending_since,
+               f.sqlstate || ': ' || f.message, f.retry_after
+        FROM task_sync_internal._queue() c
+        LEFT JOIN task_sync.sync_failure f ON f.work_order_id = c.work_order_id
+        ORDER BY c.pending_since, c.work_order_id
         LIMIT p_limit;
 END
 $$;
 
 COMMENT ON FUNCTION task_sync.pending(integer) IS
     'pending(p_limit NULL) -> rows: work orders that need a sync and may be synced, longest waiting '
-    'first (at most p_limit; NULL: all). TSV01: negative limit';
+    'first (at most p_limit; NULL: all), with the error of a failed batch sync. TSV01: negative limit';

@@ -33,7 +33,9 @@ DECLARE
     v_rows  task_sync.plan_row[];
 BEGIN
     PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
-    v_marks := (SELECT count(*) FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
+    -- the changes the marks stand for, parked ones included (a closed work order's)
+    v_marks := coalesce((SELECT sum(m.weight) FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id), 0)
+             + coalesce((SELECT p.weight FROM task_sync.work_order_mark_parked p WHERE p.work_order_id = p_work_order_id), 0);
     v_rows := ARRAY(SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r);
     RETURN jsonb_build_object(
         'work_order_id', v_wo.id,

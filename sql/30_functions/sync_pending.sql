@@ -1,28 +1,43 @@
--- task_sync.sync_pending(p_limit integer DEFAULT NULL)
+-- task_sync.sync_pending(p_limit integer DEFAULT NULL, p_skip bigint[] DEFAULT NULL)
 --   -> setof (work_order_id, added, removed, updated, conflicts, sync_run_id)
--- Syncs the work orders that need it (at most p_limit, NULL: all), the one waiting longest
--- first, set-based: the desired sets, differences and writes of a chunk of up to 500 work orders
--- are a few statements, not a loop over execute. It never waits for a lock another session
--- holds: a work order whose row, route rows or generated task rows someone else holds right now
--- (a sync of it, a planner's open edit of a draft, a route row being deleted) is left pending for
--- a later call, and the call goes on with the next ones, so several workers can run it at once
--- and split the work. Work orders that may not be synced are left out. A mark committed while
--- the batch runs stays (see _apply): versions decide, nothing is lost. One sync_run per work
--- order that changed.
--- Work orders are claimed chunk by chunk, each chunk when its turn comes; the locks of a chunk
--- attempt that found busy work orders are released (a subtransaction) before the free ones are
--- claimed again, so a busy work order is never held. The locks of synced work orders last until
--- the caller's transaction ends: to keep that short for a large backlog, call it with a limit in
--- a transaction of its own, again while it returns rows (the CLI and the worker do).
+-- Syncs the work orders that need it (at most p_limit, NULL: all; never those in p_skip), the one
+-- waiting longest first, set-based: the desired sets, differences and writes of a chunk of work
+-- orders are a few statements, not a loop over execute. Several workers can run it at once and
+-- split the work. One sync_run per work order that changed. Step by step, per chunk:
+--   1. candidates   the next ones waiting longest (_queue), read without locking; not those
+--                   tried in this call, nor those whose last sync failed (sync_failure) until their
+--                   retry_after or a new change;
+--   2. claim        _claim, never waiting; a work order another session holds (a sync of it, a
+--                   planner's open edit of a draft, a route row being deleted, an application's
+--                   foreign key check on a draft) is busy: it stays pending for a later call, the
+--                   attempt is rolled back so that none of its locks is kept, the rest claimed again;
+--   3. plan         the marks first, the plan after (see execute); the route rows the plan adds
+--                   drafts for are held (_hold_route), or the work order is busy;
+--   4. apply        _apply. When it fails (an application's foreign key to a draft it must remove, a
+--                   trigger of one's own, ...), the chunk is tried again in halves, down to the one
+--                   work order that fails, whose error is recorded in sync_failure (it stays pending,
+--                   retried after a growing pause); the others are synced.
+-- Each attempt is a subtransaction; PostgreSQL keeps 64 committed ones of a transaction in shared
+-- memory and makes every reader of the database slower once a transaction has more, so a call
+-- commits at most 60: chunks grow with the backlog (500 work orders, or a fortieth of the backlog)
+-- and what does not fit stays pending for the next call (call it again while it returns rows).
+-- Before the chunks, the marks of work orders that may not be synced are parked
+-- (work_order_mark_parked, one row per work order; reopening the work order brings them back), so
+-- that they neither pile up nor slow the candidates.
+-- Serialization failures and deadlocks (40001, 40P01), lock timeouts, cancellation and resource
+-- errors end the call as they are: they are the caller's to retry.
+-- The locks of synced work orders last until the caller's transaction ends: to keep that short
+-- for a large backlog, call it with a limit in a transaction of its own, again while it returns
+-- rows (the CLI and the worker do). It never waits for a row lock or a transaction; only a
+-- table lock a DBA takes on purpose (LOCK TABLE) can make it wait.
 -- SECURITY DEFINER (owner's rights, search_path pinned), like execute and for the same reason.
--- Locks:   per chunk, all SKIP LOCKED (never waiting): the work order rows FOR NO KEY UPDATE, their
---          route rows FOR KEY SHARE, their generated task rows FOR NO KEY UPDATE; after the plan,
---          the route rows it adds drafts for FOR KEY SHARE again (a route row added after the claim
---          is not held until then; one deleted or held by then leaves its work order pending).
+-- Locks:   per chunk, all SKIP LOCKED (never waiting): see _claim and _hold_route; the rows of
+--          the closed work orders whose marks it parks FOR NO KEY UPDATE.
 -- Raises:  TSV01 negative limit.
--- Writes:  task, task_dismissal, work_order_mark, work_order, sync_run (through _apply).
+-- Writes:  task, task_dismissal, work_order_mark, work_order_mark_parked, work_order, sync_run,
+--          sync_item, sync_failure (through _apply, and the failures it records).
 
-CREATE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL)
+CREATE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL, p_skip bigint[] DEFAULT NULL)
 RETURNS TABLE (
     work_order_id   bigint,
     added           integer,
@@ -44,16 +59,26 @@ SET enable_nestloop = off
 SET jit = off
 AS $$
 DECLARE
-    c_chunk CONSTANT integer := 500;
-    v_left  integer := p_limit;         -- how many more may be synced (NULL: no limit)
-    v_seen  bigint[] := '{}'::bigint[]; -- tried in this call: synced or left as busy
-    v_try   bigint[];
-    v_chunk bigint[];
-    v_busy  bigint[];
-    v_marks bigint[];
-    v_rows  task_sync.plan_row[];
-    v_route bigint[];                   -- the route rows a chunk's plan adds drafts for
-    v_held  bigint[];                   -- those of them locked now
+    c_chunk     CONSTANT integer := 500;    -- work orders per chunk, at least
+    c_chunks    CONSTANT integer := 40;     -- chunks the backlog is cut into, at most (when larger)
+    c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
+    v_used      integer := 0;               -- committed so far
+    v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
+    v_size      integer;                    -- work orders per chunk
+    v_seen      bigint[] := coalesce(p_skip, '{}');  -- tried in this call, or not to be tried
+    v_try       bigint[];                   -- the chunk's candidates
+    v_ranges    integer[] := '{}';          -- queue of groups of the chunk: (first, last) index pairs into v_try
+    v_busy      bigint[] := '{}';           -- found busy in this call: left out of every group
+    v_first     integer;
+    v_last      integer;
+    v_group     bigint[];
+    v_claim     record;
+    v_marks     bigint[];
+    v_rows      task_sync.plan_row[];
+    v_route     bigint[];
+    v_state     text;
+    v_message   text;
+    v_detail    text;
 BEGIN
     IF p_limit < 0 THEN
         RAISE EXCEPTION USING
@@ -61,110 +86,97 @@ BEGIN
             MESSAGE = format('invalid limit: %s', p_limit),
             HINT = 'Pass a limit >= 0, or NULL for no limit.';
     END IF;
+    PERFORM task_sync_internal._park_marks();
+    v_size := greatest(c_chunk, ceil(least(
+        (SELECT count(*) FROM task_sync_internal._queue()), coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
 
-    WHILE v_left IS NULL OR v_left > 0 LOOP
-        -- the next candidates, longest waiting first, read without locking
+    WHILE (v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
+        -- 1. candidates, longest waiting first, read without locking
         v_try := ARRAY(
-            SELECT m.work_order_id
-            FROM (SELECT x.work_order_id, min(x.marked_at) AS since
-                  FROM task_sync.work_order_mark x
-                  GROUP BY x.work_order_id) m
-            JOIN task_sync.work_order w ON w.id = m.work_order_id
-            WHERE task_sync_internal._may_sync(w.status, w.approval_status)
-              AND m.work_order_id <> ALL (v_seen)
-            ORDER BY m.since, m.work_order_id
-            LIMIT least(c_chunk, coalesce(v_left, c_chunk)));
+            SELECT c.work_order_id
+            FROM task_sync_internal._queue() c
+            WHERE c.work_order_id <> ALL (v_seen)
+              AND NOT EXISTS (
+                  SELECT FROM task_sync.sync_failure f
+                  WHERE f.work_order_id = c.work_order_id AND f.retry_after > clock_timestamp()
+                    AND f.definition_version >= c.synced_version + c.weight)
+            ORDER BY c.pending_since, c.work_order_id
+            LIMIT least(v_size, coalesce(v_left, v_size)));
         EXIT WHEN cardinality(v_try) = 0;
         v_seen := v_seen || v_try;
+        v_ranges := ARRAY[1, cardinality(v_try)];
 
-        -- claim what is free; a busy work order is dropped and the rest claimed again, with the
-        -- locks of the failed attempt released (each attempt drops at least one, so this ends)
-        LOOP
-            EXIT WHEN cardinality(v_try) = 0;
+        WHILE cardinality(v_ranges) > 0 AND v_used < c_budget LOOP
+            v_first := v_ranges[1];
+            v_last := v_ranges[2];
+            v_ranges := v_ranges[3:];
+            v_group := ARRAY(SELECT g FROM unnest(v_try[v_first:v_last]) AS g WHERE g <> ALL (v_busy));
+            CONTINUE WHEN cardinality(v_group) = 0;
             BEGIN
-                v_chunk := ARRAY(
-                    SELECT w.id
-                    FROM task_sync.work_order w
-                    WHERE w.id = ANY (v_try)
-                      AND task_sync_internal._may_sync(w.status, w.approval_status)
-                      AND EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)
-                    ORDER BY w.id
-                    FOR NO KEY UPDATE SKIP LOCKED);
-                v_busy := ARRAY(
-                    WITH route AS MATERIALIZED (
-                        SELECT p.work_order_id, p.id
-                        FROM task_sync.work_order_process p
-                        WHERE p.work_order_id = ANY (v_chunk)
-                    ),
-                    route_held AS MATERIALIZED (
-                        SELECT p.id
-                        FROM task_sync.work_order_process p
-                        WHERE p.work_order_id = ANY (v_chunk)
-                        FOR KEY SHARE SKIP LOCKED
-                    ),
-                    gen AS MATERIALIZED (
-                        SELECT t.work_order_id, t.id
-                        FROM task_sync.task t
-                        WHERE t.work_order_id = ANY (v_chunk) AND t.origin = 'generated'
-                    ),
-                    gen_held AS MATERIALIZED (
-                        SELECT t.id
-                        FROM task_sync.task t
-                        WHERE t.work_order_id = ANY (v_chunk) AND t.origin = 'generated'
-                        FOR NO KEY UPDATE SKIP LOCKED
-                    )
-                    SELECT r.work_order_id FROM route r WHERE NOT EXISTS (SELECT FROM route_held h WHERE h.id = r.id)
-                    UNION
-                    SELECT g.work_order_id FROM gen g WHERE NOT EXISTS (SELECT FROM gen_held h WHERE h.id = g.id));
-                IF cardinality(v_busy) > 0 THEN
-                    v_try := ARRAY(SELECT c FROM unnest(v_chunk) AS c WHERE c <> ALL (v_busy));
-                    RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders: claim again';
+                -- 2. claim
+                v_claim := task_sync_internal._claim(v_group);
+                IF cardinality(v_claim.busy) > 0 THEN
+                    -- roll this attempt back, so that no lock of a busy work order is kept
+                    RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders', DETAIL = v_claim.busy::text;
                 END IF;
-                v_try := '{}';
-                -- the marks first, the plan after (see execute); a work order whose marks are gone
-                -- was synced by another session since the candidates were read: not this one's
+                -- 3. the marks first, the plan after; a work order whose marks are gone was synced by
+                -- another session since the candidates were read: not this one's
                 SELECT coalesce(array_agg(m.id), '{}'), coalesce(array_agg(DISTINCT m.work_order_id), '{}')
-                INTO v_marks, v_chunk
+                INTO v_marks, v_group
                 FROM task_sync.work_order_mark m
-                WHERE m.work_order_id = ANY (v_chunk);
-                IF cardinality(v_chunk) > 0 THEN
+                WHERE m.work_order_id = ANY (v_claim.claimed);
+                IF cardinality(v_group) > 0 THEN
+                    -- for a client that asked for DEBUG messages (the worker: which work orders a
+                    -- statement_timeout cut short)
+                    RAISE DEBUG USING MESSAGE = 'pytask_sync: syncing work orders', DETAIL = v_group::text;
                     SELECT coalesce(array_agg(r), '{}'),
                            coalesce(array_agg(DISTINCT r.work_order_process_id) FILTER (WHERE r.action = 'add'), '{}')
                     INTO v_rows, v_route
-                    FROM task_sync_internal._plan_rows(v_chunk) AS r;
-                    -- the route rows the plan adds drafts for: one added since the claim is not held
-                    -- yet, one deleted since the plan was read is gone (its drafts would fail their
-                    -- foreign key); such a work order is busy: claim again without it (it stays
-                    -- pending, the route change marked it)
+                    FROM task_sync_internal._plan_rows(v_group) AS r;
                     IF cardinality(v_route) > 0 THEN
-                        v_held := ARRAY(
-                            SELECT p.id
-                            FROM task_sync.work_order_process p
-                            WHERE p.work_order_id = ANY (v_chunk) AND p.id = ANY (v_route)
-                            FOR KEY SHARE SKIP LOCKED);
-                        IF cardinality(v_held) < cardinality(v_route) THEN
-                            v_busy := ARRAY(
-                                SELECT DISTINCT r.work_order_id
-                                FROM unnest(v_rows) AS r
-                                WHERE r.action = 'add'
-                                  AND NOT EXISTS (SELECT FROM unnest(v_held) AS h (id) WHERE h.id = r.work_order_process_id));
-                            v_try := ARRAY(SELECT c FROM unnest(v_chunk) AS c WHERE c <> ALL (v_busy));
-                            RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders: claim again';
+                        v_route := task_sync_internal._hold_route(v_group, v_route);
+                        v_claim.busy := ARRAY(
+                            SELECT DISTINCT r.work_order_id
+                            FROM unnest(v_rows) AS r
+                            WHERE r.action = 'add' AND r.work_order_process_id <> ALL (v_route));
+                        IF cardinality(v_claim.busy) > 0 THEN
+                            RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders', DETAIL = v_claim.busy::text;
                         END IF;
                     END IF;
+                    -- 4. apply
                     RETURN QUERY
                         SELECT a.work_order_id, a.added, a.removed, a.updated, a.conflicts, a.sync_run_id
-                        FROM task_sync_internal._apply(v_chunk, v_rows, false, false, 'sync_pending', v_marks) AS a;
-                    v_left := v_left - cardinality(v_chunk);
+                        FROM task_sync_internal._apply(v_group, v_rows, false, false, 'sync_pending', v_marks) AS a;
+                    v_left := v_left - cardinality(v_group);
                 END IF;
-            EXCEPTION WHEN SQLSTATE 'TSR01' THEN
-                NULL;   -- this attempt's locks are released; v_try holds the free ones
+                v_used := v_used + 1;
+            EXCEPTION
+                WHEN SQLSTATE 'TSR01' THEN
+                    -- the attempt's locks are released: claim the group again without the busy ones
+                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                    v_busy := v_busy || v_detail::bigint[];
+                    v_ranges := ARRAY[v_first, v_last] || v_ranges;
+                WHEN SQLSTATE '40001' OR SQLSTATE '40P01' OR SQLSTATE '55P03' THEN
+                    RAISE;  -- the caller's to retry
+                WHEN OTHERS THEN
+                    GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                            v_detail = PG_EXCEPTION_DETAIL;
+                    IF left(v_state, 2) IN ('53', '54', '57', '58', 'XX') THEN
+                        RAISE;  -- resources, or the server itself: not one work order's doing
+                    END IF;
+                    IF cardinality(v_group) > 1 THEN
+                        -- again in halves, down to the one that fails
+                        v_ranges := ARRAY[v_first, (v_first + v_last) / 2, (v_first + v_last) / 2 + 1, v_last] || v_ranges;
+                    ELSE
+                        PERFORM task_sync_internal._record_failure(v_group[1], v_state, v_message, v_detail);
+                    END IF;
             END;
         END LOOP;
     END LOOP;
 END
 $$;
 
-COMMENT ON FUNCTION task_sync.sync_pending(integer) IS
-    'sync_pending(p_limit NULL) -> rows: syncs pending work orders set-based (at most p_limit; NULL: '
-    'all), never waiting: what another session holds stays pending. TSV01: negative limit';
+COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
+    'sync_pending(p_limit NULL, p_skip NULL) -> rows: syncs pending work orders set-based (at most p_limit; '
+    'NULL: all; never those in p_skip), never waiting: what another session holds stays pending, a work '
+    'order whose sync fails is recorded in sync_failure and the others are synced. TSV01: negative limit';

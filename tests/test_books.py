@@ -31,7 +31,9 @@ def _synced(conn: psycopg.Connection[Any]) -> tuple[Builder, int]:
     b.execute(wo)
     conn.execute("DELETE FROM task_sync.task WHERE work_order_id = %s AND task_type = 'general'", (wo,))
     conn.execute("UPDATE task_sync.work_order SET production_quantity = 4000 WHERE id = %s", (wo,))
-    b.work_order("OTHER-1", 10)
+    other = b.work_order("OTHER-1", 10)  # never synced: its route row has no task pointing at it
+    b.add_process(other, "PACK")
+    b.work_order("BARE-1", 1)  # nothing points at it
     return b, wo
 
 
@@ -93,6 +95,7 @@ def _refused(conn: psycopg.Connection[Any], role: str, sql: str, column: str | N
 #: the writer's at all (42501); a column: the writer writes that table, but this value of one of its
 #: engine-owned columns is refused by value (TSP01 naming the column). A reader is refused 42501 always.
 OTHER = "(SELECT id FROM task_sync.work_order WHERE order_number = 'OTHER-1')"
+BARE = "(SELECT id FROM task_sync.work_order WHERE order_number = 'BARE-1')"
 BOOK_WRITES: dict[str, tuple[str, str | None]] = {
     "hide pending work": (
         "UPDATE task_sync.work_order SET synced_version = synced_version + 1 WHERE id = {wo}",
@@ -147,7 +150,8 @@ BOOK_WRITES: dict[str, tuple[str, str | None]] = {
     "change a task's origin": ("UPDATE task_sync.task SET origin = 'manual' WHERE work_order_id = {wo}", "origin"),
     "change a task's type": ("UPDATE task_sync.task SET task_type = 'x' WHERE work_order_id = {wo}", "task_type"),
     "change a task's source kind": (
-        "UPDATE task_sync.task SET source_kind = 'die' WHERE work_order_id = {wo}",
+        "UPDATE task_sync.task SET source_kind = 'die', source_id = source_id + 1000000"
+        " WHERE work_order_id = {wo} AND task_type = 'printing'",
         "source_kind",
     ),
     "change a task's source": (
@@ -188,13 +192,16 @@ BOOK_WRITES: dict[str, tuple[str, str | None]] = {
     "burn rule ids": ("SELECT nextval('task_sync.generation_rule_id_seq')", None),
     "burn audit ids": ("SELECT nextval('task_sync.sync_run_id_seq')", None),
     "burn task ids": ("SELECT nextval('task_sync.task_id_seq')", None),
-    "renumber a work order": ("UPDATE task_sync.work_order SET id = id + 1000 WHERE id = {wo}", "id"),
+    # rows nothing points at (a key a row of another table points at is refused by that foreign key
+    # first, row by row: 23503)
+    "renumber a work order": (f"UPDATE task_sync.work_order SET id = id + 1000 WHERE id = {BARE}", "id"),
     "renumber a route row": (
-        "UPDATE task_sync.work_order_process SET id = id + 1000 WHERE work_order_id = {wo}",
+        f"UPDATE task_sync.work_order_process SET id = id + 1000 WHERE work_order_id = {OTHER}",
         "id",
     ),
     "move a route row": (
-        f"UPDATE task_sync.work_order_process SET work_order_id = {OTHER}, sequence = sequence + 1000 WHERE id > 0",
+        "UPDATE task_sync.work_order_process SET work_order_id = {wo}, sequence = sequence + 1000"
+        f" WHERE work_order_id = {OTHER}",
         "work_order_id",
     ),
     "move a line": (f"UPDATE task_sync.work_order_material SET work_order_id = {OTHER} WHERE id > 0", "work_order_id"),

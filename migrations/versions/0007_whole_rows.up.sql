@@ -4,6 +4,7 @@
 --     column-by-column grants are revoked.
 --   * tg_any__guard_columns protects the engine's columns by value instead: a new row takes their
 --     defaults, an UPDATE keeps their values (TSP01 naming the column otherwise, nothing changed).
+--     Statement-level AFTER triggers: a BEFORE ROW UPDATE trigger would lock rows more strongly.
 --   * tg_task__guard_id: a new task's id is the one the sequence gave the session, so a writer's
 --     id can never be the one a sync draws next.
 --   * _source_kind_dress grants whole tables and adds the guard to the links and lines of every
@@ -15,24 +16,28 @@
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
 -- task_sync_internal.tg_any__guard_columns() -> trigger
--- Guards the engine's columns of every table writers write (work_order, work_order_process, task
--- and the links and lines of every source kind) by value, not by the columns a statement names,
--- so that ORMs that write whole rows work (Django's save() names every column; an INSERT may name
--- a column with its default):
---   INSERT  statement-level AFTER trigger (transition table new_rows); TG_ARGV[0] is a jsonb object
---           of the values engine-owned columns must hold in a new row, their defaults (e.g.
---           {"synced_version": 0}); any other value is refused. Statement-level, so that the
---           engine's own inserts of thousands of drafts cost one call;
---   UPDATE  row-level BEFORE trigger whose WHEN clause lets through only rows where one of the
---           kept columns changed; TG_ARGV lists those columns (ids, the work order a row belongs to,
---           versions, baselines, a task's origin and generation key, created_at), every other column
---           is the writer's. Row-level and BEFORE, so that the refusal comes before the keys and
---           foreign keys that a changed id or work order would trip; the WHEN clause keeps it off
---           every other row.
--- A refusal raises TSP01 naming the table and the column, and the statement changes nothing. Roles
--- that hold the table owner's rights (the schema owner, and so the engine's SECURITY DEFINER
--- functions, and superusers) are not checked: the books are theirs to write. SECURITY INVOKER on
--- purpose: current_user is who wrote.
+-- Statement-level AFTER INSERT / UPDATE trigger of every table writers write (work_order,
+-- work_order_process, task and the links and lines of every source kind), with transition tables
+-- new_rows / old_rows. It guards the engine's columns by value, not by the columns a statement
+-- names, so that ORMs that write whole rows work (Django's save() names every column; an INSERT may
+-- name a column with its default):
+--   INSERT  TG_ARGV[0] is a jsonb object of the values engine-owned columns must hold in a new row,
+--           their defaults (e.g. {"synced_version": 0}); any other value is refused;
+--   UPDATE  TG_ARGV lists the columns that keep their value (ids, the work order a row belongs to,
+--           versions, baselines, a task's origin and generation key, created_at); every other
+--           column is the writer's. Rows are compared whole (the kept columns of old_rows against
+--           those of new_rows, as multisets: the ids they include tell the rows apart).
+-- Statement-level and AFTER on purpose: one call per statement (the engine's own writes of
+-- thousands of drafts cost one), and no row lock of its own. A BEFORE ROW UPDATE trigger would make
+-- PostgreSQL lock every updated row before the update, in the strength the SET list implies (FOR
+-- UPDATE for Django's save(), which names the keys), where the update itself takes FOR NO KEY
+-- UPDATE when no key value changes; that stronger lock conflicts with the KEY SHARE locks of
+-- foreign key checks and syncs, and made edits deadlock with execute. A refusal raises TSP01 naming
+-- the table and the column, and the statement changes nothing. (A change that also breaks a key or
+-- a foreign key, such as giving a route row that has tasks another id, is refused by that
+-- constraint first, which is checked row by row.) Roles that hold the table owner's rights (the
+-- schema owner, and so the engine's SECURITY DEFINER functions, and superusers) are not checked: the
+-- books are theirs to write. SECURITY INVOKER on purpose: current_user is who wrote.
 -- Locks:   none.
 -- Raises:  TSP01 an engine-owned column was given another value.
 -- Writes:  nothing.
@@ -43,40 +48,62 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_writable  text[];
     v_column    text;
     v_given     jsonb;
-    v_default   jsonb;
+    v_kept      jsonb;
 BEGIN
     IF pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'USAGE') THEN
-        RETURN NEW;
+        RETURN NULL;
     END IF;
-    IF TG_OP = 'UPDATE' THEN
-        SELECT k INTO v_column
-        FROM unnest(TG_ARGV) AS k
-        WHERE to_jsonb(OLD) -> k IS DISTINCT FROM to_jsonb(NEW) -> k
+    IF TG_OP = 'INSERT' THEN
+        SELECT r.key, to_jsonb(n) -> r.key, r.value
+        INTO v_column, v_given, v_kept
+        FROM new_rows n
+        CROSS JOIN LATERAL jsonb_each(TG_ARGV[0]::jsonb) AS r
+        WHERE to_jsonb(n) -> r.key IS DISTINCT FROM r.value
         LIMIT 1;
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSP01',
-            MESSAGE = format('column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value (%s), not %s',
-                             v_column, TG_TABLE_NAME, to_jsonb(OLD) -> v_column, to_jsonb(NEW) -> v_column),
-            DETAIL = format('These columns of task_sync.%s keep their values: %s.', TG_TABLE_NAME, array_to_string(TG_ARGV, ', ')),
-            HINT = format('Write the row''s current %s, or leave it out of the UPDATE.', v_column);
+        IF v_column IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'TSP01',
+                MESSAGE = format('column %s of task_sync.%s is the engine''s: a new row takes its default (%s), not %s',
+                                 v_column, TG_TABLE_NAME, v_kept, v_given),
+                DETAIL = 'Only pytask_sync writes the engine''s books (versions, baselines, a generated task''s identity).',
+                HINT = format('Leave %s out of the INSERT, or give it DEFAULT.', v_column);
+        END IF;
+        RETURN NULL;
     END IF;
-    SELECT r.key, to_jsonb(n) -> r.key, r.value
-    INTO v_column, v_given, v_default
-    FROM new_rows n
-    CROSS JOIN LATERAL jsonb_each(TG_ARGV[0]::jsonb) AS r
-    WHERE to_jsonb(n) -> r.key IS DISTINCT FROM r.value
+
+    -- UPDATE: every column but the kept ones is the writer's
+    v_writable := ARRAY(
+        SELECT a.attname::text FROM pg_attribute a
+        WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL (TG_ARGV));
+    IF NOT EXISTS (
+        SELECT to_jsonb(o) - v_writable FROM old_rows o
+        EXCEPT ALL
+        SELECT to_jsonb(n) - v_writable FROM new_rows n) THEN
+        RETURN NULL;
+    END IF;
+    -- which column: one whose values changed as a whole, else (values swapped between rows) the
+    -- first that differs in a row matched by its id
+    SELECT k INTO v_column
+    FROM unnest(TG_ARGV) AS k
+    WHERE EXISTS (SELECT to_jsonb(o) -> k FROM old_rows o EXCEPT ALL SELECT to_jsonb(n) -> k FROM new_rows n)
     LIMIT 1;
-    IF v_column IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSP01',
-            MESSAGE = format('column %s of task_sync.%s is the engine''s: a new row takes its default (%s), not %s',
-                             v_column, TG_TABLE_NAME, v_default, v_given),
-            DETAIL = 'Only pytask_sync writes the engine''s books (versions, baselines, a generated task''s identity).',
-            HINT = format('Leave %s out of the INSERT, or give it DEFAULT.', v_column);
+    IF v_column IS NULL THEN
+        SELECT k INTO v_column
+        FROM old_rows o
+        JOIN new_rows n ON to_jsonb(n) -> 'id' = to_jsonb(o) -> 'id'
+        CROSS JOIN LATERAL unnest(TG_ARGV) AS k
+        WHERE to_jsonb(o) -> k IS DISTINCT FROM to_jsonb(n) -> k
+        LIMIT 1;
     END IF;
-    RETURN NULL;
+    RAISE EXCEPTION USING
+        ERRCODE = 'TSP01',
+        MESSAGE = format('column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value',
+                         coalesce(v_column, array_to_string(TG_ARGV, ', ')), TG_TABLE_NAME),
+        DETAIL = format('These columns of task_sync.%s keep their values: %s.', TG_TABLE_NAME, array_to_string(TG_ARGV, ', ')),
+        HINT = 'Write the row''s current value, or leave the column out of the UPDATE.';
 END
 $$;
 
@@ -222,12 +249,10 @@ BEGIN
         task_sync_internal._ident(p_kind || '__mark_update'), p_kind);
     -- a row's id and work order keep their values (by value: ORMs name every column)
     EXECUTE format(
-        'CREATE OR REPLACE TRIGGER %I BEFORE UPDATE ON task_sync.%I FOR EACH ROW'
-        ' WHEN ((OLD.work_order_id, %s) IS DISTINCT FROM (NEW.work_order_id, %s))'
-        ' EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(''work_order_id''%s)',
-        task_sync_internal._ident(v_link || '__guard_update'), v_link,
-        CASE WHEN v_lines THEN 'OLD.id' ELSE 'NULL::bigint' END, CASE WHEN v_lines THEN 'NEW.id' ELSE 'NULL::bigint' END,
-        CASE WHEN v_lines THEN ', ''id''' ELSE '' END);
+        'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
+        ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(''work_order_id''%s)',
+        task_sync_internal._ident(v_link || '__guard_update'), v_link, CASE WHEN v_lines THEN ', ''id''' ELSE '' END);
 
     EXECUTE format('GRANT SELECT ON task_sync.%I, task_sync.%I TO task_sync_reader', p_kind, v_link);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON task_sync.%I TO task_sync_writer', v_link);
@@ -259,33 +284,26 @@ $$;
 COMMENT ON FUNCTION task_sync_internal._source_kind_dress(text) IS
     'Gives a registered kind''s tables their triggers, grants and comments (idempotent)';
 
--- The engine's columns, protected by value (tg_any__guard_columns): a new row takes their defaults
--- (statement-level), an UPDATE keeps their values (row-level BEFORE, only for rows where one of
--- them changed: the WHEN clause and the arguments name the same columns); writers may name any
--- column (ORMs write whole rows). The links and lines of each source kind get theirs from
--- _source_kind_dress.
+-- The engine's columns, protected by value (tg_any__guard_columns): a new row takes their defaults,
+-- an UPDATE keeps their values; writers may name any column (ORMs write whole rows). Statement-level:
+-- a row-level BEFORE UPDATE trigger would lock every updated row in the strength its SET list
+-- implies (see there). The links and lines of each source kind get theirs from _source_kind_dress.
 CREATE TRIGGER work_order__guard_insert AFTER INSERT ON task_sync.work_order
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('{"synced_version": 0}');
-CREATE TRIGGER work_order__guard_update BEFORE UPDATE ON task_sync.work_order
-    FOR EACH ROW WHEN ((OLD.id, OLD.synced_version, OLD.created_at) IS DISTINCT FROM (NEW.id, NEW.synced_version, NEW.created_at))
-    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'synced_version', 'created_at');
-CREATE TRIGGER work_order_process__guard_update BEFORE UPDATE ON task_sync.work_order_process
-    FOR EACH ROW WHEN ((OLD.id, OLD.work_order_id) IS DISTINCT FROM (NEW.id, NEW.work_order_id))
-    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'work_order_id');
+CREATE TRIGGER work_order__guard_update AFTER UPDATE ON task_sync.work_order
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'synced_version', 'created_at');
+CREATE TRIGGER work_order_process__guard_update AFTER UPDATE ON task_sync.work_order_process
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns('id', 'work_order_id');
 CREATE TRIGGER task__guard_insert AFTER INSERT ON task_sync.task
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
         '{"origin": "manual", "generated_work_content": null, "generated_production_quantity": null}');
-CREATE TRIGGER task__guard_update BEFORE UPDATE ON task_sync.task
-    FOR EACH ROW WHEN ((OLD.id, OLD.work_order_id, OLD.work_order_process_id, OLD.origin, OLD.task_type,
-                        OLD.source_kind, OLD.source_id, OLD.generated_work_content,
-                        OLD.generated_production_quantity, OLD.created_at)
-                       IS DISTINCT FROM
-                       (NEW.id, NEW.work_order_id, NEW.work_order_process_id, NEW.origin, NEW.task_type,
-                        NEW.source_kind, NEW.source_id, NEW.generated_work_content,
-                        NEW.generated_production_quantity, NEW.created_at))
-    EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
+CREATE TRIGGER task__guard_update AFTER UPDATE ON task_sync.task
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
         'id', 'work_order_id', 'work_order_process_id', 'origin', 'task_type', 'source_kind', 'source_id',
         'generated_work_content', 'generated_production_quantity', 'created_at');
 

@@ -619,7 +619,46 @@ $$;
 COMMENT ON FUNCTION task_sync_internal._mark(bigint[]) IS
     'Marks these work orders as needing a sync (one mark per transaction) and notifies task_sync';
 
-DROP FUNCTION task_sync_internal._park_marks(integer);
+CREATE OR REPLACE FUNCTION task_sync.repair_marks()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    c_chunk CONSTANT integer := 1000;
+    v_after bigint := 0;
+    v_ids   bigint[];
+    v_count integer := 0;
+BEGIN
+    PERFORM task_sync_internal._require_read_committed('repair_marks()');
+    LOOP
+        v_ids := ARRAY(
+            SELECT w.id
+            FROM task_sync.work_order w
+            WHERE w.id > v_after
+              AND NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)
+            ORDER BY w.id
+            LIMIT c_chunk);
+        EXIT WHEN cardinality(v_ids) = 0;
+        v_after := v_ids[cardinality(v_ids)];
+        v_count := v_count + task_sync_internal._mark(ARRAY(
+            SELECT DISTINCT r.work_order_id
+            FROM task_sync_internal._plan_rows(v_ids) AS r
+            WHERE r.action IN ('add', 'remove', 'update', 'conflict')));
+    END LOOP;
+    RETURN v_count;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.repair_marks() IS
+    'repair_marks() -> integer: marks every work order whose plan has something to do but that is not '
+    'pending (after loads with triggers off); returns how many. Owner only. TSC05: not READ COMMITTED';
+
+DROP FUNCTION task_sync_internal._park_marks(bigint[]);
+DROP FUNCTION task_sync_internal._require_writable(text);
+DROP FUNCTION task_sync_internal._failure_pause(bigint, bigint);
+DROP INDEX task_sync.work_order_mark__marked_at_id_idx;
 DROP FUNCTION task_sync_internal._record_failure(bigint, text, text, text);
 DROP FUNCTION task_sync_internal._hold_route(bigint[], bigint[]);
 DROP FUNCTION task_sync_internal._claim(bigint[]);

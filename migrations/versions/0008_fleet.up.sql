@@ -13,6 +13,8 @@
 --   * A dismissal no longer has a foreign key to the work order (its KEY SHARE deadlocked an edit
 --     that waited for the work order row); work_order__forget_books deletes the marks, parked
 --     marks, dismissals and failures of a deleted work order.
+--   * execute and sync_pending refuse a read-only transaction (a hot standby) with TSC07, which
+--     says to run them on the primary.
 --   * Marking announces only work orders that were not pending (NOTIFY at commit serializes the
 --     committing transactions that notify).
 -- Frozen copy of the canonical sql/ as it was when this revision was made.
@@ -21,6 +23,9 @@ SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 ALTER TABLE task_sync.work_order_mark
     ADD COLUMN weight integer NOT NULL DEFAULT 1,
     ADD CONSTRAINT work_order_mark__weight_check CHECK (weight > 0);
+-- the oldest marks first: sync_pending finds what waits longest in them, however many marks a storm
+-- of rule changes left behind
+CREATE INDEX work_order_mark__marked_at_id_idx ON task_sync.work_order_mark (marked_at, id);
 
 -- The marks of work orders that may not be synced (approved, completed, cancelled), folded into
 -- one row per work order so that they neither pile up nor slow the search for work to do:
@@ -103,12 +108,12 @@ CREATE TRIGGER work_order__forget_books AFTER DELETE ON task_sync.work_order
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order__forget_books();
 
 -- task_sync_internal._queue()
---   -> setof (work_order_id, order_number, synced_version, weight, pending_since)
--- The work orders that need a sync and may be synced: those with marks (weight: how many changes
--- the marks stand for; pending_since: the oldest mark) that are not approved, completed or
--- cancelled. The one source of pending() and sync_pending; each orders by (pending_since,
--- work_order_id), the one waiting longest first. Marks of work orders that may not be synced are
--- parked by sync_pending, so this reads few of them.
+--   -> setof (work_order_id, order_number, synced_version, weight, pending_since, may_sync)
+-- The work orders with marks (weight: how many changes the marks stand for; pending_since: the
+-- oldest mark), and whether each may be synced (not approved, completed or cancelled). The one
+-- source of pending() and sync_pending: those that may be synced are the ones that wait, each
+-- caller orders them by (pending_since, work_order_id), the one waiting longest first; the others
+-- are the closed jobs whose marks sync_pending parks (so this reads few of them).
 -- A standard SQL body without a SET clause: bound when created, and inlined into its callers'
 -- queries (their LIMIT and ORDER BY reach the aggregate).
 -- Locks:   none (plain reads).
@@ -121,20 +126,21 @@ RETURNS TABLE (
     order_number    text,
     synced_version  bigint,
     weight          bigint,
-    pending_since   timestamptz
+    pending_since   timestamptz,
+    may_sync        boolean
 )
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT w.id, w.order_number, w.synced_version, m.weight, m.since
+    SELECT w.id, w.order_number, w.synced_version, m.weight, m.since,
+           task_sync_internal._may_sync(w.status, w.approval_status)
     FROM (SELECT x.work_order_id, sum(x.weight) AS weight, min(x.marked_at) AS since
           FROM task_sync.work_order_mark x
           GROUP BY x.work_order_id) m
-    JOIN task_sync.work_order w ON w.id = m.work_order_id
-    WHERE task_sync_internal._may_sync(w.status, w.approval_status);
+    JOIN task_sync.work_order w ON w.id = m.work_order_id;
 END;
 
 COMMENT ON FUNCTION task_sync_internal._queue() IS
-    'The work orders that need a sync and may be synced (the source of pending and sync_pending)';
+    'The work orders with marks, and whether each may be synced (the source of pending and sync_pending)';
 
 -- task_sync_internal._claim(p_work_order_ids bigint[]) -> (claimed bigint[], busy bigint[])
 -- Claims these work orders for a batch sync, never waiting: locks, all SKIP LOCKED, the rows of
@@ -257,20 +263,46 @@ $$;
 COMMENT ON FUNCTION task_sync_internal._record_failure(bigint, text, text, text) IS
     'Records a failed batch sync of a work order (sync_failure) and how long sync_pending passes over it';
 
--- task_sync_internal._park_marks(p_limit integer DEFAULT 1000) -> integer
+-- task_sync_internal._failure_pause(p_work_order_id bigint, p_synced_version bigint) -> boolean
+-- True while sync_pending passes over a work order whose last batch sync failed (sync_failure):
+-- until its retry_after, and only while its inputs did not change since (its definition_version,
+-- synced_version plus the weight of its marks, is not past the one that failed). False at once for
+-- a work order that never failed (one index probe).
+-- Locks:   none.
+-- Raises:  nothing.
+-- Writes:  nothing.
+
+CREATE FUNCTION task_sync_internal._failure_pause(p_work_order_id bigint, p_synced_version bigint)
+RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT EXISTS (
+        SELECT FROM task_sync.sync_failure f
+        WHERE f.work_order_id = p_work_order_id AND f.retry_after > clock_timestamp()
+          AND f.definition_version >= p_synced_version
+              + coalesce((SELECT sum(m.weight) FROM task_sync.work_order_mark m
+                          WHERE m.work_order_id = p_work_order_id), 0));
+END;
+
+COMMENT ON FUNCTION task_sync_internal._failure_pause(bigint, bigint) IS
+    'True while sync_pending passes over a work order whose last batch sync failed';
+
+-- task_sync_internal._park_marks(p_work_order_ids bigint[]) -> integer
 -- Moves the marks of work orders that may not be synced (approved, completed, cancelled) out of
 -- work_order_mark into work_order_mark_parked, one row per work order with their weight and the
 -- time of the oldest, so that rule and catalog changes that mark thousands of closed jobs neither
 -- pile up marks nor slow the search for work to do (_queue). Reopening the work order brings
--- them back as one mark (tg_work_order__mark); until then definition_version counts them. At most
--- p_limit work orders per call, each held (its row locked SKIP LOCKED, FOR NO KEY UPDATE) so that
--- a reopening waits for the move; only marks committed before it are moved, one inserted meanwhile
--- stays for the next call. Returns how many work orders it parked marks of. Called by sync_pending.
--- Locks:   those work order rows FOR NO KEY UPDATE (SKIP LOCKED), the marks it moves.
+-- them back as one mark (tg_work_order__mark); until then definition_version counts them. Of the
+-- work orders p_work_order_ids (sync_pending finds them as it reads what waits), those that may not
+-- be synced now are held (their rows locked SKIP LOCKED, FOR NO KEY UPDATE) so that a reopening
+-- waits for the move; only marks committed before it are moved, one inserted meanwhile stays for
+-- the next call. Returns how many work orders it parked marks of.
+-- Locks:   those work order rows FOR NO KEY UPDATE (SKIP LOCKED), then updates them (a new
+--          version, same values), the marks it moves.
 -- Raises:  nothing.
--- Writes:  work_order_mark, work_order_mark_parked.
+-- Writes:  work_order_mark, work_order_mark_parked, work_order (a new version of the rows, same values).
 
-CREATE FUNCTION task_sync_internal._park_marks(p_limit integer DEFAULT 1000)
+CREATE FUNCTION task_sync_internal._park_marks(p_work_order_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -282,14 +314,19 @@ BEGIN
     v_closed := ARRAY(
         SELECT w.id
         FROM task_sync.work_order w
-        WHERE w.id IN (SELECT m.work_order_id FROM task_sync.work_order_mark m)
+        WHERE w.id = ANY (p_work_order_ids)
           AND NOT task_sync_internal._may_sync(w.status, w.approval_status)
         ORDER BY w.id
-        LIMIT p_limit
         FOR NO KEY UPDATE SKIP LOCKED);
     IF cardinality(v_closed) = 0 THEN
         RETURN 0;
     END IF;
+    -- a new version of each row, not only a lock: a reopening that waited for this transaction
+    -- then re-reads the row (READ COMMITTED), or fails with a serialization error to be retried
+    -- (REPEATABLE READ, SERIALIZABLE), so that it always sees the marks parked here and brings
+    -- them back; with a mere lock, a reopening at REPEATABLE READ missed them and the work order
+    -- was open with its changes parked, pending nowhere
+    UPDATE task_sync.work_order w SET synced_version = w.synced_version WHERE w.id = ANY (v_closed);
     WITH taken AS (
         DELETE FROM task_sync.work_order_mark m
         WHERE m.work_order_id = ANY (v_closed)
@@ -306,8 +343,38 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION task_sync_internal._park_marks(integer) IS
-    'Parks the marks of work orders that may not be synced, one row per work order (sync_pending calls it)';
+COMMENT ON FUNCTION task_sync_internal._park_marks(bigint[]) IS
+    'Parks the marks of these work orders that may not be synced, one row per work order (sync_pending calls it)';
+
+-- task_sync_internal._require_writable(p_what text) -> void
+-- Refuses to start a sync in a read-only transaction: on a hot standby (every transaction there
+-- is read-only) or after SET TRANSACTION READ ONLY / default_transaction_read_only. Without it the
+-- first lock a sync takes fails with PostgreSQL's 25006, which does not say where to go instead.
+-- The read-only functions (preview, plan, plan_pending, pending, check_sync_needed) run anywhere.
+-- Locks:   none.
+-- Raises:  TSC07 the transaction is read-only.
+-- Writes:  nothing.
+
+CREATE FUNCTION task_sync_internal._require_writable(p_what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC07',
+            MESSAGE = format('%s writes, and this transaction is read-only%s: run it on the primary', p_what,
+                             CASE WHEN pg_is_in_recovery() THEN ' (this server is a hot standby)' ELSE '' END),
+            HINT = 'Sync on the primary, in a read-write transaction; preview, plan, plan_pending, pending and '
+                   'check_sync_needed also run on a standby (a plan_hash read there confirms an execute on the '
+                   'primary once the standby has replayed the changes).';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._require_writable(text) IS
+    'Raises TSC07 in a read-only transaction (a hot standby): syncs run on the primary';
 
 -- task_sync_internal._mark(p_work_order_ids bigint[]) -> integer
 -- Records that these work orders need a sync: inserts one mark per work order and transaction
@@ -331,7 +398,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_count     integer;
-    v_notified  integer;
+    v_first     bigint[];   -- marked and not pending before: announced
 BEGIN
     IF coalesce(cardinality(p_work_order_ids), 0) = 0 THEN
         RETURN 0;
@@ -346,10 +413,12 @@ BEGIN
         RETURNING work_order_id
     )
     -- the marks this statement inserted are not visible here: an earlier one means "pending already"
-    SELECT count(*), count(pg_notify('task_sync', a.work_order_id::text)) FILTER (
-               WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = a.work_order_id))
-    INTO v_count, v_notified
+    SELECT count(*), coalesce(array_agg(a.work_order_id ORDER BY a.work_order_id) FILTER (
+               WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = a.work_order_id)),
+               '{}'::bigint[])
+    INTO v_count, v_first
     FROM added a;
+    PERFORM pg_notify('task_sync', f::text) FROM unnest(v_first) AS f;
     RETURN v_count;
 END
 $$;
@@ -378,7 +447,7 @@ SET search_path = pg_catalog, pg_temp
 SECURITY DEFINER
 AS $$
 DECLARE
-    v_moved bigint;
+    v_moved bigint[];   -- reopened work orders whose parked marks came back: announced
 BEGIN
     PERFORM task_sync_internal._mark(ARRAY(
         SELECT n.id
@@ -406,7 +475,8 @@ BEGIN
             SET weight = m.weight + excluded.weight, marked_at = least(m.marked_at, excluded.marked_at)
         RETURNING m.work_order_id
     )
-    SELECT count(pg_notify('task_sync', moved.work_order_id::text)) INTO v_moved FROM moved;
+    SELECT coalesce(array_agg(moved.work_order_id), '{}'::bigint[]) INTO v_moved FROM moved;
+    PERFORM pg_notify('task_sync', r::text) FROM unnest(v_moved) AS r;
     RETURN NULL;
 END
 $$;
@@ -754,7 +824,8 @@ COMMENT ON FUNCTION task_sync_internal._apply(bigint[], task_sync.plan_row[], bo
 --          draft a planner holds is waited for). A route row deleted in the gap between the first
 --          two locks, or deleted or held after the plan added drafts for it, is reported as 40001
 --          (retry).
--- Raises:  TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
+-- Raises:  TSC07 a read-only transaction (a hot standby: run it on the primary);
+--          TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
 --          TSN01 work order not found; TSC03 work order may not be synced; TSC02 stale plan;
 --          40001 the route changed under the sync (retry).
 -- Writes:  task, task_dismissal, work_order_mark, work_order, sync_run (all through _apply).
@@ -794,6 +865,7 @@ DECLARE
     v_route bigint[];   -- the route rows the plan adds drafts for
     v_res   record;
 BEGIN
+    PERFORM task_sync_internal._require_writable('task_sync.execute');
     PERFORM task_sync_internal._check_work_order_id(p_work_order_id);
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash !~ '^[0-9a-f]{64}$' THEN
         RAISE EXCEPTION USING
@@ -876,9 +948,56 @@ $$;
 COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) IS
     'execute(p_work_order_id, p_confirmed false, p_expected_plan_hash NULL, p_overwrite_edits false, '
     'p_restore_dismissed false) -> jsonb: syncs one work order atomically; with the previewed '
-    'plan_hash, a changed plan is refused. TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
+    'plan_hash, a changed plan is refused. TSC07: a read-only transaction (run it on the primary); TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
     'p_confirmed not true; TSN01: work order not found; TSC03: work order may not be synced; TSC02: '
     'stale plan (nothing changed); 40001: the route changed under the sync (retry)';
+
+-- task_sync.repair_marks() -> integer
+-- The repair after writes that bypassed the marking triggers: rows written while
+-- session_replication_role = replica (logical replication apply, pg_restore --disable-triggers)
+-- or with the triggers disabled. Computes the plan of every work order that has no mark (parked
+-- marks of a closed job count), in chunks of 1,000, and marks each whose plan has an add, remove, update or conflict; returns how
+-- many it marked. Run it as the schema owner after such a load, at READ COMMITTED.
+-- Locks:   none (plain reads, then inserts of marks).
+-- Raises:  TSC05 not READ COMMITTED.
+-- Writes:  work_order_mark (through _mark).
+
+CREATE OR REPLACE FUNCTION task_sync.repair_marks()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    c_chunk CONSTANT integer := 1000;
+    v_after bigint := 0;
+    v_ids   bigint[];
+    v_count integer := 0;
+BEGIN
+    PERFORM task_sync_internal._require_read_committed('repair_marks()');
+    LOOP
+        v_ids := ARRAY(
+            SELECT w.id
+            FROM task_sync.work_order w
+            WHERE w.id > v_after
+              AND NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)
+              AND NOT EXISTS (SELECT FROM task_sync.work_order_mark_parked p WHERE p.work_order_id = w.id)
+            ORDER BY w.id
+            LIMIT c_chunk);
+        EXIT WHEN cardinality(v_ids) = 0;
+        v_after := v_ids[cardinality(v_ids)];
+        v_count := v_count + task_sync_internal._mark(ARRAY(
+            SELECT DISTINCT r.work_order_id
+            FROM task_sync_internal._plan_rows(v_ids) AS r
+            WHERE r.action IN ('add', 'remove', 'update', 'conflict')));
+    END LOOP;
+    RETURN v_count;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.repair_marks() IS
+    'repair_marks() -> integer: marks every work order whose plan has something to do but that is not '
+    'pending (after loads with triggers off); returns how many. Owner only. TSC05: not READ COMMITTED';
 
 -- pending() returns two more columns, sync_pending() takes p_skip: new signatures
 DROP FUNCTION task_sync.pending(integer);
@@ -919,6 +1038,7 @@ BEGIN
                f.sqlstate || ': ' || f.message, f.retry_after
         FROM task_sync_internal._queue() c
         LEFT JOIN task_sync.sync_failure f ON f.work_order_id = c.work_order_id
+        WHERE c.may_sync
         ORDER BY c.pending_since, c.work_order_id
         LIMIT p_limit;
 END
@@ -935,9 +1055,11 @@ DROP FUNCTION task_sync.sync_pending(integer);
 -- waiting longest first, set-based: the desired sets, differences and writes of a chunk of work
 -- orders are a few statements, not a loop over execute. Several workers can run it at once and
 -- split the work. One sync_run per work order that changed. Step by step, per chunk:
---   1. candidates   the next ones waiting longest (_queue), read without locking; not those
---                   tried in this call, nor those whose last sync failed (sync_failure) until their
---                   retry_after or a new change;
+--   1. candidates   the next ones waiting longest, read without locking: among the oldest 10,000
+--                   marks (an index scan), or among all (_queue, as pending() reads them) when those
+--                   hold too few; not those tried in this call, nor those whose last sync failed
+--                   (sync_failure) until their retry_after or a new change. Closed jobs met among
+--                   the oldest marks have their marks parked;
 --   2. claim        _claim, never waiting; a work order another session holds (a sync of it, a
 --                   planner's open edit of a draft, a route row being deleted, an application's
 --                   foreign key check on a draft) is busy: it stays pending for a later call, the
@@ -952,9 +1074,9 @@ DROP FUNCTION task_sync.sync_pending(integer);
 -- memory and makes every reader of the database slower once a transaction has more, so a call
 -- commits at most 60: chunks grow with the backlog (500 work orders, or a fortieth of the backlog)
 -- and what does not fit stays pending for the next call (call it again while it returns rows).
--- Before the chunks, the marks of work orders that may not be synced are parked
--- (work_order_mark_parked, one row per work order; reopening the work order brings them back), so
--- that they neither pile up nor slow the candidates.
+-- The marks of work orders that may not be synced are parked (_park_marks: one row per work order
+-- in work_order_mark_parked; reopening the work order brings them back), so that they neither pile
+-- up nor slow the candidates.
 -- Serialization failures and deadlocks (40001, 40P01), lock timeouts, cancellation and resource
 -- errors end the call as they are: they are the caller's to retry.
 -- The locks of synced work orders last until the caller's transaction ends: to keep that short
@@ -964,7 +1086,7 @@ DROP FUNCTION task_sync.sync_pending(integer);
 -- SECURITY DEFINER (owner's rights, search_path pinned), like execute and for the same reason.
 -- Locks:   per chunk, all SKIP LOCKED (never waiting): see _claim and _hold_route; the rows of
 --          the closed work orders whose marks it parks FOR NO KEY UPDATE.
--- Raises:  TSV01 negative limit.
+-- Raises:  TSC07 a read-only transaction (a hot standby: run it on the primary); TSV01 negative limit.
 -- Writes:  task, task_dismissal, work_order_mark, work_order_mark_parked, work_order, sync_run,
 --          sync_item, sync_failure (through _apply, and the failures it records).
 
@@ -995,11 +1117,17 @@ DECLARE
     c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
     v_used      integer := 0;               -- committed so far
     v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
+    c_window    CONSTANT integer := 10000;  -- the oldest marks searched first
     v_size      integer;                    -- work orders per chunk
-    v_seen      bigint[] := coalesce(p_skip, '{}');  -- tried in this call, or not to be tried
+    v_backlog   bigint;                     -- how many wait (counted for a large call only)
+    v_pass      integer;
+    v_want      integer;
+    v_scanned   bigint;                     -- the oldest marks read
+    v_closed    bigint[];                   -- closed jobs with marks, met among them
+    v_seen      bigint[] := coalesce(p_skip, '{}'::bigint[]);  -- tried in this call, or not to be tried
     v_try       bigint[];                   -- the chunk's candidates
-    v_ranges    integer[] := '{}';          -- queue of groups of the chunk: (first, last) index pairs into v_try
-    v_busy      bigint[] := '{}';           -- found busy in this call: left out of every group
+    v_ranges    integer[] := '{}'::integer[];          -- queue of groups of the chunk: (first, last) index pairs into v_try
+    v_busy      bigint[] := '{}'::bigint[];           -- found busy in this call: left out of every group
     v_first     integer;
     v_last      integer;
     v_group     bigint[];
@@ -1011,28 +1139,61 @@ DECLARE
     v_message   text;
     v_detail    text;
 BEGIN
+    PERFORM task_sync_internal._require_writable('task_sync.sync_pending');
     IF p_limit < 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
             MESSAGE = format('invalid limit: %s', p_limit),
             HINT = 'Pass a limit >= 0, or NULL for no limit.';
     END IF;
-    PERFORM task_sync_internal._park_marks();
-    v_size := greatest(c_chunk, ceil(least(
-        (SELECT count(*) FROM task_sync_internal._queue()), coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
-
-    WHILE (v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
-        -- 1. candidates, longest waiting first, read without locking
-        v_try := ARRAY(
-            SELECT c.work_order_id
-            FROM task_sync_internal._queue() c
-            WHERE c.work_order_id <> ALL (v_seen)
-              AND NOT EXISTS (
-                  SELECT FROM task_sync.sync_failure f
-                  WHERE f.work_order_id = c.work_order_id AND f.retry_after > clock_timestamp()
-                    AND f.definition_version >= c.synced_version + c.weight)
-            ORDER BY c.pending_since, c.work_order_id
-            LIMIT least(v_size, coalesce(v_left, v_size)));
+    -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more
+    -- than a chunk)
+    v_size := c_chunk;
+    IF p_limit IS NULL OR p_limit > c_chunk THEN
+        v_backlog := (SELECT count(*) FROM task_sync_internal._queue() c WHERE c.may_sync);
+        v_size := greatest(c_chunk, ceil(least(v_backlog, coalesce(p_limit, v_backlog))::numeric / c_chunks)::integer);
+    END IF;
+    -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing
+    v_pass := 0;
+    WHILE (v_pass = 0 OR v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
+        v_pass := v_pass + 1;
+        v_want := least(v_size, coalesce(v_left, v_size));
+        -- 1. candidates, longest waiting first, read without locking: first among the oldest marks
+        -- only (an index scan of c_window rows: what waits longest is there, however many marks a
+        -- storm of rule changes left behind it), and from every mark when those hold too few. The
+        -- closed jobs met on the way have their marks parked.
+        WITH oldest AS MATERIALIZED (
+            SELECT m.work_order_id, m.marked_at
+            FROM task_sync.work_order_mark m
+            ORDER BY m.marked_at, m.id
+            LIMIT c_window
+        ),
+        queue AS MATERIALIZED (
+            SELECT o.work_order_id, min(o.marked_at) AS since,
+                   task_sync_internal._may_sync(w.status, w.approval_status) AS may_sync, w.synced_version
+            FROM oldest o
+            JOIN task_sync.work_order w ON w.id = o.work_order_id
+            GROUP BY o.work_order_id, w.status, w.approval_status, w.synced_version
+        )
+        SELECT ARRAY(SELECT q.work_order_id FROM queue q
+                     WHERE q.may_sync AND q.work_order_id <> ALL (v_seen)
+                       AND NOT task_sync_internal._failure_pause(q.work_order_id, q.synced_version)
+                     ORDER BY q.since, q.work_order_id
+                     LIMIT v_want),
+               ARRAY(SELECT q.work_order_id FROM queue q WHERE NOT q.may_sync),
+               (SELECT count(*) FROM oldest)
+        INTO v_try, v_closed, v_scanned;
+        IF cardinality(v_try) < v_want AND v_scanned = c_window THEN
+            v_try := ARRAY(
+                SELECT c.work_order_id FROM task_sync_internal._queue() c
+                WHERE c.may_sync AND c.work_order_id <> ALL (v_seen)
+                  AND NOT task_sync_internal._failure_pause(c.work_order_id, c.synced_version)
+                ORDER BY c.pending_since, c.work_order_id
+                LIMIT v_want);
+        END IF;
+        IF cardinality(v_closed) > 0 THEN
+            PERFORM task_sync_internal._park_marks(v_closed);
+        END IF;
         EXIT WHEN cardinality(v_try) = 0;
         v_seen := v_seen || v_try;
         v_ranges := ARRAY[1, cardinality(v_try)];
@@ -1110,7 +1271,8 @@ $$;
 COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
     'sync_pending(p_limit NULL, p_skip NULL) -> rows: syncs pending work orders set-based (at most p_limit; '
     'NULL: all; never those in p_skip), never waiting: what another session holds stays pending, a work '
-    'order whose sync fails is recorded in sync_failure and the others are synced. TSV01: negative limit';
+    'order whose sync fails is recorded in sync_failure and the others are synced. TSC07: a read-only '
+    'transaction (run it on the primary); TSV01: negative limit';
 
 COMMENT ON COLUMN task_sync.work_order_mark.weight IS
     'How many changes it stands for (more than 1 for the parked marks of a reopened work order)';

@@ -20,7 +20,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_count     integer;
-    v_notified  integer;
+    v_first     bigint[];   -- marked and not pending before: announced
 BEGIN
     IF coalesce(cardinality(p_work_order_ids), 0) = 0 THEN
         RETURN 0;
@@ -35,10 +35,12 @@ BEGIN
         RETURNING work_order_id
     )
     -- the marks this statement inserted are not visible here: an earlier one means "pending already"
-    SELECT count(*), count(pg_notify('task_sync', a.work_order_id::text)) FILTER (
-               WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = a.work_order_id))
-    INTO v_count, v_notified
+    SELECT count(*), coalesce(array_agg(a.work_order_id ORDER BY a.work_order_id) FILTER (
+               WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = a.work_order_id)),
+               '{}'::bigint[])
+    INTO v_count, v_first
     FROM added a;
+    PERFORM pg_notify('task_sync', f::text) FROM unnest(v_first) AS f;
     RETURN v_count;
 END
 $$;

@@ -1,10 +1,10 @@
 -- task_sync_internal._queue()
---   -> setof (work_order_id, order_number, synced_version, weight, pending_since)
--- The work orders that need a sync and may be synced: those with marks (weight: how many changes
--- the marks stand for; pending_since: the oldest mark) that are not approved, completed or
--- cancelled. The one source of pending() and sync_pending; each orders by (pending_since,
--- work_order_id), the one waiting longest first. Marks of work orders that may not be synced are
--- parked by sync_pending, so this reads few of them.
+--   -> setof (work_order_id, order_number, synced_version, weight, pending_since, may_sync)
+-- The work orders with marks (weight: how many changes the marks stand for; pending_since: the
+-- oldest mark), and whether each may be synced (not approved, completed or cancelled). The one
+-- source of pending() and sync_pending: those that may be synced are the ones that wait, each
+-- caller orders them by (pending_since, work_order_id), the one waiting longest first; the others
+-- are the closed jobs whose marks sync_pending parks (so this reads few of them).
 -- A standard SQL body without a SET clause: bound when created, and inlined into its callers'
 -- queries (their LIMIT and ORDER BY reach the aggregate).
 -- Locks:   none (plain reads).
@@ -17,17 +17,18 @@ RETURNS TABLE (
     order_number    text,
     synced_version  bigint,
     weight          bigint,
-    pending_since   timestamptz
+    pending_since   timestamptz,
+    may_sync        boolean
 )
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT w.id, w.order_number, w.synced_version, m.weight, m.since
+    SELECT w.id, w.order_number, w.synced_version, m.weight, m.since,
+           task_sync_internal._may_sync(w.status, w.approval_status)
     FROM (SELECT x.work_order_id, sum(x.weight) AS weight, min(x.marked_at) AS since
           FROM task_sync.work_order_mark x
           GROUP BY x.work_order_id) m
-    JOIN task_sync.work_order w ON w.id = m.work_order_id
-    WHERE task_sync_internal._may_sync(w.status, w.approval_status);
+    JOIN task_sync.work_order w ON w.id = m.work_order_id;
 END;
 
 COMMENT ON FUNCTION task_sync_internal._queue() IS
-    'The work orders that need a sync and may be synced (the source of pending and sync_pending)';
+    'The work orders with marks, and whether each may be synced (the source of pending and sync_pending)';

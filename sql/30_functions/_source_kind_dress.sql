@@ -43,12 +43,10 @@ BEGIN
         task_sync_internal._ident(p_kind || '__mark_update'), p_kind);
     -- a row's id and work order keep their values (by value: ORMs name every column)
     EXECUTE format(
-        'CREATE OR REPLACE TRIGGER %I BEFORE UPDATE ON task_sync.%I FOR EACH ROW'
-        ' WHEN ((OLD.work_order_id, %s) IS DISTINCT FROM (NEW.work_order_id, %s))'
-        ' EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(''work_order_id''%s)',
-        task_sync_internal._ident(v_link || '__guard_update'), v_link,
-        CASE WHEN v_lines THEN 'OLD.id' ELSE 'NULL::bigint' END, CASE WHEN v_lines THEN 'NEW.id' ELSE 'NULL::bigint' END,
-        CASE WHEN v_lines THEN ', ''id''' ELSE '' END);
+        'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
+        ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(''work_order_id''%s)',
+        task_sync_internal._ident(v_link || '__guard_update'), v_link, CASE WHEN v_lines THEN ', ''id''' ELSE '' END);
 
     EXECUTE format('GRANT SELECT ON task_sync.%I, task_sync.%I TO task_sync_reader', p_kind, v_link);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON task_sync.%I TO task_sync_writer', v_link);

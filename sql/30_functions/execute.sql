@@ -24,7 +24,8 @@
 --          draft a planner holds is waited for). A route row deleted in the gap between the first
 --          two locks, or deleted or held after the plan added drafts for it, is reported as 40001
 --          (retry).
--- Raises:  TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
+-- Raises:  TSC07 a read-only transaction (a hot standby: run it on the primary);
+--          TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
 --          TSN01 work order not found; TSC03 work order may not be synced; TSC02 stale plan;
 --          40001 the route changed under the sync (retry).
 -- Writes:  task, task_dismissal, work_order_mark, work_order, sync_run (all through _apply).
@@ -64,6 +65,7 @@ DECLARE
     v_route bigint[];   -- the route rows the plan adds drafts for
     v_res   record;
 BEGIN
+    PERFORM task_sync_internal._require_writable('task_sync.execute');
     PERFORM task_sync_internal._check_work_order_id(p_work_order_id);
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash !~ '^[0-9a-f]{64}$' THEN
         RAISE EXCEPTION USING
@@ -146,6 +148,6 @@ $$;
 COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) IS
     'execute(p_work_order_id, p_confirmed false, p_expected_plan_hash NULL, p_overwrite_edits false, '
     'p_restore_dismissed false) -> jsonb: syncs one work order atomically; with the previewed '
-    'plan_hash, a changed plan is refused. TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
+    'plan_hash, a changed plan is refused. TSC07: a read-only transaction (run it on the primary); TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
     'p_confirmed not true; TSN01: work order not found; TSC03: work order may not be synced; TSC02: '
     'stale plan (nothing changed); 40001: the route changed under the sync (retry)';

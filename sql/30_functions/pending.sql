@@ -35,6 +35,7 @@ BEGIN
                f.sqlstate || ': ' || f.message, f.retry_after
         FROM task_sync_internal._queue() c
         LEFT JOIN task_sync.sync_failure f ON f.work_order_id = c.work_order_id
+        WHERE c.may_sync
         ORDER BY c.pending_since, c.work_order_id
         LIMIT p_limit;
 END

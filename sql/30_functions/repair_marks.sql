@@ -1,8 +1,8 @@
 -- task_sync.repair_marks() -> integer
 -- The repair after writes that bypassed the marking triggers: rows written while
 -- session_replication_role = replica (logical replication apply, pg_restore --disable-triggers)
--- or with the triggers disabled. Computes the plan of every work order that is not pending, in
--- chunks of 1,000, and marks each whose plan has an add, remove, update or conflict; returns how
+-- or with the triggers disabled. Computes the plan of every work order that has no mark (parked
+-- marks of a closed job count), in chunks of 1,000, and marks each whose plan has an add, remove, update or conflict; returns how
 -- many it marked. Run it as the schema owner after such a load, at READ COMMITTED.
 -- Locks:   none (plain reads, then inserts of marks).
 -- Raises:  TSC05 not READ COMMITTED.
@@ -27,6 +27,7 @@ BEGIN
             FROM task_sync.work_order w
             WHERE w.id > v_after
               AND NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)
+              AND NOT EXISTS (SELECT FROM task_sync.work_order_mark_parked p WHERE p.work_order_id = w.id)
             ORDER BY w.id
             LIMIT c_chunk);
         EXIT WHEN cardinality(v_ids) = 0;

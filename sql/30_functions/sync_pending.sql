@@ -4,9 +4,11 @@
 -- waiting longest first, set-based: the desired sets, differences and writes of a chunk of work
 -- orders are a few statements, not a loop over execute. Several workers can run it at once and
 -- split the work. One sync_run per work order that changed. Step by step, per chunk:
---   1. candidates   the next ones waiting longest (_queue), read without locking; not those
---                   tried in this call, nor those whose last sync failed (sync_failure) until their
---                   retry_after or a new change;
+--   1. candidates   the next ones waiting longest, read without locking: among the oldest 10,000
+--                   marks (an index scan), or among all (_queue, as pending() reads them) when those
+--                   hold too few; not those tried in this call, nor those whose last sync failed
+--                   (sync_failure) until their retry_after or a new change. Closed jobs met among
+--                   the oldest marks have their marks parked;
 --   2. claim        _claim, never waiting; a work order another session holds (a sync of it, a
 --                   planner's open edit of a draft, a route row being deleted, an application's
 --                   foreign key check on a draft) is busy: it stays pending for a later call, the
@@ -21,9 +23,9 @@
 -- memory and makes every reader of the database slower once a transaction has more, so a call
 -- commits at most 60: chunks grow with the backlog (500 work orders, or a fortieth of the backlog)
 -- and what does not fit stays pending for the next call (call it again while it returns rows).
--- Before the chunks, the marks of work orders that may not be synced are parked
--- (work_order_mark_parked, one row per work order; reopening the work order brings them back), so
--- that they neither pile up nor slow the candidates.
+-- The marks of work orders that may not be synced are parked (_park_marks: one row per work order
+-- in work_order_mark_parked; reopening the work order brings them back), so that they neither pile
+-- up nor slow the candidates.
 -- Serialization failures and deadlocks (40001, 40P01), lock timeouts, cancellation and resource
 -- errors end the call as they are: they are the caller's to retry.
 -- The locks of synced work orders last until the caller's transaction ends: to keep that short
@@ -33,7 +35,7 @@
 -- SECURITY DEFINER (owner's rights, search_path pinned), like execute and for the same reason.
 -- Locks:   per chunk, all SKIP LOCKED (never waiting): see _claim and _hold_route; the rows of
 --          the closed work orders whose marks it parks FOR NO KEY UPDATE.
--- Raises:  TSV01 negative limit.
+-- Raises:  TSC07 a read-only transaction (a hot standby: run it on the primary); TSV01 negative limit.
 -- Writes:  task, task_dismissal, work_order_mark, work_order_mark_parked, work_order, sync_run,
 --          sync_item, sync_failure (through _apply, and the failures it records).
 
@@ -64,11 +66,17 @@ DECLARE
     c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
     v_used      integer := 0;               -- committed so far
     v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
+    c_window    CONSTANT integer := 10000;  -- the oldest marks searched first
     v_size      integer;                    -- work orders per chunk
-    v_seen      bigint[] := coalesce(p_skip, '{}');  -- tried in this call, or not to be tried
+    v_backlog   bigint;                     -- how many wait (counted for a large call only)
+    v_pass      integer;
+    v_want      integer;
+    v_scanned   bigint;                     -- the oldest marks read
+    v_closed    bigint[];                   -- closed jobs with marks, met among them
+    v_seen      bigint[] := coalesce(p_skip, '{}'::bigint[]);  -- tried in this call, or not to be tried
     v_try       bigint[];                   -- the chunk's candidates
-    v_ranges    integer[] := '{}';          -- queue of groups of the chunk: (first, last) index pairs into v_try
-    v_busy      bigint[] := '{}';           -- found busy in this call: left out of every group
+    v_ranges    integer[] := '{}'::integer[];          -- queue of groups of the chunk: (first, last) index pairs into v_try
+    v_busy      bigint[] := '{}'::bigint[];           -- found busy in this call: left out of every group
     v_first     integer;
     v_last      integer;
     v_group     bigint[];
@@ -80,28 +88,61 @@ DECLARE
     v_message   text;
     v_detail    text;
 BEGIN
+    PERFORM task_sync_internal._require_writable('task_sync.sync_pending');
     IF p_limit < 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
             MESSAGE = format('invalid limit: %s', p_limit),
             HINT = 'Pass a limit >= 0, or NULL for no limit.';
     END IF;
-    PERFORM task_sync_internal._park_marks();
-    v_size := greatest(c_chunk, ceil(least(
-        (SELECT count(*) FROM task_sync_internal._queue()), coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
-
-    WHILE (v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
-        -- 1. candidates, longest waiting first, read without locking
-        v_try := ARRAY(
-            SELECT c.work_order_id
-            FROM task_sync_internal._queue() c
-            WHERE c.work_order_id <> ALL (v_seen)
-              AND NOT EXISTS (
-                  SELECT FROM task_sync.sync_failure f
-                  WHERE f.work_order_id = c.work_order_id AND f.retry_after > clock_timestamp()
-                    AND f.definition_version >= c.synced_version + c.weight)
-            ORDER BY c.pending_since, c.work_order_id
-            LIMIT least(v_size, coalesce(v_left, v_size)));
+    -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more
+    -- than a chunk)
+    v_size := c_chunk;
+    IF p_limit IS NULL OR p_limit > c_chunk THEN
+        v_backlog := (SELECT count(*) FROM task_sync_internal._queue() c WHERE c.may_sync);
+        v_size := greatest(c_chunk, ceil(least(v_backlog, coalesce(p_limit, v_backlog))::numeric / c_chunks)::integer);
+    END IF;
+    -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing
+    v_pass := 0;
+    WHILE (v_pass = 0 OR v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
+        v_pass := v_pass + 1;
+        v_want := least(v_size, coalesce(v_left, v_size));
+        -- 1. candidates, longest waiting first, read without locking: first among the oldest marks
+        -- only (an index scan of c_window rows: what waits longest is there, however many marks a
+        -- storm of rule changes left behind it), and from every mark when those hold too few. The
+        -- closed jobs met on the way have their marks parked.
+        WITH oldest AS MATERIALIZED (
+            SELECT m.work_order_id, m.marked_at
+            FROM task_sync.work_order_mark m
+            ORDER BY m.marked_at, m.id
+            LIMIT c_window
+        ),
+        queue AS MATERIALIZED (
+            SELECT o.work_order_id, min(o.marked_at) AS since,
+                   task_sync_internal._may_sync(w.status, w.approval_status) AS may_sync, w.synced_version
+            FROM oldest o
+            JOIN task_sync.work_order w ON w.id = o.work_order_id
+            GROUP BY o.work_order_id, w.status, w.approval_status, w.synced_version
+        )
+        SELECT ARRAY(SELECT q.work_order_id FROM queue q
+                     WHERE q.may_sync AND q.work_order_id <> ALL (v_seen)
+                       AND NOT task_sync_internal._failure_pause(q.work_order_id, q.synced_version)
+                     ORDER BY q.since, q.work_order_id
+                     LIMIT v_want),
+               ARRAY(SELECT q.work_order_id FROM queue q WHERE NOT q.may_sync),
+               (SELECT count(*) FROM oldest)
+        INTO v_try, v_closed, v_scanned;
+        IF cardinality(v_try) < v_want AND v_scanned = c_window THEN
+            v_try := ARRAY(
+                SELECT c.work_order_id FROM task_sync_internal._queue() c
+                WHERE c.may_sync AND c.work_order_id <> ALL (v_seen)
+                  AND NOT task_sync_internal._failure_pause(c.work_order_id, c.synced_version)
+                ORDER BY c.pending_since, c.work_order_id
+                LIMIT v_want);
+        END IF;
+        IF cardinality(v_closed) > 0 THEN
+            PERFORM task_sync_internal._park_marks(v_closed);
+        END IF;
         EXIT WHEN cardinality(v_try) = 0;
         v_seen := v_seen || v_try;
         v_ranges := ARRAY[1, cardinality(v_try)];
@@ -179,4 +220,5 @@ $$;
 COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
     'sync_pending(p_limit NULL, p_skip NULL) -> rows: syncs pending work orders set-based (at most p_limit; '
     'NULL: all; never those in p_skip), never waiting: what another session holds stays pending, a work '
-    'order whose sync fails is recorded in sync_failure and the others are synced. TSV01: negative limit';
+    'order whose sync fails is recorded in sync_failure and the others are synced. TSC07: a read-only '
+    'transaction (run it on the primary); TSV01: negative limit';

@@ -1,22 +1,26 @@
 -- task_sync_internal.tg_any__guard_columns() -> trigger
--- Guards the engine's columns of every table writers write (work_order, work_order_process, task
--- and the links and lines of every source kind) by value, not by the columns a statement names,
--- so that ORMs that write whole rows work (Django's save() names every column; an INSERT may name
--- a column with its default):
---   INSERT  statement-level AFTER trigger (transition table new_rows); TG_ARGV[0] is a jsonb object
---           of the values engine-owned columns must hold in a new row, their defaults (e.g.
---           {"synced_version": 0}); any other value is refused. Statement-level, so that the
---           engine's own inserts of thousands of drafts cost one call;
---   UPDATE  row-level BEFORE trigger whose WHEN clause lets through only rows where one of the
---           kept columns changed; TG_ARGV lists those columns (ids, the work order a row belongs to,
---           versions, baselines, a task's origin and generation key, created_at), every other column
---           is the writer's. Row-level and BEFORE, so that the refusal comes before the keys and
---           foreign keys that a changed id or work order would trip; the WHEN clause keeps it off
---           every other row.
--- A refusal raises TSP01 naming the table and the column, and the statement changes nothing. Roles
--- that hold the table owner's rights (the schema owner, and so the engine's SECURITY DEFINER
--- functions, and superusers) are not checked: the books are theirs to write. SECURITY INVOKER on
--- purpose: current_user is who wrote.
+-- Statement-level AFTER INSERT / UPDATE trigger of every table writers write (work_order,
+-- work_order_process, task and the links and lines of every source kind), with transition tables
+-- new_rows / old_rows. It guards the engine's columns by value, not by the columns a statement
+-- names, so that ORMs that write whole rows work (Django's save() names every column; an INSERT may
+-- name a column with its default):
+--   INSERT  TG_ARGV[0] is a jsonb object of the values engine-owned columns must hold in a new row,
+--           their defaults (e.g. {"synced_version": 0}); any other value is refused;
+--   UPDATE  TG_ARGV lists the columns that keep their value (ids, the work order a row belongs to,
+--           versions, baselines, a task's origin and generation key, created_at); every other
+--           column is the writer's. Rows are compared whole (the kept columns of old_rows against
+--           those of new_rows, as multisets: the ids they include tell the rows apart).
+-- Statement-level and AFTER on purpose: one call per statement (the engine's own writes of
+-- thousands of drafts cost one), and no row lock of its own. A BEFORE ROW UPDATE trigger would make
+-- PostgreSQL lock every updated row before the update, in the strength the SET list implies (FOR
+-- UPDATE for Django's save(), which names the keys), where the update itself takes FOR NO KEY
+-- UPDATE when no key value changes; that stronger lock conflicts with the KEY SHARE locks of
+-- foreign key checks and syncs, and made edits deadlock with execute. A refusal raises TSP01 naming
+-- the table and the column, and the statement changes nothing. (A change that also breaks a key or
+-- a foreign key, such as giving a route row that has tasks another id, is refused by that
+-- constraint first, which is checked row by row.) Roles that hold the table owner's rights (the
+-- schema owner, and so the engine's SECURITY DEFINER functions, and superusers) are not checked: the
+-- books are theirs to write. SECURITY INVOKER on purpose: current_user is who wrote.
 -- Locks:   none.
 -- Raises:  TSP01 an engine-owned column was given another value.
 -- Writes:  nothing.
@@ -27,40 +31,62 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_writable  text[];
     v_column    text;
     v_given     jsonb;
-    v_default   jsonb;
+    v_kept      jsonb;
 BEGIN
     IF pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'USAGE') THEN
-        RETURN NEW;
+        RETURN NULL;
     END IF;
-    IF TG_OP = 'UPDATE' THEN
-        SELECT k INTO v_column
-        FROM unnest(TG_ARGV) AS k
-        WHERE to_jsonb(OLD) -> k IS DISTINCT FROM to_jsonb(NEW) -> k
+    IF TG_OP = 'INSERT' THEN
+        SELECT r.key, to_jsonb(n) -> r.key, r.value
+        INTO v_column, v_given, v_kept
+        FROM new_rows n
+        CROSS JOIN LATERAL jsonb_each(TG_ARGV[0]::jsonb) AS r
+        WHERE to_jsonb(n) -> r.key IS DISTINCT FROM r.value
         LIMIT 1;
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSP01',
-            MESSAGE = format('column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value (%s), not %s',
-                             v_column, TG_TABLE_NAME, to_jsonb(OLD) -> v_column, to_jsonb(NEW) -> v_column),
-            DETAIL = format('These columns of task_sync.%s keep their values: %s.', TG_TABLE_NAME, array_to_string(TG_ARGV, ', ')),
-            HINT = format('Write the row''s current %s, or leave it out of the UPDATE.', v_column);
+        IF v_column IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'TSP01',
+                MESSAGE = format('column %s of task_sync.%s is the engine''s: a new row takes its default (%s), not %s',
+                                 v_column, TG_TABLE_NAME, v_kept, v_given),
+                DETAIL = 'Only pytask_sync writes the engine''s books (versions, baselines, a generated task''s identity).',
+                HINT = format('Leave %s out of the INSERT, or give it DEFAULT.', v_column);
+        END IF;
+        RETURN NULL;
     END IF;
-    SELECT r.key, to_jsonb(n) -> r.key, r.value
-    INTO v_column, v_given, v_default
-    FROM new_rows n
-    CROSS JOIN LATERAL jsonb_each(TG_ARGV[0]::jsonb) AS r
-    WHERE to_jsonb(n) -> r.key IS DISTINCT FROM r.value
+
+    -- UPDATE: every column but the kept ones is the writer's
+    v_writable := ARRAY(
+        SELECT a.attname::text FROM pg_attribute a
+        WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL (TG_ARGV));
+    IF NOT EXISTS (
+        SELECT to_jsonb(o) - v_writable FROM old_rows o
+        EXCEPT ALL
+        SELECT to_jsonb(n) - v_writable FROM new_rows n) THEN
+        RETURN NULL;
+    END IF;
+    -- which column: one whose values changed as a whole, else (values swapped between rows) the
+    -- first that differs in a row matched by its id
+    SELECT k INTO v_column
+    FROM unnest(TG_ARGV) AS k
+    WHERE EXISTS (SELECT to_jsonb(o) -> k FROM old_rows o EXCEPT ALL SELECT to_jsonb(n) -> k FROM new_rows n)
     LIMIT 1;
-    IF v_column IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSP01',
-            MESSAGE = format('column %s of task_sync.%s is the engine''s: a new row takes its default (%s), not %s',
-                             v_column, TG_TABLE_NAME, v_default, v_given),
-            DETAIL = 'Only pytask_sync writes the engine''s books (versions, baselines, a generated task''s identity).',
-            HINT = format('Leave %s out of the INSERT, or give it DEFAULT.', v_column);
+    IF v_column IS NULL THEN
+        SELECT k INTO v_column
+        FROM old_rows o
+        JOIN new_rows n ON to_jsonb(n) -> 'id' = to_jsonb(o) -> 'id'
+        CROSS JOIN LATERAL unnest(TG_ARGV) AS k
+        WHERE to_jsonb(o) -> k IS DISTINCT FROM to_jsonb(n) -> k
+        LIMIT 1;
     END IF;
-    RETURN NULL;
+    RAISE EXCEPTION USING
+        ERRCODE = 'TSP01',
+        MESSAGE = format('column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value',
+                         coalesce(v_column, array_to_string(TG_ARGV, ', ')), TG_TABLE_NAME),
+        DETAIL = format('These columns of task_sync.%s keep their values: %s.', TG_TABLE_NAME, array_to_string(TG_ARGV, ', ')),
+        HINT = 'Write the row''s current value, or leave the column out of the UPDATE.';
 END
 $$;
 

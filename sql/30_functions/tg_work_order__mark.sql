@@ -19,7 +19,7 @@ SET search_path = pg_catalog, pg_temp
 SECURITY DEFINER
 AS $$
 DECLARE
-    v_moved bigint;
+    v_moved bigint[];   -- reopened work orders whose parked marks came back: announced
 BEGIN
     PERFORM task_sync_internal._mark(ARRAY(
         SELECT n.id
@@ -47,7 +47,8 @@ BEGIN
             SET weight = m.weight + excluded.weight, marked_at = least(m.marked_at, excluded.marked_at)
         RETURNING m.work_order_id
     )
-    SELECT count(pg_notify('task_sync', moved.work_order_id::text)) INTO v_moved FROM moved;
+    SELECT coalesce(array_agg(moved.work_order_id), '{}'::bigint[]) INTO v_moved FROM moved;
+    PERFORM pg_notify('task_sync', r::text) FROM unnest(v_moved) AS r;
     RETURN NULL;
 END
 $$;

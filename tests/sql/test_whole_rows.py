@@ -123,7 +123,11 @@ def test_inserting_with_the_engine_columns_named_at_their_defaults(conn: psycopg
         ("id", "INSERT INTO task_sync.task (id, work_order_id, task_type) VALUES (424242, {wo}, 'x')"),
         ("synced_version", "UPDATE task_sync.work_order SET synced_version = 7 WHERE id = {wo}"),
         ("created_at", "UPDATE task_sync.work_order SET created_at = created_at - interval '1 day' WHERE id = {wo}"),
-        ("work_order_id", "UPDATE task_sync.work_order_process SET work_order_id = {other} WHERE work_order_id = {wo}"),
+        (
+            "work_order_id",
+            "UPDATE task_sync.work_order_process SET work_order_id = {wo}, sequence = sequence + 1000"
+            " WHERE work_order_id = {other}",
+        ),
         ("id", "UPDATE task_sync.work_order_product SET id = id + 1000 WHERE work_order_id = {wo}"),
         ("work_order_id", "UPDATE task_sync.work_order_die SET work_order_id = {other} WHERE work_order_id = {wo}"),
         ("generated_work_content", "UPDATE task_sync.task SET generated_work_content = 'x' WHERE work_order_id = {wo}"),
@@ -136,6 +140,7 @@ def test_another_value_of_an_engine_column_is_refused_naming_it(
     b = Builder(conn)
     wo = b.realistic()
     other = b.work_order()
+    b.add_process(other, "GLUE")  # never synced: no task points at its route row
     b.execute(wo)
     conn.execute(f"SET SESSION AUTHORIZATION {login['task_sync_writer']}")
     try:

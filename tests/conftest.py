@@ -142,19 +142,26 @@ def database_pool(task_sync_proc: Any) -> Iterator[DatabasePool]:
     pool.close()
 
 
-@pytest.fixture
-def task_sync_db(database_pool: DatabasePool) -> Iterator[psycopg.Connection[Any]]:
-    """A connection (not autocommit) to this test's own fresh clone of the canonical install."""
+@contextlib.contextmanager
+def _clone(pool: DatabasePool, *, autocommit: bool) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to a fresh clone taken from ``pool``; closed, and the clone given back, after."""
     assert SERVER is not None
-    name = database_pool.take()
+    name = pool.take()
     try:
-        db = psycopg.connect(SERVER.dsn(name))
+        db = psycopg.connect(SERVER.dsn(name), autocommit=autocommit)
         try:
             yield db
         finally:
             db.close()
     finally:
-        database_pool.give_back(name)
+        pool.give_back(name)
+
+
+@pytest.fixture
+def task_sync_db(database_pool: DatabasePool) -> Iterator[psycopg.Connection[Any]]:
+    """A connection (not autocommit) to this test's own fresh clone of the canonical install."""
+    with _clone(database_pool, autocommit=False) as db:
+        yield db
 
 
 @pytest.fixture
@@ -167,16 +174,8 @@ def module_conn(database_pool: DatabasePool) -> Iterator[psycopg.Connection[Any]
     """One fresh clone for a whole module, autocommit, for tests that change nothing: each runs
     its statements inside ``conn.transaction(force_rollback=True)``, so every test of the module
     starts from the same state (test_books.py's refusals, whose point is that nothing changes)."""
-    assert SERVER is not None
-    name = database_pool.take()
-    try:
-        db = psycopg.connect(SERVER.dsn(name), autocommit=True)
-        try:
-            yield db
-        finally:
-            db.close()
-    finally:
-        database_pool.give_back(name)
+    with _clone(database_pool, autocommit=True) as db:
+        yield db
 
 
 @pytest.fixture

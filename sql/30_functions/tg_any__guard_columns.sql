@@ -67,6 +67,26 @@ BEGIN
         SELECT to_jsonb(n) - v_writable FROM new_rows n) THEN
         RETURN NULL;
     END IF;
+    -- a task whose route row this statement deleted lost its process to the foreign key's ON DELETE
+    -- SET NULL, not to the writer (before PostgreSQL 17 that action's triggers fire with the
+    -- writer as current_user): its process is not compared. (Read through jsonb: this function
+    -- serves tables without that column too.)
+    IF TG_TABLE_NAME = 'task' THEN
+        IF NOT EXISTS (
+               SELECT to_jsonb(o) - v_writable - 'work_order_process_id' FROM old_rows o
+               EXCEPT ALL
+               SELECT to_jsonb(n) - v_writable - 'work_order_process_id' FROM new_rows n)
+           AND NOT EXISTS (
+               SELECT FROM old_rows o
+               JOIN new_rows n ON to_jsonb(n) -> 'id' = to_jsonb(o) -> 'id'
+               WHERE to_jsonb(o) -> 'work_order_process_id' IS DISTINCT FROM to_jsonb(n) -> 'work_order_process_id'
+                 AND (to_jsonb(n) -> 'work_order_process_id' <> 'null'::jsonb
+                      OR EXISTS (SELECT FROM task_sync.work_order_process p
+                                 WHERE p.work_order_id = (to_jsonb(o) ->> 'work_order_id')::bigint
+                                   AND p.id = (to_jsonb(o) ->> 'work_order_process_id')::bigint))) THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     -- which column: one whose values changed as a whole, else (values swapped between rows) the
     -- first that differs in a row matched by its id
     SELECT k INTO v_column

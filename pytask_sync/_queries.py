@@ -42,3 +42,8 @@ SCHEMA_STATE: Final = """
            to_regclass('task_sync.alembic_version') IS NOT NULL AS versioned
 """
 SCHEMA_REVISION: Final = "SELECT version_num FROM task_sync.alembic_version"
+#: the worker: transactions in progress now (their ids, as text), and how many of some are still
+IN_PROGRESS_NOW: Final = "SELECT coalesce(array_agg(x::text), '{}') FROM pg_snapshot_xip(pg_current_snapshot()) x"
+STILL_IN_PROGRESS: Final = """
+    SELECT count(*) FROM unnest(CAST(%(xids)s AS text[])) x WHERE pg_xact_status(x::xid8) = 'in progress'
+"""

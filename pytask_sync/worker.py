@@ -13,8 +13,10 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
+from psycopg.rows import tuple_row
 
-from .client import TaskSync
+from . import _queries as q
+from .client import TaskSync, _own_loaders
 from .models import BatchResult
 
 log = logging.getLogger("pytask_sync.worker")
@@ -195,19 +197,37 @@ class Worker:
 
     def _serve(self, conn: psycopg.Connection[Any]) -> None:
         ts = TaskSync(conn)
-        drain(ts, self._batch, self._count, self._stop.is_set, too_big=self.too_big)  # marked while no worker listened
+        watch = self._drain(ts, conn)  # marked while no worker listened
         while not self._stop.is_set():
-            got = self._wait(conn, self._idle_poll)
+            got = self._wait(conn, self._idle_poll, watch)
             if got and self._debounce > 0:
                 deadline = time.monotonic() + self._debounce
                 while (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
-                    self._wait(conn, left)
+                    self._wait(conn, left, [])
             if self._stop.is_set():
                 return
-            drain(ts, self._batch, self._count, self._stop.is_set, too_big=self.too_big)
+            watch = self._drain(ts, conn)
 
-    def _wait(self, conn: psycopg.Connection[Any], timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds (in short steps, to notice stop()) for notifications."""
+    def _drain(self, ts: TaskSync, conn: psycopg.Connection[Any]) -> list[str]:
+        """Drain; returns the ids of the transactions in progress when it found nothing more to do.
+
+        Those may hold work the drain could not take: a work order they lock (``sync_pending``
+        passes over it), or a mark made while the drain synced the same work order, which is not
+        announced (it was pending then) and which that sync did not see (not committed yet). A
+        marking transaction has its id before it looks for earlier marks (``_mark``), so it is in
+        progress at the snapshot read here, before a last look that found nothing, or it committed
+        before that look. ``_wait`` drains again as soon as one of them ends.
+        """
+        while True:
+            running: list[str] = _value(conn, q.IN_PROGRESS_NOW, {})
+            if drain(ts, self._batch, self._count, self._stop.is_set, too_big=self.too_big) == 0:
+                return running
+
+    def _wait(self, conn: psycopg.Connection[Any], timeout: float, watch: list[str]) -> bool:
+        """Wait up to ``timeout`` seconds (in short steps, to notice stop()) for notifications.
+
+        True when one came; False at the timeout, or as soon as a transaction in ``watch`` ended.
+        """
         deadline = time.monotonic() + timeout
         got = False
         while not self._stop.is_set():
@@ -218,4 +238,15 @@ class Worker:
                 got = True
             if got:
                 break
+            if watch and _value(conn, q.STILL_IN_PROGRESS, {"xids": watch}) < len(watch):
+                break
         return got
+
+
+def _value(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> Any:
+    """The one value ``query`` returns, loaded by psycopg's defaults (whatever ``conn`` registered)."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        _own_loaders(cur)
+        row = cur.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]

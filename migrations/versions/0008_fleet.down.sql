@@ -655,6 +655,71 @@ COMMENT ON FUNCTION task_sync.repair_marks() IS
     'repair_marks() -> integer: marks every work order whose plan has something to do but that is not '
     'pending (after loads with triggers off); returns how many. Owner only. TSC05: not READ COMMITTED';
 
+CREATE OR REPLACE FUNCTION task_sync.plan(
+    p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
+RETURNS SETOF task_sync.plan_row
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- see execute: hash joins, and generic plans from the first call
+SET enable_nestloop = off
+SET jit = off
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    PERFORM task_sync_internal._work_order(p_work_order_id);
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
+    RETURN QUERY
+        SELECT (i.r).*
+        FROM task_sync_internal._items(ARRAY(
+                SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
+        ORDER BY i.ord;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
+    'plan(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> rows: the items of '
+    'preview with the same flags, for psql. TSV01: invalid id or a NULL flag; TSN01: work order not '
+    'found';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._source_view_build()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_branches text[];
+BEGIN
+    v_branches := ARRAY(
+        SELECT CASE k.shape
+            WHEN 'work_order' THEN format(
+                'SELECT w.id AS work_order_id, %L::text AS source_kind, w.id AS source_id,'
+                ' w.order_number AS name, NULL::integer AS quantity FROM task_sync.work_order w', k.kind)
+            WHEN 'link' THEN format(
+                'SELECT l.work_order_id, %L::text AS source_kind, l.%I AS source_id, c.name, NULL::integer AS quantity'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I',
+                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind,
+                k.kind || '_id')
+            ELSE format(
+                'SELECT l.work_order_id, %L::text AS source_kind, l.id AS source_id, c.name, l.quantity'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I%s',
+                k.kind, 'work_order_' || k.kind, k.kind, k.kind || '_id',
+                CASE WHEN k.line_filter IS NOT NULL THEN format(' WHERE l.%I', k.line_filter) ELSE '' END)
+            END
+        FROM task_sync.source_kind k
+        ORDER BY k.kind);
+    EXECUTE 'CREATE OR REPLACE VIEW task_sync.work_order_source AS '
+        || array_to_string(v_branches, ' UNION ALL ');
+    COMMENT ON VIEW task_sync.work_order_source IS
+        'Every source of every work order, of every registered kind: what a rule of that source_kind yields one task per '
+        '(rebuilt from task_sync.source_kind)';
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
+    'Rebuilds the view work_order_source from the registry of source kinds';
+
+SELECT task_sync_internal._source_view_build();
+
 DROP FUNCTION task_sync_internal._park_marks(bigint[]);
 DROP FUNCTION task_sync_internal._require_writable(text);
 DROP FUNCTION task_sync_internal._failure_pause(bigint, bigint);

@@ -15,6 +15,9 @@
 --     marks, dismissals and failures of a deleted work order.
 --   * execute and sync_pending refuse a read-only transaction (a hot standby) with TSC07, which
 --     says to run them on the primary.
+--   * One work order's calls read no catalog in full: the view of every source looks catalog names
+--     up by id (a scalar subquery, not a join, which with nested loops off read every catalog), and
+--     execute, preview and plan start no parallel workers.
 --   * Marking announces only work orders that were not pending (NOTIFY at commit serializes the
 --     committing transactions that notify).
 -- Frozen copy of the canonical sql/ as it was when this revision was made.
@@ -383,9 +386,14 @@ COMMENT ON FUNCTION task_sync_internal._require_writable(text) IS
 -- task_sync and its id, delivered at commit; one that already waits for a sync is not announced
 -- again: a transaction that NOTIFYs takes a lock at commit that every other notifying transaction
 -- of the database waits for, so a NOTIFY for every edit would make edits of different work orders
--- commit one at a time (the worker polls as well, see pytask_sync.worker). Ids of work orders that
--- do not exist (or that this transaction deleted) are ignored. Returns how many work orders it
--- marked for the first time in this transaction.
+-- commit one at a time (the worker polls as well, see pytask_sync.worker). At READ COMMITTED
+-- "pending before" is read with a snapshot taken after this transaction has its id: so if a sync
+-- takes the mark seen and not this one, this transaction was in progress when that sync committed,
+-- which is what the worker watches for (it looks again when such a transaction ends). At REPEATABLE
+-- READ and SERIALIZABLE the snapshot can be older than the id, so every first mark of the
+-- transaction is announced. Ids of work orders that do not exist (or that this transaction
+-- deleted) are ignored. Returns how many work orders it marked for the first time in this
+-- transaction.
 -- Locks:   none beyond the inserted marks: the work order row is not touched, so marking adds no
 --          lock dependency to the edit that fires it (a sync of the same work order runs on).
 -- Raises:  nothing.
@@ -403,6 +411,7 @@ BEGIN
     IF coalesce(cardinality(p_work_order_ids), 0) = 0 THEN
         RETURN 0;
     END IF;
+    PERFORM pg_current_xact_id();  -- the id first, then the snapshot that reads the marks
     WITH added AS (
         INSERT INTO task_sync.work_order_mark (work_order_id)
         SELECT w.id
@@ -414,7 +423,8 @@ BEGIN
     )
     -- the marks this statement inserted are not visible here: an earlier one means "pending already"
     SELECT count(*), coalesce(array_agg(a.work_order_id ORDER BY a.work_order_id) FILTER (
-               WHERE NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = a.work_order_id)),
+               WHERE current_setting('transaction_isolation') <> 'read committed'
+                  OR NOT EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = a.work_order_id)),
                '{}'::bigint[])
     INTO v_count, v_first
     FROM added a;
@@ -998,6 +1008,96 @@ $$;
 COMMENT ON FUNCTION task_sync.repair_marks() IS
     'repair_marks() -> integer: marks every work order whose plan has something to do but that is not '
     'pending (after loads with triggers off); returns how many. Owner only. TSC05: not READ COMMITTED';
+
+-- task_sync.plan(p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false,
+--                p_restore_dismissed boolean DEFAULT false) -> setof task_sync.plan_row
+-- The items of preview() with the same flags as rows, in the same order, for reading in psql:
+--   SELECT action, task_id, process_code, task_type, source_kind, source_id FROM task_sync.plan(42);
+--   SELECT action, restored, overwritten FROM task_sync.plan(42, p_restore_dismissed => true);
+-- Locks:   none (plain reads).
+-- Raises:  TSV01 invalid id or a NULL flag; TSN01 work order not found.
+-- Writes:  nothing.
+
+CREATE OR REPLACE FUNCTION task_sync.plan(
+    p_work_order_id bigint, p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
+RETURNS SETOF task_sync.plan_row
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- see execute: hash joins, and generic plans from the first call
+SET enable_nestloop = off
+SET jit = off
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    PERFORM task_sync_internal._work_order(p_work_order_id);
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
+    RETURN QUERY
+        SELECT (i.r).*
+        FROM task_sync_internal._items(ARRAY(
+                SELECT r FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r)) AS i
+        ORDER BY i.ord;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
+    'plan(p_work_order_id, p_overwrite_edits false, p_restore_dismissed false) -> rows: the items of '
+    'preview with the same flags, for psql. TSV01: invalid id or a NULL flag; TSN01: work order not '
+    'found';
+
+-- task_sync_internal._source_view_build() -> void
+-- (Re)creates the view task_sync.work_order_source from the registry task_sync.source_kind: one
+-- UNION ALL branch per kind, in the order of the kinds' names, each giving (work_order_id,
+-- source_kind, source_id, name, quantity):
+--   work_order  the work order itself: source_id its id, name its order_number;
+--   link        work_order_<kind> joined to its catalog: source_id the catalog id, name its name;
+--   line        work_order_<kind> joined to its catalog: source_id the line id, name the catalog
+--               name, quantity the line's; with line_filter, only lines where that column is true.
+-- This view is how the engine reads every kind (_desired); a condition on work_order_id reaches
+-- every branch. Identifiers come from the registry through format('%I') and literals through
+-- format('%L'): a kind's name never reaches SQL unquoted.
+-- Locks:   the view, ACCESS EXCLUSIVE (CREATE OR REPLACE VIEW), until commit.
+-- Raises:  nothing of its own.
+-- Writes:  the view's definition.
+
+CREATE OR REPLACE FUNCTION task_sync_internal._source_view_build()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_branches text[];
+BEGIN
+    v_branches := ARRAY(
+        SELECT CASE k.shape
+            WHEN 'work_order' THEN format(
+                'SELECT w.id AS work_order_id, %L::text AS source_kind, w.id AS source_id,'
+                ' w.order_number AS name, NULL::integer AS quantity FROM task_sync.work_order w', k.kind)
+            WHEN 'link' THEN format(
+                'SELECT l.work_order_id, %L::text AS source_kind, l.%I AS source_id, c.name, NULL::integer AS quantity'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I',
+                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind,
+                k.kind || '_id')
+            ELSE format(
+                'SELECT l.work_order_id, %L::text AS source_kind, l.id AS source_id, c.name, l.quantity'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I%s',
+                k.kind, 'work_order_' || k.kind, k.kind, k.kind || '_id',
+                CASE WHEN k.line_filter IS NOT NULL THEN format(' WHERE l.%I', k.line_filter) ELSE '' END)
+            END
+        FROM task_sync.source_kind k
+        ORDER BY k.kind);
+    EXECUTE 'CREATE OR REPLACE VIEW task_sync.work_order_source AS '
+        || array_to_string(v_branches, ' UNION ALL ');
+    COMMENT ON VIEW task_sync.work_order_source IS
+        'Every source of every work order, of every registered kind: what a rule of that source_kind yields one task per '
+        '(rebuilt from task_sync.source_kind)';
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
+    'Rebuilds the view work_order_source from the registry of source kinds';
+
+-- the view of every source, rebuilt with catalog names as index lookups
+SELECT task_sync_internal._source_view_build();
 
 -- pending() returns two more columns, sync_pending() takes p_skip: new signatures
 DROP FUNCTION task_sync.pending(integer);

@@ -180,6 +180,16 @@ CREATE VIEW task_sync.work_order_source AS
     SELECT w.id AS work_order_id, 'work_order'::text AS source_kind, w.id AS source_id,
            w.order_number AS name, NULL::integer AS quantity
     FROM task_sync.work_order w;
+-- The engine's reading of the same for some work orders, rebuilt with the view; created here too
+-- (with the work order's own branch) so that _desired can name it.
+CREATE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[])
+RETURNS TABLE (work_order_id bigint, source_kind text, source_id bigint, name text, quantity integer)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT w.id, 'work_order'::text, w.id, w.order_number, NULL::integer
+    FROM task_sync.work_order w
+    WHERE w.id = ANY (p_work_order_ids);
+END;
 
 -- Tasks -------------------------------------------------------------------------------------------
 

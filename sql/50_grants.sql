@@ -45,6 +45,7 @@ GRANT EXECUTE ON FUNCTION
     task_sync_internal._field_outcome(text, text, text),
     task_sync_internal._field_outcome(integer, integer, integer),
     task_sync_internal._desired(bigint[]),
+    task_sync_internal._sources(bigint[]),
     task_sync_internal._plan_rows(bigint[], boolean, boolean),
     task_sync_internal._items(task_sync.plan_row[]),
     task_sync_internal._plan_hash(task_sync.plan_row[]),

@@ -141,3 +141,47 @@ def test_per_work_order_queries_are_filtered_by_work_order_id(conn: psycopg.Conn
     assert len(plans) >= 2  # the statement and the ones nested in it
     problems = [p for plan in plans for p in _unbounded_scans(plan)]
     assert problems == []
+
+
+#: catalogs a print shop's work orders link a few rows of; they grow without bound (every job brings
+#: new artwork), so a call for one work order must not read them in full
+BIG_CATALOGS = ("artwork", "die", "foiling_plate", "embossing_plate", "material", "product")
+
+
+def _catalog_reads(node: dict[str, Any]) -> list[str]:
+    """Whole-catalog reads and parallel plans in a plan tree."""
+    bad = []
+    if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in BIG_CATALOGS:
+        bad.append(f"Seq Scan on {node['Relation Name']}")
+    if node.get("Node Type") in ("Gather", "Gather Merge"):
+        bad.append(node["Node Type"])
+    for child in node.get("Plans", []):
+        bad += _catalog_reads(child)
+    return bad
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT task_sync.preview(%(wo)s)",
+        "SELECT * FROM task_sync.plan(%(wo)s)",
+        "SELECT task_sync.execute(%(wo)s, true)",
+    ],
+)
+def test_one_work_order_reads_no_catalog_in_full_and_starts_no_parallel_worker(
+    conn: psycopg.Connection[Any], sql: str
+) -> None:
+    """With nested loops off, the desired set hash-joined every catalog in full (and a Gather
+    started parallel workers) for a work order that links a few of its rows: a call's cost grew with
+    the catalogs. It reads the catalog rows its links name, by index (_sources)."""
+    for table in BIG_CATALOGS:
+        conn.execute(
+            f"INSERT INTO task_sync.{table} (code, name)"
+            " SELECT 'BIG-' || g, 'row ' || g FROM generate_series(1, 20000) g"
+        )
+    b = Builder(conn)
+    wo = b.realistic()
+    conn.execute("ANALYZE")
+    plans = _collect_plans(conn, sql, {"wo": wo})
+    assert len(plans) >= 2
+    assert [p for plan in plans for p in _catalog_reads(plan)] == []

@@ -718,7 +718,74 @@ $$;
 COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
     'Rebuilds the view work_order_source from the registry of source kinds';
 
+CREATE OR REPLACE FUNCTION task_sync_internal._desired(p_work_order_ids bigint[])
+RETURNS TABLE (
+    work_order_id           bigint,
+    work_order_process_id   bigint,
+    process_code            text,
+    task_type               text,
+    source_kind             text,
+    source_id               bigint,
+    work_content            text,
+    production_quantity     integer
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH effective_rule AS MATERIALIZED (
+        -- the rules each process of the catalog takes: its own, else the defaults; a template's
+        -- regular-expression check runs here, once per rule and process
+        SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
+               r.content_template, task_sync_internal._template_ok(r.content_template) AS template_ok
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code = p.code
+        UNION ALL
+        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template,
+               task_sync_internal._template_ok(r.content_template)
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code IS NULL
+        WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
+    ),
+    wo AS MATERIALIZED (
+        SELECT w.id, w.order_number, w.production_quantity
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (p_work_order_ids)
+    ),
+    -- each process of the route with the rules it takes (materialized: a few rows per work order,
+    -- so that sources are joined by (work order, kind) and never multiplied first)
+    route AS MATERIALIZED (
+        -- the template resolved here, once per rule and route row; per task only {source_name} is left
+        SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
+               er.content_template,
+               task_sync_internal._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
+        FROM task_sync.work_order_process wop
+        JOIN effective_rule er ON er.process_id = wop.process_id
+        JOIN wo ON wo.id = wop.work_order_id
+        WHERE wop.work_order_id = ANY (p_work_order_ids)
+    ),
+    source AS MATERIALIZED (
+        -- every kind read the same way: the view built from the registry of kinds
+        SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
+        FROM task_sync.work_order_source s
+        WHERE s.work_order_id = ANY (p_work_order_ids)
+    )
+    SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+           task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+           CASE rt.quantity_source
+               WHEN 'one' THEN 1
+               WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
+               ELSE s.quantity
+           END
+    FROM route rt
+    JOIN source s ON s.work_order_id = rt.work_order_id AND s.kind = rt.source_kind
+    JOIN wo ON wo.id = rt.work_order_id
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._desired(bigint[]) IS
+    'The desired generated tasks of these work orders, computed from the rules and the current inputs';
+
 SELECT task_sync_internal._source_view_build();
+DROP FUNCTION task_sync_internal._sources(bigint[]);
 
 DROP FUNCTION task_sync_internal._park_marks(bigint[]);
 DROP FUNCTION task_sync_internal._require_writable(text);

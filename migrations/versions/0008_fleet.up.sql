@@ -15,9 +15,10 @@
 --     marks, dismissals and failures of a deleted work order.
 --   * execute and sync_pending refuse a read-only transaction (a hot standby) with TSC07, which
 --     says to run them on the primary.
---   * One work order's calls read no catalog in full: the view of every source looks catalog names
---     up by id (a scalar subquery, not a join, which with nested loops off read every catalog), and
---     execute, preview and plan start no parallel workers.
+--   * One work order's calls read no catalog in full: the desired set reads sources through
+--     _sources(work orders), built from the registry beside the view, which reads only the catalog
+--     rows the work orders' links and lines name (the view's join, with nested loops off, hashed
+--     every catalog in full); execute, preview and plan start no parallel workers.
 --   * Marking announces only work orders that were not pending (NOTIFY at commit serializes the
 --     committing transactions that notify).
 -- Frozen copy of the canonical sql/ as it was when this revision was made.
@@ -541,10 +542,11 @@ CREATE OR REPLACE FUNCTION task_sync.preview(
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- see execute: hash joins, and generic plans from the first call
+-- see execute: hash joins, generic plans from the first call, no parallel workers
 SET enable_nestloop = off
 SET jit = off
 SET plan_cache_mode = force_generic_plan
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v_wo    task_sync.work_order := task_sync_internal._work_order(p_work_order_id);
@@ -866,6 +868,10 @@ SET jit = off
 -- a generic plan built with nested loops off stays linear at any size (the cliff above). Applies
 -- to the SQL functions execute calls too, which cache plans from PostgreSQL 18 on.
 SET plan_cache_mode = force_generic_plan
+-- No parallel workers: one work order's reads are index lookups; a Gather started two workers per
+-- call where a hash join read a whole catalog (the catalogs' names are index lookups now, see
+-- _source_view_build), and starting them costs more than a call's work.
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v_wo    task_sync.work_order;
@@ -1023,10 +1029,11 @@ CREATE OR REPLACE FUNCTION task_sync.plan(
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- see execute: hash joins, and generic plans from the first call
+-- see execute: hash joins, generic plans from the first call, no parallel workers
 SET enable_nestloop = off
 SET jit = off
 SET plan_cache_mode = force_generic_plan
+SET max_parallel_workers_per_gather = 0
 AS $$
 BEGIN
     PERFORM task_sync_internal._work_order(p_work_order_id);
@@ -1045,19 +1052,28 @@ COMMENT ON FUNCTION task_sync.plan(bigint, boolean, boolean) IS
     'found';
 
 -- task_sync_internal._source_view_build() -> void
--- (Re)creates the view task_sync.work_order_source from the registry task_sync.source_kind: one
--- UNION ALL branch per kind, in the order of the kinds' names, each giving (work_order_id,
--- source_kind, source_id, name, quantity):
+-- (Re)creates, from the registry task_sync.source_kind, the two readings of every source of every
+-- work order: the view task_sync.work_order_source (for people) and the function
+-- task_sync_internal._sources(p_work_order_ids) (for the engine: _desired). Both have one UNION ALL
+-- branch per kind, in the order of the kinds' names, each giving (work_order_id, source_kind,
+-- source_id, name, quantity):
 --   work_order  the work order itself: source_id its id, name its order_number;
 --   link        work_order_<kind> joined to its catalog: source_id the catalog id, name its name;
 --   line        work_order_<kind> joined to its catalog: source_id the line id, name the catalog
 --               name, quantity the line's; with line_filter, only lines where that column is true.
--- This view is how the engine reads every kind (_desired); a condition on work_order_id reaches
--- every branch. Identifiers come from the registry through format('%I') and literals through
--- format('%L'): a kind's name never reaches SQL unquoted.
--- Locks:   the view, ACCESS EXCLUSIVE (CREATE OR REPLACE VIEW), until commit.
+-- The function's branches read only the given work orders' links and lines, and only the catalog
+-- rows those name (c.id = ANY (ARRAY(the links' catalog ids)): one index scan for all of them);
+-- the join of the two is then of the work orders' own rows. The engine plans with nested loops off
+-- (see execute), under which the view's join read each catalog in full into a hash, so a call's
+-- cost grew with the catalogs (a print shop's artworks grow without bound), and a scalar subquery
+-- per source instead doubled the desired set of a batch. It is a SQL function with a standard body
+-- and no SET clause, so it is inlined into _desired with the parameter in place (and bound when
+-- created: a kind's tables cannot be dropped while a branch names them).
+-- Identifiers come from the registry through format('%I') and literals through format('%L'): a
+-- kind's name never reaches SQL unquoted.
+-- Locks:   the view and the function, ACCESS EXCLUSIVE (CREATE OR REPLACE), until commit.
 -- Raises:  nothing of its own.
--- Writes:  the view's definition.
+-- Writes:  the view's and the function's definitions.
 
 CREATE OR REPLACE FUNCTION task_sync_internal._source_view_build()
 RETURNS void
@@ -1065,39 +1081,144 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_branches text[];
+    v_view  text[];
+    v_fn    text[];
 BEGIN
-    v_branches := ARRAY(
-        SELECT CASE k.shape
+    SELECT array_agg(b.v ORDER BY b.kind), array_agg(b.f ORDER BY b.kind)
+    INTO v_view, v_fn
+    FROM (
+        SELECT k.kind,
+            CASE k.shape
             WHEN 'work_order' THEN format(
                 'SELECT w.id AS work_order_id, %L::text AS source_kind, w.id AS source_id,'
                 ' w.order_number AS name, NULL::integer AS quantity FROM task_sync.work_order w', k.kind)
             WHEN 'link' THEN format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.%I AS source_id, c.name, NULL::integer AS quantity'
                 ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I',
-                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind,
-                k.kind || '_id')
+                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind, k.kind || '_id')
             ELSE format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.id AS source_id, c.name, l.quantity'
                 ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I%s',
                 k.kind, 'work_order_' || k.kind, k.kind, k.kind || '_id',
                 CASE WHEN k.line_filter IS NOT NULL THEN format(' WHERE l.%I', k.line_filter) ELSE '' END)
-            END
+            END AS v,
+            CASE k.shape
+            WHEN 'work_order' THEN format(
+                'SELECT w.id, %L::text, w.id, w.order_number, NULL::integer FROM task_sync.work_order w'
+                ' WHERE w.id = ANY (p_work_order_ids)', k.kind)
+            ELSE format(
+                'SELECT l.work_order_id, %L::text, %s, c.name, %s'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I'
+                ' WHERE l.work_order_id = ANY (p_work_order_ids)%s'
+                ' AND c.id = ANY (ARRAY(SELECT x.%I FROM task_sync.%I x WHERE x.work_order_id = ANY (p_work_order_ids)))',
+                k.kind,
+                CASE k.shape WHEN 'link' THEN format('l.%I', k.kind || '_id') ELSE 'l.id' END,
+                CASE k.shape WHEN 'link' THEN 'NULL::integer' ELSE 'l.quantity' END,
+                'work_order_' || k.kind, k.kind, k.kind || '_id',
+                CASE WHEN k.line_filter IS NOT NULL THEN format(' AND l.%I', k.line_filter) ELSE '' END,
+                k.kind || '_id', 'work_order_' || k.kind)
+            END AS f
         FROM task_sync.source_kind k
-        ORDER BY k.kind);
+    ) b;
     EXECUTE 'CREATE OR REPLACE VIEW task_sync.work_order_source AS '
-        || array_to_string(v_branches, ' UNION ALL ');
+        || array_to_string(v_view, ' UNION ALL ');
     COMMENT ON VIEW task_sync.work_order_source IS
         'Every source of every work order, of every registered kind: what a rule of that source_kind yields one task per '
         '(rebuilt from task_sync.source_kind)';
+    EXECUTE 'CREATE OR REPLACE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[])'
+        ' RETURNS TABLE (work_order_id bigint, source_kind text, source_id bigint, name text, quantity integer)'
+        ' LANGUAGE sql STABLE BEGIN ATOMIC '
+        || array_to_string(v_fn, ' UNION ALL ') || '; END';
+    COMMENT ON FUNCTION task_sync_internal._sources(bigint[]) IS
+        'The sources of these work orders, of every registered kind, reading only their catalog rows (rebuilt from '
+        'task_sync.source_kind)';
 END
 $$;
 
 COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
-    'Rebuilds the view work_order_source from the registry of source kinds';
+    'Rebuilds the view work_order_source and the function _sources from the registry of source kinds';
 
--- the view of every source, rebuilt with catalog names as index lookups
+-- the view of every source rebuilt, and the function the desired set reads instead created
 SELECT task_sync_internal._source_view_build();
+-- task_sync_internal._desired(p_work_order_ids bigint[])
+--   -> setof (work_order_id, work_order_process_id, process_code, task_type, source_kind, source_id,
+--             work_content, production_quantity)
+-- The desired set D: the generated tasks the rules yield for these work orders now, computed from
+-- the database alone. Every process of a work order takes the rules of its code, or the default
+-- rules (process_code NULL) when its code has none; each rule yields one task per source of its
+-- source_kind, as _sources gives them for every registered kind (the work order itself, each
+-- linked catalog row of a link kind, each line of a line kind, e.g. each material line that needs
+-- cutting), reading only these work orders' rows and the catalog rows they name. One set-based
+-- query for any number of work orders.
+-- Locks:   none (plain reads).
+-- Raises:  nothing.
+-- Writes:  nothing.
+
+CREATE OR REPLACE FUNCTION task_sync_internal._desired(p_work_order_ids bigint[])
+RETURNS TABLE (
+    work_order_id           bigint,
+    work_order_process_id   bigint,
+    process_code            text,
+    task_type               text,
+    source_kind             text,
+    source_id               bigint,
+    work_content            text,
+    production_quantity     integer
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH effective_rule AS MATERIALIZED (
+        -- the rules each process of the catalog takes: its own, else the defaults; a template's
+        -- regular-expression check runs here, once per rule and process
+        SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
+               r.content_template, task_sync_internal._template_ok(r.content_template) AS template_ok
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code = p.code
+        UNION ALL
+        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template,
+               task_sync_internal._template_ok(r.content_template)
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code IS NULL
+        WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
+    ),
+    wo AS MATERIALIZED (
+        SELECT w.id, w.order_number, w.production_quantity
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (p_work_order_ids)
+    ),
+    -- each process of the route with the rules it takes (materialized: a few rows per work order,
+    -- so that sources are joined by (work order, kind) and never multiplied first)
+    route AS MATERIALIZED (
+        -- the template resolved here, once per rule and route row; per task only {source_name} is left
+        SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
+               er.content_template,
+               task_sync_internal._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
+        FROM task_sync.work_order_process wop
+        JOIN effective_rule er ON er.process_id = wop.process_id
+        JOIN wo ON wo.id = wop.work_order_id
+        WHERE wop.work_order_id = ANY (p_work_order_ids)
+    ),
+    source AS MATERIALIZED (
+        -- every kind read the same way: built from the registry of kinds (_source_view_build)
+        SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
+        FROM task_sync_internal._sources(p_work_order_ids) s
+    )
+    SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+           task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+           CASE rt.quantity_source
+               WHEN 'one' THEN 1
+               WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
+               ELSE s.quantity
+           END
+    FROM route rt
+    JOIN source s ON s.work_order_id = rt.work_order_id AND s.kind = rt.source_kind
+    JOIN wo ON wo.id = rt.work_order_id
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._desired(bigint[]) IS
+    'The desired generated tasks of these work orders, computed from the rules and the current inputs';
+
 
 -- pending() returns two more columns, sync_pending() takes p_skip: new signatures
 DROP FUNCTION task_sync.pending(integer);
@@ -1393,7 +1514,8 @@ COMMENT ON COLUMN task_sync.sync_failure.retry_after IS
     'sync_pending passes over it until then (sooner when its inputs change again); execute is not held back';
 
 GRANT SELECT ON task_sync.work_order_mark_parked, task_sync.sync_failure TO task_sync_reader;
-GRANT EXECUTE ON FUNCTION task_sync.pending(integer), task_sync_internal._queue() TO task_sync_reader;
+GRANT EXECUTE ON FUNCTION task_sync.pending(integer), task_sync_internal._queue(), task_sync_internal._sources(bigint[])
+    TO task_sync_reader;
 GRANT EXECUTE ON FUNCTION task_sync.sync_pending(integer, bigint[]) TO task_sync_writer;
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

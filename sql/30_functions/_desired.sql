@@ -4,9 +4,10 @@
 -- The desired set D: the generated tasks the rules yield for these work orders now, computed from
 -- the database alone. Every process of a work order takes the rules of its code, or the default
 -- rules (process_code NULL) when its code has none; each rule yields one task per source of its
--- source_kind, as the view work_order_source gives them for every registered kind (the work order
--- itself, each linked catalog row of a link kind, each line of a line kind, e.g. each material line
--- that needs cutting). One set-based query for any number of work orders.
+-- source_kind, as _sources gives them for every registered kind (the work order itself, each
+-- linked catalog row of a link kind, each line of a line kind, e.g. each material line that needs
+-- cutting), reading only these work orders' rows and the catalog rows they name. One set-based
+-- query for any number of work orders.
 -- Locks:   none (plain reads).
 -- Raises:  nothing.
 -- Writes:  nothing.
@@ -57,10 +58,9 @@ AS $$
         WHERE wop.work_order_id = ANY (p_work_order_ids)
     ),
     source AS MATERIALIZED (
-        -- every kind read the same way: the view built from the registry of kinds
+        -- every kind read the same way: built from the registry of kinds (_source_view_build)
         SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
-        FROM task_sync.work_order_source s
-        WHERE s.work_order_id = ANY (p_work_order_ids)
+        FROM task_sync_internal._sources(p_work_order_ids) s
     )
     SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
            task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),

@@ -1,17 +1,26 @@
 -- task_sync_internal._source_view_build() -> void
--- (Re)creates the view task_sync.work_order_source from the registry task_sync.source_kind: one
--- UNION ALL branch per kind, in the order of the kinds' names, each giving (work_order_id,
--- source_kind, source_id, name, quantity):
+-- (Re)creates, from the registry task_sync.source_kind, the two readings of every source of every
+-- work order: the view task_sync.work_order_source (for people) and the function
+-- task_sync_internal._sources(p_work_order_ids) (for the engine: _desired). Both have one UNION ALL
+-- branch per kind, in the order of the kinds' names, each giving (work_order_id, source_kind,
+-- source_id, name, quantity):
 --   work_order  the work order itself: source_id its id, name its order_number;
 --   link        work_order_<kind> joined to its catalog: source_id the catalog id, name its name;
 --   line        work_order_<kind> joined to its catalog: source_id the line id, name the catalog
 --               name, quantity the line's; with line_filter, only lines where that column is true.
--- This view is how the engine reads every kind (_desired); a condition on work_order_id reaches
--- every branch. Identifiers come from the registry through format('%I') and literals through
--- format('%L'): a kind's name never reaches SQL unquoted.
--- Locks:   the view, ACCESS EXCLUSIVE (CREATE OR REPLACE VIEW), until commit.
+-- The function's branches read only the given work orders' links and lines, and only the catalog
+-- rows those name (c.id = ANY (ARRAY(the links' catalog ids)): one index scan for all of them);
+-- the join of the two is then of the work orders' own rows. The engine plans with nested loops off
+-- (see execute), under which the view's join read each catalog in full into a hash, so a call's
+-- cost grew with the catalogs (a print shop's artworks grow without bound), and a scalar subquery
+-- per source instead doubled the desired set of a batch. It is a SQL function with a standard body
+-- and no SET clause, so it is inlined into _desired with the parameter in place (and bound when
+-- created: a kind's tables cannot be dropped while a branch names them).
+-- Identifiers come from the registry through format('%I') and literals through format('%L'): a
+-- kind's name never reaches SQL unquoted.
+-- Locks:   the view and the function, ACCESS EXCLUSIVE (CREATE OR REPLACE), until commit.
 -- Raises:  nothing of its own.
--- Writes:  the view's definition.
+-- Writes:  the view's and the function's definitions.
 
 CREATE FUNCTION task_sync_internal._source_view_build()
 RETURNS void
@@ -19,33 +28,59 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_branches text[];
+    v_view  text[];
+    v_fn    text[];
 BEGIN
-    v_branches := ARRAY(
-        SELECT CASE k.shape
+    SELECT array_agg(b.v ORDER BY b.kind), array_agg(b.f ORDER BY b.kind)
+    INTO v_view, v_fn
+    FROM (
+        SELECT k.kind,
+            CASE k.shape
             WHEN 'work_order' THEN format(
                 'SELECT w.id AS work_order_id, %L::text AS source_kind, w.id AS source_id,'
                 ' w.order_number AS name, NULL::integer AS quantity FROM task_sync.work_order w', k.kind)
             WHEN 'link' THEN format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.%I AS source_id, c.name, NULL::integer AS quantity'
                 ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I',
-                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind,
-                k.kind || '_id')
+                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind, k.kind || '_id')
             ELSE format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.id AS source_id, c.name, l.quantity'
                 ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I%s',
                 k.kind, 'work_order_' || k.kind, k.kind, k.kind || '_id',
                 CASE WHEN k.line_filter IS NOT NULL THEN format(' WHERE l.%I', k.line_filter) ELSE '' END)
-            END
+            END AS v,
+            CASE k.shape
+            WHEN 'work_order' THEN format(
+                'SELECT w.id, %L::text, w.id, w.order_number, NULL::integer FROM task_sync.work_order w'
+                ' WHERE w.id = ANY (p_work_order_ids)', k.kind)
+            ELSE format(
+                'SELECT l.work_order_id, %L::text, %s, c.name, %s'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I'
+                ' WHERE l.work_order_id = ANY (p_work_order_ids)%s'
+                ' AND c.id = ANY (ARRAY(SELECT x.%I FROM task_sync.%I x WHERE x.work_order_id = ANY (p_work_order_ids)))',
+                k.kind,
+                CASE k.shape WHEN 'link' THEN format('l.%I', k.kind || '_id') ELSE 'l.id' END,
+                CASE k.shape WHEN 'link' THEN 'NULL::integer' ELSE 'l.quantity' END,
+                'work_order_' || k.kind, k.kind, k.kind || '_id',
+                CASE WHEN k.line_filter IS NOT NULL THEN format(' AND l.%I', k.line_filter) ELSE '' END,
+                k.kind || '_id', 'work_order_' || k.kind)
+            END AS f
         FROM task_sync.source_kind k
-        ORDER BY k.kind);
+    ) b;
     EXECUTE 'CREATE OR REPLACE VIEW task_sync.work_order_source AS '
-        || array_to_string(v_branches, ' UNION ALL ');
+        || array_to_string(v_view, ' UNION ALL ');
     COMMENT ON VIEW task_sync.work_order_source IS
         'Every source of every work order, of every registered kind: what a rule of that source_kind yields one task per '
         '(rebuilt from task_sync.source_kind)';
+    EXECUTE 'CREATE OR REPLACE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[])'
+        ' RETURNS TABLE (work_order_id bigint, source_kind text, source_id bigint, name text, quantity integer)'
+        ' LANGUAGE sql STABLE BEGIN ATOMIC '
+        || array_to_string(v_fn, ' UNION ALL ') || '; END';
+    COMMENT ON FUNCTION task_sync_internal._sources(bigint[]) IS
+        'The sources of these work orders, of every registered kind, reading only their catalog rows (rebuilt from '
+        'task_sync.source_kind)';
 END
 $$;
 
 COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
-    'Rebuilds the view work_order_source from the registry of source kinds';
+    'Rebuilds the view work_order_source and the function _sources from the registry of source kinds';

@@ -56,6 +56,10 @@ SET jit = off
 -- a generic plan built with nested loops off stays linear at any size (the cliff above). Applies
 -- to the SQL functions execute calls too, which cache plans from PostgreSQL 18 on.
 SET plan_cache_mode = force_generic_plan
+-- No parallel workers: one work order's reads are index lookups; a Gather started two workers per
+-- call where a hash join read a whole catalog (the catalogs' names are index lookups now, see
+-- _source_view_build), and starting them costs more than a call's work.
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     v_wo    task_sync.work_order;

@@ -12,10 +12,11 @@ CREATE FUNCTION task_sync.plan(
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- see execute: hash joins, and generic plans from the first call
+-- see execute: hash joins, generic plans from the first call, no parallel workers
 SET enable_nestloop = off
 SET jit = off
 SET plan_cache_mode = force_generic_plan
+SET max_parallel_workers_per_gather = 0
 AS $$
 BEGIN
     PERFORM task_sync_internal._work_order(p_work_order_id);

@@ -4,7 +4,8 @@
                                                # and 60 s at REPEATABLE READ, embedded PostgreSQL
     python bench/load.py --seconds 20 --isolation "read committed"
     python bench/load.py --dsn "host=/tmp/pg15 user=postgres dbname=postgres"   # a server of your own
-    python bench/load.py --commit-rates        # marking edits against edits that mark nothing
+    python bench/load.py --commit-rates        # marking edits against edits that mark nothing (RC;
+                                               # add --isolation "repeatable read" for that level)
 
 The writer clients log in as a role in ``task_sync_writer`` and run the scripts in
 ``bench/load/`` (execute, preview-then-execute with the plan hash, sync_pending, route, link and
@@ -281,8 +282,13 @@ def run_once(
     }
 
 
-def commit_rates(admin_dsn: str, clients: int, seconds: int, n: int, rounds: int = 3) -> dict[str, Any]:
-    """Transactions per second of marking edits and of edits that mark nothing, alternately."""
+def commit_rates(
+    admin_dsn: str, clients: int, seconds: int, n: int, isolation: str = "read committed", rounds: int = 3
+) -> dict[str, Any]:
+    """Transactions per second of marking edits and of edits that mark nothing, alternately.
+
+    At REPEATABLE READ and SERIALIZABLE every first mark of a transaction is announced (``_mark``),
+    so marking edits commit behind NOTIFY's lock there."""
     db = "pytask_sync_load_commit_rates"
     log(f"setting up {db}: {n} work orders")
     setup(admin_dsn, db, n)
@@ -291,10 +297,11 @@ def commit_rates(admin_dsn: str, clients: int, seconds: int, n: int, rounds: int
     for r in range(rounds):
         for script in rates:
             log(f"round {r + 1}: {script}, {clients} clients, {seconds} s")
-            res = pgbench(writer_dsn, {script: 1}, clients, seconds, "read committed", n)
+            res = pgbench(writer_dsn, {script: 1}, clients, seconds, isolation, n)
             rates[script].append(res["transactions"] / seconds)
     med = {k: sorted(v)[len(v) // 2] for k, v in rates.items()}
     return {
+        "isolation": isolation,
         "tps": {k: [round(x) for x in v] for k, v in rates.items()},
         "median_tps": {k: round(v) for k, v in med.items()},
         "no_mark_over_mark": round(med["no_mark_edit"] / med["mark_edit"], 2),
@@ -333,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         admin = handle.get_uri()
     try:
         if args.commit_rates:
-            print(json.dumps(commit_rates(admin, args.clients, args.seconds, args.work_orders), indent=2))
+            for level in args.isolation or ["read committed"]:
+                print(json.dumps(commit_rates(admin, args.clients, args.seconds, args.work_orders, level), indent=2))
             return 0
         results = [
             run_once(admin, level, args.clients, args.seconds, args.work_orders, args.owner_rate or None)

@@ -22,10 +22,10 @@ CREATE TRIGGER work_order__mark_update AFTER UPDATE ON task_sync.work_order
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order__mark();
 
 -- Catalog values that reach generated fields (the catalog of each source kind gets its trigger from
--- _source_kind_dress).
+-- _source_kind_dress); the arguments name what points at the catalog: for process, the route.
 CREATE TRIGGER process__mark_update AFTER UPDATE ON task_sync.process
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark();
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark('work_order_process', 'process_id');
 
 -- The rules.
 CREATE TRIGGER generation_rule__check_quantity BEFORE INSERT OR UPDATE OF source_kind, quantity_source

@@ -248,7 +248,8 @@ CREATE FUNCTION shadow.now() RETURNS timestamptz LANGUAGE plpgsql AS
     $$ BEGIN RAISE EXCEPTION 'shadow.now called'; END $$;
 CREATE FUNCTION shadow.pg_notify(text, text) RETURNS void LANGUAGE plpgsql AS
     $$ BEGIN RAISE EXCEPTION 'shadow.pg_notify called'; END $$;
-CREATE FUNCTION shadow._content(text, text, text, text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'HACKED' $$;
+CREATE FUNCTION shadow._content_from_pre(text, text, text, text, text, text) RETURNS text LANGUAGE sql AS
+    $$ SELECT 'HACKED' $$;
 """
 
 

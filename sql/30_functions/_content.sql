@@ -1,6 +1,5 @@
--- task_sync_internal._content(p_template text, p_order_number text, p_process_code text,
+-- task_sync_internal._content_tokens(p_template text, p_order_number text, p_process_code text,
 --                    p_process_name text, p_source_name text) -> text
--- task_sync_internal._content_tokens(same arguments) -> text
 -- The work_content a rule's template yields: {order_number}, {process_code}, {process_name} and
 -- {source_name} are substituted in one pass, so a value that itself contains a placeholder stays
 -- as written; any other text, braces and quotes included, is literal.
@@ -10,7 +9,7 @@
 -- is one pass exactly when neither those values nor the template outside its placeholders
 -- contain '{'; NULL otherwise); and per task a single replace() of {source_name} (one pass
 -- whatever the source's name holds: replace() never rescans what it inserted). _desired runs
--- the steps where they belong; _content is the three in one expression. The general case,
+-- the steps where they belong. The general case,
 -- _content_tokens, cuts the template into placeholders, runs of text without '{' and lone '{',
 -- and maps each in order.
 -- task_sync_internal._template_ok(p_template text) -> boolean
@@ -84,16 +83,3 @@ RETURN coalesce(
 
 COMMENT ON FUNCTION task_sync_internal._content_from_pre(text, text, text, text, text, text) IS
     'work_content from a template _template_pre resolved: the per-task step';
-
-CREATE FUNCTION task_sync_internal._content(
-    p_template text, p_order_number text, p_process_code text, p_process_name text, p_source_name text)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
--- standard SQL body, inlined (see _template_pre)
-RETURN task_sync_internal._content_from_pre(
-    task_sync_internal._template_pre(p_template, task_sync_internal._template_ok(p_template), p_order_number, p_process_code,
-                            p_process_name),
-    p_template, p_order_number, p_process_code, p_process_name, p_source_name);
-
-COMMENT ON FUNCTION task_sync_internal._content(text, text, text, text, text) IS
-    'work_content of a rule template: placeholders substituted in one pass';

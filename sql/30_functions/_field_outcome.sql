@@ -1,11 +1,16 @@
 -- task_sync_internal._field_outcome(p_current text, p_baseline text, p_desired text) -> text
 -- task_sync_internal._field_outcome(p_current integer, p_baseline integer, p_desired integer) -> text
--- The three-way decision (the one place it is written; _plan_rows labels with it and _apply
--- writes with it, through _field_write) for one generated field of a draft that is still desired:
+-- task_sync_internal._field_writes(p_outcome text, p_overwrite boolean) -> boolean
+-- The three-way decision for one generated field of a draft that is still desired, in two named
+-- parts, each written here only (_plan_rows labels and lists fields with them, _apply writes with
+-- them through _field_write):
+-- _field_outcome, what happened to the field:
 --   same      the draft already holds the rule value (the baseline moves to it if it was older)
 --   update    the draft still holds the baseline and the rules moved: write the rule value
 --   edited    a planner changed the field and the rules did not move: the edit stands
 --   conflict  a planner changed the field and the rules moved too: the planner's value is kept
+-- _field_writes, whether the sync writes the rule value into it: on update, and on conflict when
+-- the sync overwrites edits (p_overwrite: execute's p_overwrite_edits).
 -- Locks:   none.
 -- Raises:  nothing.
 -- Writes:  nothing.
@@ -40,21 +45,26 @@ END;
 COMMENT ON FUNCTION task_sync_internal._field_outcome(integer, integer, integer) IS
     'Three-way outcome of one generated field: same, update, edited or conflict';
 
+CREATE FUNCTION task_sync_internal._field_writes(p_outcome text, p_overwrite boolean)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN p_outcome = 'update' OR (p_outcome = 'conflict' AND p_overwrite);
+
+COMMENT ON FUNCTION task_sync_internal._field_writes(text, boolean) IS
+    'Whether a sync writes the rule value into a field of this three-way outcome (conflicts only when overwriting)';
+
 -- task_sync_internal._field_write(p_current text, p_baseline text, p_desired text, p_overwrite boolean) -> text
 -- task_sync_internal._field_write(p_current integer, p_baseline integer, p_desired integer, p_overwrite boolean) -> integer
--- The value a sync leaves in one generated field of a draft that is still desired, by its
--- _field_outcome: update takes the rule value, conflict keeps the planner's (the rule value when
--- p_overwrite), same and edited keep what the field holds. _apply writes with it, on the row as
--- it is at the write, so the three-way rule lives here and in _field_outcome only.
+-- The value a sync leaves in one generated field of a draft that is still desired: the rule value
+-- where _field_writes says so, what the field holds otherwise. _apply writes with it, on the row as
+-- it is at the write.
 
 CREATE FUNCTION task_sync_internal._field_write(p_current text, p_baseline text, p_desired text, p_overwrite boolean)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE task_sync_internal._field_outcome(p_current, p_baseline, p_desired)
-    WHEN 'update' THEN p_desired
-    WHEN 'conflict' THEN CASE WHEN p_overwrite THEN p_desired ELSE p_current END
-    ELSE p_current
-END;
+RETURN CASE WHEN task_sync_internal._field_writes(task_sync_internal._field_outcome(p_current, p_baseline, p_desired),
+                                                  p_overwrite)
+            THEN p_desired ELSE p_current END;
 
 COMMENT ON FUNCTION task_sync_internal._field_write(text, text, text, boolean) IS
     'The value a sync leaves in one generated field, by its three-way outcome';
@@ -62,11 +72,9 @@ COMMENT ON FUNCTION task_sync_internal._field_write(text, text, text, boolean) I
 CREATE FUNCTION task_sync_internal._field_write(p_current integer, p_baseline integer, p_desired integer, p_overwrite boolean)
 RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE task_sync_internal._field_outcome(p_current, p_baseline, p_desired)
-    WHEN 'update' THEN p_desired
-    WHEN 'conflict' THEN CASE WHEN p_overwrite THEN p_desired ELSE p_current END
-    ELSE p_current
-END;
+RETURN CASE WHEN task_sync_internal._field_writes(task_sync_internal._field_outcome(p_current, p_baseline, p_desired),
+                                                  p_overwrite)
+            THEN p_desired ELSE p_current END;
 
 COMMENT ON FUNCTION task_sync_internal._field_write(integer, integer, integer, boolean) IS
     'The value a sync leaves in one generated field, by its three-way outcome';

@@ -97,17 +97,18 @@ AS $$
     UNION ALL
     -- drafts whose key is in D, three ways
     SELECT m.work_order_id,
-           CASE WHEN 'conflict' IN (m.wc, m.pq) THEN CASE WHEN p_overwrite_edits THEN 'update' ELSE 'conflict' END
-                WHEN 'update' IN (m.wc, m.pq) THEN 'update'
+           CASE WHEN (m.wc = 'conflict' AND NOT task_sync_internal._field_writes(m.wc, p_overwrite_edits))
+                     OR (m.pq = 'conflict' AND NOT task_sync_internal._field_writes(m.pq, p_overwrite_edits)) THEN 'conflict'
+                WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits)
+                     OR task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'update'
                 ELSE 'keep' END,
            m.id, m.work_order_process_id, m.process_code, m.task_type, m.source_kind, m.source_id,
            m.work_content, m.generated_work_content, m.desired_work_content,
            m.production_quantity, m.generated_production_quantity, m.desired_production_quantity,
            m.work_content IS DISTINCT FROM m.generated_work_content
                OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
-           array_remove(ARRAY[CASE WHEN m.wc = 'update' OR (m.wc = 'conflict' AND p_overwrite_edits)
-                                   THEN 'work_content' END,
-                              CASE WHEN m.pq = 'update' OR (m.pq = 'conflict' AND p_overwrite_edits)
+           array_remove(ARRAY[CASE WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits) THEN 'work_content' END,
+                              CASE WHEN task_sync_internal._field_writes(m.pq, p_overwrite_edits)
                                    THEN 'production_quantity' END], NULL),
            array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
                               CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),

@@ -19,10 +19,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_lines boolean := (SELECT k.shape = 'line' FROM task_sync.source_kind k WHERE k.kind = p_kind);
-    v_link  text := 'work_order_' || p_kind;
-    v_ref   text := p_kind || '_id';
+    v_link  text;
+    v_ref   text;
     v_op    text;
 BEGIN
+    SELECT n.link_table, n.id_column INTO v_link, v_ref FROM task_sync_internal._kind_tables(p_kind) n;
     FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
         EXECUTE format(
             'CREATE OR REPLACE TRIGGER %I AFTER %s ON task_sync.%I REFERENCING %s'
@@ -39,8 +40,8 @@ BEGIN
     EXECUTE format(
         'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
         ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
-        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark()',
-        task_sync_internal._ident(p_kind || '__mark_update'), p_kind);
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark(%L, %L)',
+        task_sync_internal._ident(p_kind || '__mark_update'), p_kind, v_link, v_ref);
     -- a row's id and work order keep their values (by value: ORMs name every column)
     EXECUTE format(
         'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'

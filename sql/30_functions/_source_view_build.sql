@@ -5,7 +5,7 @@
 -- branch per kind, in the order of the kinds' names, each giving (work_order_id, source_kind,
 -- source_id, name, quantity):
 --   work_order  the work order itself: source_id its id, name its order_number;
---   link        work_order_<kind> joined to its catalog: source_id the catalog id, name its name;
+--   link        work_order_<kind> (the names: _kind_tables) joined to its catalog: source_id the catalog id, name its name;
 --   line        work_order_<kind> joined to its catalog: source_id the line id, name the catalog
 --               name, quantity the line's; with line_filter, only lines where that column is true.
 -- The function's branches read only the given work orders' links and lines, and only the catalog
@@ -42,11 +42,11 @@ BEGIN
             WHEN 'link' THEN format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.%I AS source_id, c.name, NULL::integer AS quantity'
                 ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I',
-                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind, k.kind || '_id')
+                k.kind, n.id_column, n.link_table, k.kind, n.id_column)
             ELSE format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.id AS source_id, c.name, l.quantity'
                 ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I%s',
-                k.kind, 'work_order_' || k.kind, k.kind, k.kind || '_id',
+                k.kind, n.link_table, k.kind, n.id_column,
                 CASE WHEN k.line_filter IS NOT NULL THEN format(' WHERE l.%I', k.line_filter) ELSE '' END)
             END AS v,
             CASE k.shape
@@ -59,13 +59,14 @@ BEGIN
                 ' WHERE l.work_order_id = ANY (p_work_order_ids)%s'
                 ' AND c.id = ANY (ARRAY(SELECT x.%I FROM task_sync.%I x WHERE x.work_order_id = ANY (p_work_order_ids)))',
                 k.kind,
-                CASE k.shape WHEN 'link' THEN format('l.%I', k.kind || '_id') ELSE 'l.id' END,
+                CASE k.shape WHEN 'link' THEN format('l.%I', n.id_column) ELSE 'l.id' END,
                 CASE k.shape WHEN 'link' THEN 'NULL::integer' ELSE 'l.quantity' END,
-                'work_order_' || k.kind, k.kind, k.kind || '_id',
+                n.link_table, k.kind, n.id_column,
                 CASE WHEN k.line_filter IS NOT NULL THEN format(' AND l.%I', k.line_filter) ELSE '' END,
-                k.kind || '_id', 'work_order_' || k.kind)
+                n.id_column, n.link_table)
             END AS f
         FROM task_sync.source_kind k
+        CROSS JOIN LATERAL task_sync_internal._kind_tables(k.kind) n
     ) b;
     EXECUTE 'CREATE OR REPLACE VIEW task_sync.work_order_source AS '
         || array_to_string(v_view, ' UNION ALL ');

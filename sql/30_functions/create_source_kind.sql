@@ -26,8 +26,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_link  text := 'work_order_' || p_kind;
-    v_ref   text := p_kind || '_id';
+    v_link  text;
+    v_ref   text;
 BEGIN
     IF p_lines IS NULL THEN
         RAISE EXCEPTION USING
@@ -41,6 +41,7 @@ BEGIN
             MESSAGE = format('invalid source kind name: %s', coalesce(quote_literal(p_kind), 'NULL')),
             HINT = 'A kind is a lowercase letter, then lowercase letters, digits or _, 40 characters at most.';
     END IF;
+    SELECT n.link_table, n.id_column INTO v_link, v_ref FROM task_sync_internal._kind_tables(p_kind) n;
     PERFORM FROM task_sync.source_kind k WHERE k.kind = p_kind FOR KEY SHARE;
     IF FOUND THEN
         RAISE EXCEPTION USING

@@ -44,7 +44,7 @@ BEGIN
     DELETE FROM task_sync.task_dismissal x WHERE x.source_kind = p_kind;
     DELETE FROM task_sync.source_kind k WHERE k.kind = p_kind;
     PERFORM task_sync_internal._source_view_build();
-    EXECUTE format('DROP TABLE task_sync.%I, task_sync.%I', 'work_order_' || p_kind, p_kind);
+    EXECUTE format('DROP TABLE task_sync.%I, task_sync.%I', (task_sync_internal._kind_tables(p_kind)).link_table, p_kind);
 END
 $$;
 

@@ -40,25 +40,10 @@ RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
--- Hash joins, at every size: a long-lived session that ran execute on small work orders has
--- generic plans cached for its statements (and those of _plan_rows and _apply), built for a few
--- rows; reused for a work order of thousands of drafts, their nested loops over CTE scans went
--- quadratic (measured: 37 s instead of 1.3 s for 7,500 drafts), and so did custom plans when
--- statistics did not know a new work order yet. Hash joins stay linear whatever the plan
--- assumed. (Not plan_cache_mode = force_custom_plan: it applies to the foreign-key checks of the
--- rows written too, and replanning those per row cost 80 µs a row.)
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
 SET enable_nestloop = off
--- with nested loops off, a plan that still needs one carries the disable cost, which would start JIT
 SET jit = off
--- Generic plans, from the first call: planning the desired set, the plan and the writes for one
--- work order took about half of a small execute (measured on PostgreSQL 18: 13 ms per call
--- with the planner's own choice, which kept planning custom plans, 6 ms with generic ones), and
--- a generic plan built with nested loops off stays linear at any size (the cliff above). Applies
--- to the SQL functions execute calls too, which cache plans from PostgreSQL 18 on.
 SET plan_cache_mode = force_generic_plan
--- No parallel workers: one work order's reads are index lookups; a Gather started two workers per
--- call where a hash join read a whole catalog (the catalogs' names are index lookups now, see
--- _source_view_build), and starting them costs more than a call's work.
 SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE

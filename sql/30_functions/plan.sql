@@ -12,7 +12,7 @@ CREATE FUNCTION task_sync.plan(
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- see execute: hash joins, generic plans from the first call, no parallel workers
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
 SET enable_nestloop = off
 SET jit = off
 SET plan_cache_mode = force_generic_plan

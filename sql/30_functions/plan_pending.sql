@@ -18,7 +18,7 @@ CREATE FUNCTION task_sync.plan_pending(p_limit integer DEFAULT NULL)
 RETURNS SETOF task_sync.plan_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- hash joins at every size, as in plan(): a fleet's plans are large, whatever a cached plan assumed
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
 SET enable_nestloop = off
 SET jit = off
 AS $$

@@ -22,7 +22,7 @@ CREATE FUNCTION task_sync.preview(
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
--- see execute: hash joins, generic plans from the first call, no parallel workers
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
 SET enable_nestloop = off
 SET jit = off
 SET plan_cache_mode = force_generic_plan

@@ -51,13 +51,8 @@ RETURNS TABLE (
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
--- Hash joins for the batch: the task rows a chunk writes were often inserted by an earlier chunk
--- of the same transaction, which statistics cannot know about yet; planned as a tiny table, a
--- nested loop over it goes quadratic (measured: 4.6 s instead of 0.3 s for the second chunk of
--- 500 work orders). Every scan is still bounded by work_order_id = ANY (chunk).
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
 SET enable_nestloop = off
--- a plan that still needs a nested loop carries the planner's disable cost (1e10), which would
--- start JIT compilation (~0.7 s per statement measured on PostgreSQL 15 with LLVM): never worth it here
 SET jit = off
 AS $$
 DECLARE

@@ -1,6 +1,6 @@
--- task_sync_internal.tg_catalog__mark() -> trigger
--- Statement-level AFTER UPDATE trigger of the catalogs process, artwork, die, foiling_plate,
--- embossing_plate, material and product. A catalog row's values reach generated tasks through
+-- task_sync_internal.tg_catalog__mark(link_table, id_column) -> trigger
+-- Statement-level AFTER UPDATE trigger of the process catalog and of the catalog of every source
+-- kind but work_order (create_source_kind adds it). A catalog row's values reach generated tasks through
 -- templates: a process through {process_code}, {process_name} and the rules matched by its code;
 -- a source through {source_name}. Marks the work orders that use a row whose name (or, for a
 -- process, code) changed, whatever the rules say today: a rule may start using {source_name} in
@@ -10,7 +10,8 @@
 -- new ones wait until this change commits; only then, in a statement of its own (a fresh READ
 -- COMMITTED snapshot), are the work orders read. A route row or link is thus either seen and
 -- marked here, or added after this change is visible to every sync.
--- The link table and column follow from the catalog's name: work_order_<catalog>.<catalog>_id.
+-- Arguments of the trigger: the table that points at the catalog and its column (a kind's links
+-- or lines, _kind_tables; for process, the route: work_order_process, process_id).
 -- Locks:   the changed catalog rows FOR UPDATE (until commit).
 -- Raises:  TSC05 not READ COMMITTED (only when a name or code changed).
 -- Writes:  work_order_mark (through _mark).
@@ -38,7 +39,7 @@ BEGIN
     USING v_changed;
     EXECUTE format(
         'SELECT ARRAY(SELECT DISTINCT l.work_order_id FROM task_sync.%I l WHERE l.%I = ANY ($1))',
-        'work_order_' || TG_TABLE_NAME, TG_TABLE_NAME || '_id')
+        TG_ARGV[0], TG_ARGV[1])
     INTO v_ids
     USING v_changed;
     PERFORM task_sync_internal._mark(v_ids);

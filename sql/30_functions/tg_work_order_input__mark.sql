@@ -1,16 +1,16 @@
 -- task_sync_internal.tg_work_order_input__mark() -> trigger
 -- Statement-level AFTER INSERT / UPDATE / DELETE trigger of every per-work-order input table
--- (work_order_process, work_order_artwork, _die, _foiling_plate, _embossing_plate,
--- work_order_material, work_order_product), with transition tables new_rows / old_rows.
+-- (work_order_process, and the links or lines table work_order_<kind> of every source kind but
+-- work_order: create_source_kind adds the trigger), with transition tables new_rows / old_rows.
 -- Marks each work order whose rows the statement changed, once per statement (_mark). An
 -- UPDATE marks only the work orders of rows whose values really changed: the rows of the
 -- symmetric difference of old_rows and new_rows (a row moved to another work order marks both).
 -- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books on behalf
 -- of people's statements; a trigger function cannot be called directly, and it reads only the
 -- statement's own transition tables.
--- Locks:   the marked work order rows (through _mark).
+-- Locks:   none beyond the marks it inserts (through _mark): the work order rows are not touched.
 -- Raises:  nothing.
--- Writes:  work_order (through _mark).
+-- Writes:  work_order_mark (through _mark).
 
 CREATE FUNCTION task_sync_internal.tg_work_order_input__mark()
 RETURNS trigger

@@ -21,8 +21,8 @@ SCALAR = {
     "_template_ok": ["text"],
     "_template_pre": ["text", "boolean", "text", "text", "text"],
     "_content_from_pre": ["text", "text", "text", "text", "text", "text"],
-    "_content": ["text", "text", "text", "text", "text"],
     "_field_outcome": ["text", "text", "text"],
+    "_field_writes": ["text", "boolean"],
     "_field_write": ["integer", "integer", "integer", "boolean"],
 }
 SET_RETURNING = {

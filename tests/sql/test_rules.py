@@ -107,11 +107,17 @@ def test_content_fast_and_token_paths_agree(conn: psycopg.Connection[Any]) -> No
         ("", "a", "b", "c", "d"),
     ]
     for args in cases:
-        fast, slow = conn.execute(
-            "SELECT task_sync_internal._content(%s, %s, %s, %s, %s),"
-            " task_sync_internal._content_tokens(%s, %s, %s, %s, %s)",
-            (*args, *args),
-        ).fetchone()  # type: ignore[misc]
+        fast, slow = conn.execute(FAST_AND_TOKENS, args).fetchone()  # type: ignore[misc]
         assert fast == slow, args
-    content = "SELECT task_sync_internal._content('{process_{order_number}}', 'code', 'P', 'N', 'S')"
-    assert conn.execute(content).fetchone() == ("{process_code}",)
+    fast, _ = conn.execute(FAST_AND_TOKENS, ("{process_{order_number}}", "code", "P", "N", "S")).fetchone()  # type: ignore[misc]
+    assert fast == "{process_code}"
+
+
+# the fast path as _desired runs it (a rule's check, then per route row, then per task), beside
+# the general one
+FAST_AND_TOKENS = """
+SELECT task_sync_internal._content_from_pre(
+           task_sync_internal._template_pre(t, task_sync_internal._template_ok(t), o, c, n), t, o, c, n, s),
+       task_sync_internal._content_tokens(t, o, c, n, s)
+FROM (VALUES (%s, %s, %s, %s, %s)) AS v(t, o, c, n, s)
+"""

@@ -1,0 +1,449 @@
+-- 0009_one_place down: back to 0008_fleet.
+SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+CREATE OR REPLACE FUNCTION task_sync_internal._field_write(p_current text, p_baseline text, p_desired text, p_overwrite boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE task_sync_internal._field_outcome(p_current, p_baseline, p_desired)
+    WHEN 'update' THEN p_desired
+    WHEN 'conflict' THEN CASE WHEN p_overwrite THEN p_desired ELSE p_current END
+    ELSE p_current
+END;
+
+COMMENT ON FUNCTION task_sync_internal._field_write(text, text, text, boolean) IS
+    'The value a sync leaves in one generated field, by its three-way outcome';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._field_write(p_current integer, p_baseline integer, p_desired integer, p_overwrite boolean)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE task_sync_internal._field_outcome(p_current, p_baseline, p_desired)
+    WHEN 'update' THEN p_desired
+    WHEN 'conflict' THEN CASE WHEN p_overwrite THEN p_desired ELSE p_current END
+    ELSE p_current
+END;
+
+COMMENT ON FUNCTION task_sync_internal._field_write(integer, integer, integer, boolean) IS
+    'The value a sync leaves in one generated field, by its three-way outcome';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._plan_rows(
+    p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
+RETURNS SETOF task_sync.plan_row
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH d AS MATERIALIZED (
+        SELECT * FROM task_sync_internal._desired(p_work_order_ids)
+    ),
+    g AS MATERIALIZED (
+        -- generated tasks, draft and formal; wpk is the key's process, 0 once the process is deleted
+        SELECT t.id, t.work_order_id, t.work_order_process_id, coalesce(t.work_order_process_id, 0) AS wpk,
+               t.task_type, t.source_kind, t.source_id, t.status <> 'draft' AS formal,
+               t.work_content, t.production_quantity,
+               t.generated_work_content, t.generated_production_quantity
+        FROM task_sync.task t
+        WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated'
+    ),
+    missing_key AS (
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
+        EXCEPT
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g
+    ),
+    dismissed_key AS (
+        SELECT * FROM missing_key
+        INTERSECT
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id
+        FROM task_sync.task_dismissal
+        WHERE work_order_id = ANY (p_work_order_ids)
+    ),
+    gone_key AS (
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g
+        EXCEPT
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
+    ),
+    matched AS (
+        SELECT g.*, d.process_code, d.work_content AS desired_work_content,
+               d.production_quantity AS desired_production_quantity,
+               task_sync_internal._field_outcome(g.work_content, g.generated_work_content, d.work_content) AS wc,
+               task_sync_internal._field_outcome(g.production_quantity, g.generated_production_quantity,
+                                        d.production_quantity) AS pq
+        FROM g
+        JOIN d ON d.work_order_id = g.work_order_id AND d.work_order_process_id = g.wpk
+              AND d.task_type = g.task_type AND d.source_kind = g.source_kind AND d.source_id = g.source_id
+        WHERE NOT g.formal
+    )
+    -- keys in D with no generated task
+    SELECT d.work_order_id,
+           CASE WHEN dismissed AND NOT p_restore_dismissed THEN 'dismissed' ELSE 'add' END,
+           NULL::bigint, d.work_order_process_id, d.process_code,
+           d.task_type, d.source_kind, d.source_id,
+           NULL::text, NULL::text, d.work_content,
+           NULL::integer, NULL::integer, d.production_quantity,
+           false, '{}'::text[], '{}'::text[],
+           dismissed AND p_restore_dismissed, false
+    FROM d
+    CROSS JOIN LATERAL (
+        SELECT (d.work_order_id, d.work_order_process_id, d.task_type, d.source_kind, d.source_id)
+               IN (SELECT * FROM dismissed_key) AS dismissed) x
+    WHERE (d.work_order_id, d.work_order_process_id, d.task_type, d.source_kind, d.source_id)
+          IN (SELECT * FROM missing_key)
+    UNION ALL
+    -- generated tasks whose key left D
+    SELECT g.work_order_id, CASE WHEN g.formal THEN 'orphaned' ELSE 'remove' END, g.id, g.work_order_process_id, p.code,
+           g.task_type, g.source_kind, g.source_id,
+           g.work_content, g.generated_work_content, NULL::text,
+           g.production_quantity, g.generated_production_quantity, NULL::integer,
+           g.work_content IS DISTINCT FROM g.generated_work_content
+               OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity,
+           '{}'::text[], '{}'::text[], false, false
+    FROM g
+    LEFT JOIN task_sync.work_order_process wop
+           ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
+          AND wop.work_order_id = ANY (p_work_order_ids)   -- bounded scan, also when hashing
+    LEFT JOIN task_sync.process p ON p.id = wop.process_id
+    WHERE (g.work_order_id, g.wpk, g.task_type, g.source_kind, g.source_id) IN (SELECT * FROM gone_key)
+    UNION ALL
+    -- drafts whose key is in D, three ways
+    SELECT m.work_order_id,
+           CASE WHEN 'conflict' IN (m.wc, m.pq) THEN CASE WHEN p_overwrite_edits THEN 'update' ELSE 'conflict' END
+                WHEN 'update' IN (m.wc, m.pq) THEN 'update'
+                ELSE 'keep' END,
+           m.id, m.work_order_process_id, m.process_code, m.task_type, m.source_kind, m.source_id,
+           m.work_content, m.generated_work_content, m.desired_work_content,
+           m.production_quantity, m.generated_production_quantity, m.desired_production_quantity,
+           m.work_content IS DISTINCT FROM m.generated_work_content
+               OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
+           array_remove(ARRAY[CASE WHEN m.wc = 'update' OR (m.wc = 'conflict' AND p_overwrite_edits)
+                                   THEN 'work_content' END,
+                              CASE WHEN m.pq = 'update' OR (m.pq = 'conflict' AND p_overwrite_edits)
+                                   THEN 'production_quantity' END], NULL),
+           array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
+                              CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),
+           false,
+           p_overwrite_edits AND 'conflict' IN (m.wc, m.pq)
+    FROM matched m
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._plan_rows(bigint[], boolean, boolean) IS
+    'The sync plan of these work orders, unordered, including internal keep lines';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._source_kind_dress(p_kind text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_lines boolean := (SELECT k.shape = 'line' FROM task_sync.source_kind k WHERE k.kind = p_kind);
+    v_link  text := 'work_order_' || p_kind;
+    v_ref   text := p_kind || '_id';
+    v_op    text;
+BEGIN
+    FOREACH v_op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+        EXECUTE format(
+            'CREATE OR REPLACE TRIGGER %I AFTER %s ON task_sync.%I REFERENCING %s'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_work_order_input__mark()',
+            task_sync_internal._ident(v_link || '__mark_' || v_op), upper(v_op), v_link,
+            CASE v_op WHEN 'insert' THEN 'NEW TABLE AS new_rows'
+                      WHEN 'update' THEN 'OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                      ELSE 'OLD TABLE AS old_rows' END);
+    END LOOP;
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER %I AFTER TRUNCATE ON task_sync.%I'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__mark_truncate()',
+        task_sync_internal._ident(v_link || '__mark_truncate'), v_link);
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
+        ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark()',
+        task_sync_internal._ident(p_kind || '__mark_update'), p_kind);
+    -- a row's id and work order keep their values (by value: ORMs name every column)
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
+        ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(''work_order_id''%s)',
+        task_sync_internal._ident(v_link || '__guard_update'), v_link, CASE WHEN v_lines THEN ', ''id''' ELSE '' END);
+
+    EXECUTE format('GRANT SELECT ON task_sync.%I, task_sync.%I TO task_sync_reader', p_kind, v_link);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON task_sync.%I TO task_sync_writer', v_link);
+
+    EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', p_kind,
+                   format('Catalog of the source kind %s: what work orders link to, by code and name', p_kind));
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.id IS %L', p_kind,
+                   CASE WHEN v_lines THEN 'The catalog row (lines point at it)' ELSE 'The catalog row: the source_id of its tasks' END);
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.code IS %L', p_kind, 'Unique code');
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.name IS %L', p_kind,
+                   'Name, as a template''s {source_name} shows it (a rename marks the work orders that use the row)');
+    IF v_lines THEN
+        EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', v_link, format(
+            'Lines of %s on work orders: a rule of source_kind %s yields one task per line '
+            '(source_id = the line id; quantity_source source takes its quantity)', p_kind, p_kind));
+        EXECUTE format('COMMENT ON COLUMN task_sync.%I.id IS %L', v_link, 'The line, and the source_id of its tasks');
+        EXECUTE format('COMMENT ON COLUMN task_sync.%I.quantity IS %L', v_link,
+                       'The line''s quantity (>= 0): a task''s production_quantity when its rule says source');
+    ELSE
+        EXECUTE format('COMMENT ON TABLE task_sync.%I IS %L', v_link, format(
+            'Links of work orders to %s: a rule of source_kind %s yields one task per link '
+            '(source_id = %s)', p_kind, p_kind, v_ref));
+    END IF;
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.work_order_id IS %L', v_link, 'The work order');
+    EXECUTE format('COMMENT ON COLUMN task_sync.%I.%I IS %L', v_link, v_ref, format('The %s (catalog row)', p_kind));
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._source_kind_dress(text) IS
+    'Gives a registered kind''s tables their triggers, grants and comments (idempotent)';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._source_view_build()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_view  text[];
+    v_fn    text[];
+BEGIN
+    SELECT array_agg(b.v ORDER BY b.kind), array_agg(b.f ORDER BY b.kind)
+    INTO v_view, v_fn
+    FROM (
+        SELECT k.kind,
+            CASE k.shape
+            WHEN 'work_order' THEN format(
+                'SELECT w.id AS work_order_id, %L::text AS source_kind, w.id AS source_id,'
+                ' w.order_number AS name, NULL::integer AS quantity FROM task_sync.work_order w', k.kind)
+            WHEN 'link' THEN format(
+                'SELECT l.work_order_id, %L::text AS source_kind, l.%I AS source_id, c.name, NULL::integer AS quantity'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I',
+                k.kind, k.kind || '_id', 'work_order_' || k.kind, k.kind, k.kind || '_id')
+            ELSE format(
+                'SELECT l.work_order_id, %L::text AS source_kind, l.id AS source_id, c.name, l.quantity'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I%s',
+                k.kind, 'work_order_' || k.kind, k.kind, k.kind || '_id',
+                CASE WHEN k.line_filter IS NOT NULL THEN format(' WHERE l.%I', k.line_filter) ELSE '' END)
+            END AS v,
+            CASE k.shape
+            WHEN 'work_order' THEN format(
+                'SELECT w.id, %L::text, w.id, w.order_number, NULL::integer FROM task_sync.work_order w'
+                ' WHERE w.id = ANY (p_work_order_ids)', k.kind)
+            ELSE format(
+                'SELECT l.work_order_id, %L::text, %s, c.name, %s'
+                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I'
+                ' WHERE l.work_order_id = ANY (p_work_order_ids)%s'
+                ' AND c.id = ANY (ARRAY(SELECT x.%I FROM task_sync.%I x WHERE x.work_order_id = ANY (p_work_order_ids)))',
+                k.kind,
+                CASE k.shape WHEN 'link' THEN format('l.%I', k.kind || '_id') ELSE 'l.id' END,
+                CASE k.shape WHEN 'link' THEN 'NULL::integer' ELSE 'l.quantity' END,
+                'work_order_' || k.kind, k.kind, k.kind || '_id',
+                CASE WHEN k.line_filter IS NOT NULL THEN format(' AND l.%I', k.line_filter) ELSE '' END,
+                k.kind || '_id', 'work_order_' || k.kind)
+            END AS f
+        FROM task_sync.source_kind k
+    ) b;
+    EXECUTE 'CREATE OR REPLACE VIEW task_sync.work_order_source AS '
+        || array_to_string(v_view, ' UNION ALL ');
+    COMMENT ON VIEW task_sync.work_order_source IS
+        'Every source of every work order, of every registered kind: what a rule of that source_kind yields one task per '
+        '(rebuilt from task_sync.source_kind)';
+    EXECUTE 'CREATE OR REPLACE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[])'
+        ' RETURNS TABLE (work_order_id bigint, source_kind text, source_id bigint, name text, quantity integer)'
+        ' LANGUAGE sql STABLE BEGIN ATOMIC '
+        || array_to_string(v_fn, ' UNION ALL ') || '; END';
+    COMMENT ON FUNCTION task_sync_internal._sources(bigint[]) IS
+        'The sources of these work orders, of every registered kind, reading only their catalog rows (rebuilt from '
+        'task_sync.source_kind)';
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
+    'Rebuilds the view work_order_source and the function _sources from the registry of source kinds';
+
+CREATE OR REPLACE FUNCTION task_sync.create_source_kind(p_kind text, p_lines boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_link  text := 'work_order_' || p_kind;
+    v_ref   text := p_kind || '_id';
+BEGIN
+    IF p_lines IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = 'invalid argument: p_lines must be true or false',
+            HINT = 'Pass false for a link kind (one task per linked catalog row), true for a line kind.';
+    END IF;
+    IF p_kind IS NULL OR p_kind !~ '^[a-z][a-z0-9_]*$' OR length(p_kind) > 40 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('invalid source kind name: %s', coalesce(quote_literal(p_kind), 'NULL')),
+            HINT = 'A kind is a lowercase letter, then lowercase letters, digits or _, 40 characters at most.';
+    END IF;
+    PERFORM FROM task_sync.source_kind k WHERE k.kind = p_kind FOR KEY SHARE;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('source kind %s already exists', p_kind),
+            HINT = 'SELECT kind FROM task_sync.source_kind lists the kinds.';
+    END IF;
+    IF to_regclass(format('task_sync.%I', p_kind)) IS NOT NULL
+       OR to_regclass(format('task_sync.%I', v_link)) IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('invalid source kind name: %s is taken', p_kind),
+            DETAIL = format('task_sync.%I or task_sync.%I already exists.', p_kind, v_link),
+            HINT = 'Choose another name.';
+    END IF;
+
+    INSERT INTO task_sync.source_kind (kind, shape) VALUES (p_kind, CASE WHEN p_lines THEN 'line' ELSE 'link' END);
+    EXECUTE format(
+        'CREATE TABLE task_sync.%I ('
+        ' id bigint GENERATED BY DEFAULT AS IDENTITY, code text NOT NULL, name text NOT NULL,'
+        ' CONSTRAINT %I PRIMARY KEY (id), CONSTRAINT %I UNIQUE (code))',
+        p_kind, task_sync_internal._ident(p_kind || '_pkey'), task_sync_internal._ident(p_kind || '__code_key'));
+    IF p_lines THEN
+        EXECUTE format(
+            'CREATE TABLE task_sync.%1$I ('
+            ' id bigint GENERATED BY DEFAULT AS IDENTITY, work_order_id bigint NOT NULL,'
+            ' %2$I bigint NOT NULL, quantity integer NOT NULL DEFAULT 0,'
+            ' CONSTRAINT %3$I PRIMARY KEY (work_order_id, id), CONSTRAINT %4$I UNIQUE (id),'
+            ' CONSTRAINT %5$I CHECK (id > 0), CONSTRAINT %6$I CHECK (quantity >= 0),'
+            ' CONSTRAINT %7$I FOREIGN KEY (work_order_id) REFERENCES task_sync.work_order (id) ON DELETE CASCADE,'
+            ' CONSTRAINT %8$I FOREIGN KEY (%2$I) REFERENCES task_sync.%9$I (id) ON DELETE RESTRICT)',
+            v_link, v_ref, task_sync_internal._ident(v_link || '_pkey'), task_sync_internal._ident(v_link || '__id_key'),
+            task_sync_internal._ident(v_link || '__id_check'), task_sync_internal._ident(v_link || '__quantity_check'),
+            task_sync_internal._ident(v_link || '__work_order_id_fkey'), task_sync_internal._ident(v_link || '__' || v_ref || '_fkey'),
+            p_kind);
+    ELSE
+        EXECUTE format(
+            'CREATE TABLE task_sync.%1$I ('
+            ' work_order_id bigint NOT NULL, %2$I bigint NOT NULL,'
+            ' CONSTRAINT %3$I PRIMARY KEY (work_order_id, %2$I),'
+            ' CONSTRAINT %4$I FOREIGN KEY (work_order_id) REFERENCES task_sync.work_order (id) ON DELETE CASCADE,'
+            ' CONSTRAINT %5$I FOREIGN KEY (%2$I) REFERENCES task_sync.%6$I (id) ON DELETE RESTRICT)',
+            v_link, v_ref, task_sync_internal._ident(v_link || '_pkey'), task_sync_internal._ident(v_link || '__work_order_id_fkey'),
+            task_sync_internal._ident(v_link || '__' || v_ref || '_fkey'), p_kind);
+    END IF;
+    -- a catalog row's links, for ON DELETE RESTRICT and for marking after a rename
+    EXECUTE format('CREATE INDEX %I ON task_sync.%I (%I)',
+                   task_sync_internal._ident(v_link || '__' || v_ref || '_idx'), v_link, v_ref);
+    PERFORM task_sync_internal._source_kind_dress(p_kind);
+    PERFORM task_sync_internal._source_view_build();
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.create_source_kind(text, boolean) IS
+    'Adds a source kind: create_source_kind(p_kind, p_lines) makes its catalog and its link (p_lines false) or line '
+    '(p_lines true) table, marking triggers, grants and comments; rules and tasks accept it at once. Owner only. '
+    'TSV01: bad, taken or existing name, or a null flag';
+
+CREATE OR REPLACE FUNCTION task_sync.drop_source_kind(p_kind text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_built_in  boolean;
+    v_rules bigint;
+    v_tasks bigint;
+BEGIN
+    SELECT k.built_in INTO v_built_in FROM task_sync.source_kind k WHERE k.kind = p_kind FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('source kind %s does not exist', coalesce(quote_literal(p_kind), 'NULL')),
+            HINT = 'SELECT kind FROM task_sync.source_kind lists the kinds.';
+    END IF;
+    IF v_built_in THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('source kind %s is built in and cannot be dropped', p_kind);
+    END IF;
+    SELECT count(*) INTO v_rules FROM task_sync.generation_rule r WHERE r.source_kind = p_kind;
+    SELECT count(*) INTO v_tasks FROM task_sync.task t WHERE t.source_kind = p_kind;
+    IF v_rules + v_tasks > 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC06',
+            MESSAGE = format('source kind %s is in use', p_kind),
+            DETAIL = format('%s generation rule(s) and %s task(s) name it.', v_rules, v_tasks),
+            HINT = 'Delete its rules and sync, and delete or change its remaining tasks, then drop it.';
+    END IF;
+    DELETE FROM task_sync.task_dismissal x WHERE x.source_kind = p_kind;
+    DELETE FROM task_sync.source_kind k WHERE k.kind = p_kind;
+    PERFORM task_sync_internal._source_view_build();
+    EXECUTE format('DROP TABLE task_sync.%I, task_sync.%I', 'work_order_' || p_kind, p_kind);
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.drop_source_kind(text) IS
+    'Drops a created source kind and its tables: drop_source_kind(p_kind). Owner only. '
+    'TSV01: not a kind or a built-in one; TSC06: a rule or task still uses it';
+
+CREATE OR REPLACE FUNCTION task_sync_internal.tg_catalog__mark()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_changed   bigint[];
+    v_ids       bigint[];
+BEGIN
+    v_changed := ARRAY(
+        SELECT n.id
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE (n.name, CASE WHEN TG_TABLE_NAME = 'process' THEN n.code END)
+              IS DISTINCT FROM (o.name, CASE WHEN TG_TABLE_NAME = 'process' THEN o.code END)
+        ORDER BY n.id);
+    IF cardinality(v_changed) = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM task_sync_internal._require_read_committed(format('renaming %s rows', TG_TABLE_NAME));
+    EXECUTE format('SELECT FROM task_sync.%I c WHERE c.id = ANY ($1) ORDER BY c.id FOR UPDATE', TG_TABLE_NAME)
+    USING v_changed;
+    EXECUTE format(
+        'SELECT ARRAY(SELECT DISTINCT l.work_order_id FROM task_sync.%I l WHERE l.%I = ANY ($1))',
+        'work_order_' || TG_TABLE_NAME, TG_TABLE_NAME || '_id')
+    INTO v_ids
+    USING v_changed;
+    PERFORM task_sync_internal._mark(v_ids);
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal.tg_catalog__mark() IS
+    'Marks work orders that use a renamed catalog row, after locking it against concurrent links';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._content(
+    p_template text, p_order_number text, p_process_code text, p_process_name text, p_source_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- standard SQL body, inlined (see _template_pre)
+RETURN task_sync_internal._content_from_pre(
+    task_sync_internal._template_pre(p_template, task_sync_internal._template_ok(p_template), p_order_number, p_process_code,
+                            p_process_name),
+    p_template, p_order_number, p_process_code, p_process_name, p_source_name);
+
+COMMENT ON FUNCTION task_sync_internal._content(text, text, text, text, text) IS
+    'work_content of a rule template: placeholders substituted in one pass';
+
+DROP FUNCTION task_sync_internal._kind_tables(text);
+DROP FUNCTION task_sync_internal._field_writes(text, boolean);
+
+-- the catalogs' rename triggers without arguments, as before
+CREATE OR REPLACE TRIGGER process__mark_update AFTER UPDATE ON task_sync.process
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark();
+DO $do$
+DECLARE
+    k record;
+BEGIN
+    FOR k IN SELECT s.kind FROM task_sync.source_kind s WHERE s.shape <> 'work_order' ORDER BY s.kind LOOP
+        EXECUTE format(
+            'CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON task_sync.%I'
+            ' REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_catalog__mark()',
+            task_sync_internal._ident(k.kind || '__mark_update'), k.kind);
+    END LOOP;
+END
+$do$;
+
+GRANT EXECUTE ON FUNCTION task_sync_internal._content(text, text, text, text, text) TO task_sync_reader;
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

@@ -6,6 +6,7 @@ import difflib
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,36 @@ def test_the_sql_for_dbas_builds_the_same_schema(empty_dsn: str, server: TestSer
     finally:
         with psycopg.connect(server.dsn(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_freeze_script_reads_the_history_and_sees_a_change(monkeypatch: Any, tmp_path: Path) -> None:
+    """scripts/freeze_revision.py, which starts each new revision: no difference at head, and a real one seen."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "freeze_revision.py"
+    spec = importlib.util.spec_from_file_location("freeze_revision", path)
+    assert spec is not None and spec.loader is not None
+    freeze = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "freeze_revision", freeze)  # its dataclass looks itself up there
+    spec.loader.exec_module(freeze)
+    assert freeze.diff() == ([], [], [])
+    # the same sql/ with one body changed, one function removed and one added
+    functions = tmp_path / "30_functions"
+    shutil.copytree(freeze.FUNCTIONS, functions)
+    may_sync = functions / "_may_sync.sql"
+    may_sync.write_text(may_sync.read_text().replace("CREATE FUNCTION", "-- a comment outside the body\nCREATE FUNCTION", 1))
+    hold = functions / "_hold_route.sql"
+    hold.write_text(hold.read_text().replace("FOR KEY SHARE SKIP LOCKED", "FOR SHARE SKIP LOCKED"))
+    (functions / "_park_marks.sql").unlink()
+    (functions / "_zz.sql").write_text(
+        "CREATE FUNCTION task_sync_internal._zz(p integer)\nRETURNS integer LANGUAGE sql RETURN p;\n\n"
+        "COMMENT ON FUNCTION task_sync_internal._zz(integer) IS 'x';\n"
+    )
+    monkeypatch.setattr(freeze, "FUNCTIONS", functions)
+    new, changed, gone = freeze.diff()
+    assert [f.signature for f in new] == ["task_sync_internal._zz(integer)"]
+    assert [f.signature for f in changed] == ["task_sync_internal._hold_route(bigint[], bigint[])"]
+    assert [f.signature for f in gone] == ["task_sync_internal._park_marks(bigint[])"]
 
 
 def test_normalise_dump_drops_only_server_added_column_options() -> None:

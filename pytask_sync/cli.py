@@ -1,8 +1,9 @@
 """The ``pytask-sync`` command line.
 
 The database comes from ``--dsn``, else ``PYTASK_SYNC_DSN``, else ``DATABASE_URL``, else the
-embedded PostgreSQL kept in the user's data folder (migrated on first use). Expected errors print
-one line and exit 1; usage errors exit 2.
+embedded PostgreSQL kept in the user's data folder (started when needed, and brought to the newest
+revision by each command but ``migrate``). The target is resolved once per command
+(:func:`database`). Expected errors print one line and exit 1; usage errors exit 2.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -27,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import __version__
 from . import _queries as q
-from .client import TaskSync
+from .client import BIGINT_MAX, INTEGER_MAX, TaskSync
 from .dsn import to_libpq
 from .errors import TaskSyncError
 from .migrate import current_revision, downgrade, head_revision, history, migrate, upgrade_sql
@@ -46,10 +48,6 @@ class CliError(Exception):
 
 class UsageError(CliError):
     """Arguments that do not go together: printed as one line, exit status 2 (as argparse's)."""
-
-
-BIGINT_MAX = 2**63 - 1
-INTEGER_MAX = 2**31 - 1
 
 
 def _positive(what: str, maximum: int) -> Callable[[str], int]:
@@ -85,9 +83,10 @@ _work_order_id = _positive("work order id", BIGINT_MAX)
 _limit = _positive("limit", INTEGER_MAX)
 
 EPILOG = """\
-The database: --dsn, else $PYTASK_SYNC_DSN, else $DATABASE_URL, else an embedded PostgreSQL in
-the user's data folder (migrated on first use). A DSN may be a libpq string ("host=... dbname=..."),
-a postgresql:// URI or a SQLAlchemy URL (postgresql+psycopg://...).
+The database: --dsn, else $PYTASK_SYNC_DSN, else $DATABASE_URL, else an embedded PostgreSQL
+in the user's data folder (started when needed, kept at the newest revision). A DSN may be a
+libpq string ("host=... dbname=..."), a postgresql:// URI or a SQLAlchemy URL
+(postgresql+psycopg://...).
 
 examples:
   pytask-sync preview 42                 what a sync of work order 42 would do
@@ -99,9 +98,33 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for the docs and the tests)."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+    """The argument parser (exposed for the docs and the tests): one subparser per entry of COMMANDS."""
+    shared = _shared_options()
+    parser = argparse.ArgumentParser(
+        prog="pytask-sync",
+        description="Keep the draft tasks of work orders consistent with their routes, inside PostgreSQL.",
+        parents=[shared["dsn"], shared["json"]],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pytask-sync {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        command.arguments(
+            sub.add_parser(
+                name,
+                parents=[shared[option] for option in command.options],
+                help=command.help,
+                description=command.description,
+            )
+        )
+    return parser
+
+
+def _shared_options() -> dict[str, argparse.ArgumentParser]:
+    """The options several commands take, by name: --dsn, --json, and the sync flags."""
+    dsn = argparse.ArgumentParser(add_help=False)
+    dsn.add_argument(
         "--dsn",
         default=argparse.SUPPRESS,
         help="libpq string, postgresql:// URI or SQLAlchemy URL (default: $PYTASK_SYNC_DSN, $DATABASE_URL, "
@@ -111,25 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print the data as JSON on stdout, and only it"
     )
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
+    flags.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
+    return {"dsn": dsn, "json": data, "flags": flags}
 
-    parser = argparse.ArgumentParser(
-        prog="pytask-sync",
-        description="Keep the draft tasks of work orders consistent with their routes, inside PostgreSQL.",
-        parents=[common, data],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"pytask-sync {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
-        "migrate",
-        parents=[common, data],
-        help="install or upgrade the schema; also current, history, downgrade, --sql",
-        description="upgrade [REV]: install or upgrade to REV (default: the newest, head). current: the "
-        "database's revision. history: the revisions this version carries. downgrade REV: back to REV "
-        "('base' removes everything). --sql: print the upgrade's SQL for a DBA instead of running it.",
-    )
+def _migrate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", nargs="?", choices=["upgrade", "current", "history", "downgrade"], default="upgrade")
     p.add_argument("revision", nargs="?", help="upgrade: the target (default head); downgrade: the target (required)")
     p.add_argument("--sql", action="store_true", help="upgrade: print the SQL instead of running it")
@@ -139,14 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REV",
         help="with --sql: the database's revision ('base': an empty database); default: read it from the database",
     )
-    flags = argparse.ArgumentParser(add_help=False)
-    flags.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
-    flags.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
-    p = sub.add_parser(
-        "preview",
-        parents=[common, data, flags],
-        help="show what a sync of a work order would do (with these flags), or of every pending one (--pending)",
-    )
+
+
+def _preview_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("work_order_id", type=_work_order_id, metavar="WO", nargs="?")
     p.add_argument(
         "--pending",
@@ -154,19 +160,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="the plans of every work order that needs a sync (task_sync.plan_pending), summed up per work order",
     )
     p.add_argument("--limit", type=_limit, default=None, help="with --pending: at most this many work orders")
-    p = sub.add_parser(
-        "execute", parents=[common, data, flags], help="show the plan, ask on the terminal, and apply exactly that plan"
-    )
+
+
+def _execute_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("work_order_id", type=_work_order_id, metavar="WO")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask (needed without a terminal)")
-    p = sub.add_parser("status", parents=[common, data], help="work orders that need a sync, longest waiting first")
+
+
+def _status_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=_limit, default=None, help="show at most this many (default: all)")
-    p = sub.add_parser("sync-pending", parents=[common, data], help="sync every work order that needs it")
+
+
+def _batch_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction (default: 100)")
+
+
+def _sync_pending_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=_limit, default=None, help="at most this many work orders (default: all)")
-    p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction (default: 100)")
-    p = sub.add_parser("worker", parents=[common, data], help="LISTEN and sync pending work orders as they change")
+    _batch_argument(p)
+
+
+def _worker_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--once", action="store_true", help="sync what is pending, then exit (for cron)")
-    p.add_argument("--batch", type=_limit, default=100, help="work orders per transaction (default: 100)")
+    _batch_argument(p)
     p.add_argument("--debounce", type=_seconds, default=0.2, help="seconds to gather a burst of changes (default: 0.2)")
     p.add_argument(
         "--log-level",
@@ -175,22 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="INFO",
         help="what the worker logs to stderr, with timestamps (default: INFO)",
     )
-    p = sub.add_parser(
-        "db",
-        parents=[data],
-        help="the embedded PostgreSQL: start | stop | status | dsn | psql",
-        description="The embedded PostgreSQL (data in $PYTASK_SYNC_EMBEDDED_DIR, else the user's data folder). "
-        "A server started with 'db start' keeps running until 'db stop'; other commands use it and leave it "
-        "running. 'db psql' opens psql on it (starting it if needed; it then keeps running).",
-    )
+
+
+def _db_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["start", "stop", "status", "dsn", "psql"])
     p.add_argument("psql_args", nargs="*", metavar="-- PSQL_ARG", help="with psql: arguments for psql, after --")
-    sub.add_parser(
-        "demo",
-        parents=[common],
-        help="a printing job's story, on the embedded database (on another one only when --dsn names it)",
-    )
-    return parser
+
+
+def _no_arguments(p: argparse.ArgumentParser) -> None:
+    pass
 
 
 def resolve_dsn(arg: str | None) -> str | None:
@@ -204,28 +213,37 @@ def resolve_dsn(arg: str | None) -> str | None:
         raise CliError(f"cannot use this connection string: {exc}") from exc
 
 
-@contextmanager
-def connect(args: argparse.Namespace, console: Console) -> Iterator[psycopg.Connection[Any]]:
-    """An autocommit connection to the chosen database (the embedded one migrated on first use)."""
+def database(args: argparse.Namespace) -> str:
+    """The DSN of the database this command works on, resolved once per command.
+
+    ``--dsn``, else the environment, else the embedded server, started and (but for ``migrate``,
+    which says what it applies) migrated to the newest revision.
+    """
     flag = getattr(args, "dsn", None)
     # the demo writes rows: into a database of one's own only when its command line names it
     dsn = None if args.command == "demo" and not flag else resolve_dsn(flag)
-    if dsn is None:
-        from . import embedded
+    if dsn is not None:
+        return dsn
+    from . import embedded
 
-        if not getattr(args, "json", False):  # a note for people, never in the data
-            _stderr().print(Text(f"Using the embedded PostgreSQL in {embedded.default_data_dir()}", style="dim"))
-        try:
-            dsn = embedded.start().dsn
-        except Exception as exc:  # start-up problems of the embedded server are one line too
-            raise CliError(f"cannot start the embedded PostgreSQL: {exc}") from exc
-        if args.command != "migrate":
-            migrate(dsn)
+    if not getattr(args, "json", False):  # a note for people, never in the data
+        _stderr().print(Text(f"Using the embedded PostgreSQL in {embedded.default_data_dir()}", style="dim"))
+    try:
+        dsn = embedded.start().dsn
+    except Exception as exc:  # start-up problems of the embedded server are one line too
+        raise CliError(f"cannot start the embedded PostgreSQL: {exc}") from exc
+    if args.command != "migrate":
+        migrate(dsn)
+    return dsn
+
+
+@contextmanager
+def connect(dsn: str) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection to ``dsn``; a failure to connect is one line."""
     try:
         conn = psycopg.connect(dsn, autocommit=True, application_name="pytask-sync")
     except psycopg.OperationalError as exc:
         raise CliError(f"cannot connect to the database: {_first_line(exc)}") from exc
-    args.resolved_dsn = dsn
     with conn:
         yield conn
 
@@ -263,17 +281,13 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
         if args.from_revision is not None:
             before = None if args.from_revision == "base" else args.from_revision
         else:
-            with connect(args, console):
-                pass
-            before = current_revision(args.resolved_dsn)
+            before = current_revision(database(args))
         try:
             print(upgrade_sql(before, args.revision or "head"), end="")
         except ValueError as exc:
             raise CliError(str(exc)) from exc
         return 0
-    with connect(args, console):
-        pass
-    dsn = args.resolved_dsn
+    dsn = database(args)
     before = current_revision(dsn)
     if args.action == "current":
         return _migrate_current(args, console, before)
@@ -329,7 +343,7 @@ def cmd_preview(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("preview needs a work order id, or --pending")
     if args.limit is not None:
         raise UsageError("--limit goes with --pending")
-    with connect(args, console) as conn:
+    with connect(database(args)) as conn:
         plan = TaskSync(conn).preview(
             args.work_order_id, overwrite_edits=args.overwrite_edits, restore_dismissed=args.restore_dismissed
         )
@@ -346,7 +360,7 @@ def _preview_pending(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("preview takes a work order id or --pending, not both")
     if args.overwrite_edits or args.restore_dismissed:
         raise UsageError("--pending shows the plans of a sync without flags (as sync-pending runs it)")
-    with connect(args, console) as conn:
+    with connect(database(args)) as conn:
         items = TaskSync(conn).plan_pending(args.limit)
     if args.json:
         print(to_json(items))
@@ -357,7 +371,7 @@ def _preview_pending(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_execute(args: argparse.Namespace, console: Console) -> int:
     """Show the plan, ask, apply that very plan (through its hash)."""
-    with connect(args, console) as conn:
+    with connect(database(args)) as conn:
         ts = TaskSync(conn)
         # the plan of exactly these flags, confirmed by its hash: what is shown is what runs
         plan = ts.preview(
@@ -395,7 +409,7 @@ def cmd_execute(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
     """List work orders that need a sync."""
-    with connect(args, console) as conn:
+    with connect(database(args)) as conn:
         rows = TaskSync(conn).pending(limit=args.limit)
         total = len(rows)
         if args.limit is not None and len(rows) == args.limit:
@@ -439,7 +453,7 @@ def cmd_sync_pending(args: argparse.Namespace, console: Console) -> int:
     """Sync every pending work order in batches (the worker's drain), with progress."""
     from .worker import drain
 
-    with connect(args, console) as conn:
+    with connect(database(args)) as conn:
         ts = TaskSync(conn)
         total = _pending_count(conn, args.limit)
         done: list[BatchResult] = []
@@ -493,7 +507,8 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     log = logging.getLogger("pytask_sync.worker")
 
-    with connect(args, console) as conn:
+    dsn = database(args)
+    with connect(dsn) as conn:  # a database it cannot reach is one line at start, not a retry loop
         if args.once:
             n = drain(TaskSync(conn), args.batch)
             if args.json:
@@ -501,7 +516,6 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
             else:
                 console.print(f"Synced {n} work order(s).")
             return 0
-    dsn = args.resolved_dsn
 
     def report(rows: list[BatchResult]) -> None:
         ids = ", ".join(str(r.work_order_id) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
@@ -533,11 +547,12 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     """Tell the product's story on a realistic printing job."""
     from .demo import run_demo
 
-    with connect(args, console) as conn:
+    dsn = database(args)
+    with connect(dsn) as conn:
         if getattr(args, "dsn", None):
-            migrate(args.resolved_dsn)
-            psql = f"psql '{args.resolved_dsn}'"
-            cli = f"pytask-sync --dsn '{args.resolved_dsn}'"
+            migrate(dsn)
+            psql = f"psql '{dsn}'"
+            cli = f"pytask-sync --dsn '{dsn}'"
         else:
             psql = "pytask-sync db psql"
             # commands find the embedded database only when the environment names no other one
@@ -616,15 +631,56 @@ def _libpq_env(dsn: str) -> dict[str, str]:
     return env
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
-    "db": cmd_db,
-    "migrate": cmd_migrate,
-    "preview": cmd_preview,
-    "execute": cmd_execute,
-    "status": cmd_status,
-    "sync-pending": cmd_sync_pending,
-    "worker": cmd_worker,
-    "demo": cmd_demo,
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: how it is called (its arguments, the shared options it takes) and what runs."""
+
+    handler: Callable[[argparse.Namespace, Console], int]
+    arguments: Callable[[argparse.ArgumentParser], None]
+    help: str
+    options: tuple[str, ...] = ("dsn", "json")  # of _shared_options()
+    description: str | None = None
+
+
+COMMANDS: dict[str, Command] = {
+    "migrate": Command(
+        cmd_migrate,
+        _migrate_arguments,
+        "install or upgrade the schema; also current, history, downgrade, --sql",
+        description="upgrade [REV]: install or upgrade to REV (default: the newest, head). current: the "
+        "database's revision. history: the revisions this version carries. downgrade REV: back to REV "
+        "('base' removes everything). --sql: print the upgrade's SQL for a DBA instead of running it.",
+    ),
+    "preview": Command(
+        cmd_preview,
+        _preview_arguments,
+        "show what a sync of a work order would do (with these flags), or of every pending one (--pending)",
+        options=("dsn", "json", "flags"),
+    ),
+    "execute": Command(
+        cmd_execute,
+        _execute_arguments,
+        "show the plan, ask on the terminal, and apply exactly that plan",
+        options=("dsn", "json", "flags"),
+    ),
+    "status": Command(cmd_status, _status_arguments, "work orders that need a sync, longest waiting first"),
+    "sync-pending": Command(cmd_sync_pending, _sync_pending_arguments, "sync every work order that needs it"),
+    "worker": Command(cmd_worker, _worker_arguments, "LISTEN and sync pending work orders as they change"),
+    "db": Command(
+        cmd_db,
+        _db_arguments,
+        "the embedded PostgreSQL: start | stop | status | dsn | psql",
+        options=("json",),
+        description="The embedded PostgreSQL (data in $PYTASK_SYNC_EMBEDDED_DIR, else the user's data folder). "
+        "A server started with 'db start' keeps running until 'db stop'; other commands use it and leave it "
+        "running. 'db psql' opens psql on it (starting it if needed; it then keeps running).",
+    ),
+    "demo": Command(
+        cmd_demo,
+        _no_arguments,
+        "a printing job's story, on the embedded database (on another one only when --dsn names it)",
+        options=("dsn",),
+    ),
 }
 
 
@@ -640,7 +696,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(Text.assemble(("error:", "red"), " ", message))
 
     try:
-        status = COMMANDS[args.command](args, console)
+        status = COMMANDS[args.command].handler(args, console)
         sys.stdout.flush()  # inside the try: a reader that went away is seen here, not at exit
         return status
     except BrokenPipeError:

@@ -14,6 +14,10 @@ With ``--plan``: each side gets 2,000 work orders, synced, 500 of them changed (
 and the plan of the 500 changed work orders (a chunk of ``sync_pending``) and the plan of the 500
 new ones (the initial generation). Prints the medians. The commit must have the helpers in
 ``task_sync_internal`` (revision 0004 on).
+
+With ``--batch``: the same sides (2,000 work orders, 500 changed, 500 new); then 10 rounds
+alternate between them, each on a fresh clone: ``sync_pending()`` of those 1,000 work orders,
+timed whole. Prints the medians.
 """
 
 from __future__ import annotations
@@ -72,9 +76,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("commit", help="the commit to compare this checkout with")
     ap.add_argument("--plan", action="store_true", help="time the plan of a batch chunk instead of execute")
+    ap.add_argument("--batch", action="store_true", help="time sync_pending of a churn instead of execute")
     args = ap.parse_args()
     if args.plan:
         compare_plans(args.commit)
+        return
+    if args.batch:
+        compare_batch(args.commit)
         return
     srv = Server()
     try:
@@ -120,32 +128,62 @@ PLAN_QUERIES = {
 }
 
 
+def _churned_sides(srv: Server, commit: str) -> dict[str, dict[str, list[int]]]:
+    """Both sides with 2,000 work orders synced, then 500 of them changed and 500 new ones added."""
+    old_sql, old_workload = _old(commit, srv.tmp)
+    sides = {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}
+    chunks: dict[str, dict[str, list[int]]] = {}
+    for name, (sql, module) in sides.items():
+        wos = _side(srv, name, sql, module, 2000)
+        with srv.connect(name) as c:
+            changed = module.churn(c, wos, 0.25, seed=2)
+            with c.transaction():
+                new = module.work_orders(c, 500, 3, prefix="NEW")
+            c.execute("VACUUM ANALYZE")
+        chunks[name] = {"desired set, 500 changed": changed, "plan, 500 changed": changed, "plan, 500 new": new}
+    return chunks
+
+
+def compare_batch(commit: str) -> None:
+    """``--batch``: sync_pending of 500 changed and 500 new work orders, both sides alternating on fresh clones."""
+    srv = Server()
+    try:
+        _churned_sides(srv, commit)
+        times: dict[str, list[float]] = {"then": [], "now": []}
+        for i in range(10):
+            for name in ("then", "now") if i % 2 else ("now", "then"):
+                srv.create(f"{name}_run", name)
+                with srv.connect(f"{name}_run") as c:
+                    t = time.perf_counter()
+                    n = c.execute("SELECT count(*) FROM task_sync.sync_pending()").fetchone()
+                    times[name].append(time.perf_counter() - t)
+                    assert n is not None and n[0] == 1000, n
+                with srv.connect("postgres") as c:
+                    c.execute(f'DROP DATABASE "{name}_run" WITH (FORCE)')
+        for name, ts in times.items():
+            label = commit if name == "then" else "this checkout"
+            shown = " ".join(f"{t:.3f}" for t in ts)
+            print(f"{name} ({label}): sync_pending of 1,000 median {statistics.median(ts):.3f} s ({shown})")
+    finally:
+        srv.close()
+
+
 def compare_plans(commit: str) -> None:
     """``--plan``: the desired set and plans of a chunk of 500 work orders, both sides alternating."""
     srv = Server()
     try:
-        old_sql, old_workload = _old(commit, srv.tmp)
-        sides = {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}
-        chunks: dict[str, dict[str, list[int]]] = {}
-        for name, (sql, module) in sides.items():
-            wos = _side(srv, name, sql, module, 2000)
-            with srv.connect(name) as c:
-                changed = module.churn(c, wos, 0.25, seed=2)
-                with c.transaction():
-                    new = module.work_orders(c, 500, 3, prefix="NEW")
-                c.execute("VACUUM ANALYZE")
-            chunks[name] = {"desired set, 500 changed": changed, "plan, 500 changed": changed, "plan, 500 new": new}
-        conns = {name: srv.connect(name) for name in sides}
+        chunks = _churned_sides(srv, commit)
+        conns = {name: srv.connect(name) for name in chunks}
         for c in conns.values():
             c.execute("SET enable_nestloop = off")  # as sync_pending runs them
-        times: dict[str, dict[str, list[float]]] = {name: {q: [] for q in PLAN_QUERIES} for name in sides}
+        times: dict[str, dict[str, list[float]]] = {name: {q: [] for q in PLAN_QUERIES} for name in chunks}
         for i in range(40):
             for name in ("then", "now") if i % 2 else ("now", "then"):
                 for q, sql in PLAN_QUERIES.items():
                     t = time.perf_counter()
                     conns[name].execute(sql, (chunks[name][q],)).fetchall()
                     times[name][q].append(time.perf_counter() - t)
-        for name in sides:
+        for name in chunks:
             label = commit if name == "then" else "this checkout"
             shown = ", ".join(f"{q} {statistics.median(ts[5:]) * 1000:.1f} ms" for q, ts in times[name].items())
             print(f"{name} ({label}): {shown}")

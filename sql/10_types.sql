@@ -49,3 +49,14 @@ COMMENT ON COLUMN task_sync.plan_row.conflict_fields IS 'The fields a planner ch
 COMMENT ON COLUMN task_sync.plan_row.restored IS 'An add that re-adds a draft a planner deleted (p_restore_dismissed)';
 COMMENT ON COLUMN task_sync.plan_row.overwritten IS
     'An update that overwrites the planner''s values in conflict_fields (p_overwrite_edits)';
+
+-- What one work order's sync by sync_pending did: a row of its result, as _attempt hands it back.
+CREATE TYPE task_sync_internal.synced AS (
+    work_order_id   bigint,
+    added           integer,
+    removed         integer,
+    updated         integer,
+    conflicts       integer,
+    sync_run_id     bigint     -- null when nothing changed
+);
+COMMENT ON TYPE task_sync_internal.synced IS 'What one work order''s sync by sync_pending did (a row of its result)';

@@ -5,6 +5,8 @@
 --     create_source_kind, _source_kind_dress, _source_view_build and drop_source_kind; the
 --     catalogs' rename triggers are given them as arguments (the process catalog: the route).
 --   * _content (called by nothing since the desired set runs its three steps) is dropped.
+--   * sync_pending is a short body of named steps: _candidates (step 1) and _attempt (steps 2 to 4
+--     for a group, rolled back unless it synced it), whose result the loop reads.
 -- Frozen from the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -435,6 +437,222 @@ COMMENT ON FUNCTION task_sync_internal.tg_catalog__mark() IS
     'Marks work orders that use a renamed catalog row, after locking it against concurrent links';
 
 DROP FUNCTION task_sync_internal._content(text, text, text, text, text);
+
+-- What one work order's sync by sync_pending did: a row of its result, as _attempt hands it back.
+CREATE TYPE task_sync_internal.synced AS (
+    work_order_id   bigint,
+    added           integer,
+    removed         integer,
+    updated         integer,
+    conflicts       integer,
+    sync_run_id     bigint     -- null when nothing changed
+);
+COMMENT ON TYPE task_sync_internal.synced IS 'What one work order''s sync by sync_pending did (a row of its result)';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._candidates(p_want integer, p_seen bigint[], OUT try bigint[], OUT closed bigint[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_window    CONSTANT integer := 10000;  -- the oldest marks searched first
+    v_scanned   bigint;                     -- how many of them there were
+BEGIN
+    WITH oldest AS MATERIALIZED (
+        SELECT m.work_order_id, m.marked_at
+        FROM task_sync.work_order_mark m
+        ORDER BY m.marked_at, m.id
+        LIMIT c_window
+    ),
+    queue AS MATERIALIZED (
+        SELECT o.work_order_id, min(o.marked_at) AS since,
+               task_sync_internal._may_sync(w.status, w.approval_status) AS may_sync, w.synced_version
+        FROM oldest o
+        JOIN task_sync.work_order w ON w.id = o.work_order_id
+        GROUP BY o.work_order_id, w.status, w.approval_status, w.synced_version
+    )
+    SELECT ARRAY(SELECT q.work_order_id FROM queue q
+                 WHERE q.may_sync AND q.work_order_id <> ALL (p_seen)
+                   AND NOT task_sync_internal._failure_pause(q.work_order_id, q.synced_version)
+                 ORDER BY q.since, q.work_order_id
+                 LIMIT p_want),
+           ARRAY(SELECT q.work_order_id FROM queue q WHERE NOT q.may_sync),
+           (SELECT count(*) FROM oldest)
+    INTO try, closed, v_scanned;
+    IF cardinality(try) < p_want AND v_scanned = c_window THEN
+        try := ARRAY(
+            SELECT c.work_order_id FROM task_sync_internal._queue() c
+            WHERE c.may_sync AND c.work_order_id <> ALL (p_seen)
+              AND NOT task_sync_internal._failure_pause(c.work_order_id, c.synced_version)
+            ORDER BY c.pending_since, c.work_order_id
+            LIMIT p_want);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._candidates(integer, bigint[]) IS
+    'The next work orders sync_pending tries, longest waiting first, and the closed ones met among the oldest marks';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._attempt(
+    p_work_order_ids bigint[],
+    OUT synced task_sync_internal.synced[], OUT busy bigint[],
+    OUT failed_state text, OUT failed_message text, OUT failed_detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_claim     record;
+    v_group     bigint[];
+    v_marks     bigint[];
+    v_rows      task_sync.plan_row[];
+    v_route     bigint[];   -- the route rows the plan adds drafts for
+BEGIN
+    synced := '{}';
+    BEGIN
+        -- 2. claim
+        v_claim := task_sync_internal._claim(p_work_order_ids);
+        busy := v_claim.busy;
+        -- 3. the marks first, the plan after
+        IF cardinality(busy) = 0 THEN
+            SELECT coalesce(array_agg(m.id), '{}'), coalesce(array_agg(DISTINCT m.work_order_id), '{}')
+            INTO v_marks, v_group
+            FROM task_sync.work_order_mark m
+            WHERE m.work_order_id = ANY (v_claim.claimed);
+        END IF;
+        IF cardinality(busy) = 0 AND cardinality(v_group) > 0 THEN
+            -- for a client that asked for DEBUG messages (the worker: which work orders a
+            -- statement_timeout cut short)
+            RAISE DEBUG USING MESSAGE = 'pytask_sync: syncing work orders', DETAIL = v_group::text;
+            SELECT coalesce(array_agg(r), '{}'),
+                   coalesce(array_agg(DISTINCT r.work_order_process_id) FILTER (WHERE r.action = 'add'), '{}')
+            INTO v_rows, v_route
+            FROM task_sync_internal._plan_rows(v_group) AS r;
+            IF cardinality(v_route) > 0 THEN
+                v_route := task_sync_internal._hold_route(v_group, v_route);
+                busy := ARRAY(SELECT DISTINCT r.work_order_id
+                              FROM unnest(v_rows) AS r
+                              WHERE r.action = 'add' AND r.work_order_process_id <> ALL (v_route));
+            END IF;
+        END IF;
+        IF cardinality(busy) > 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders';  -- roll back: keep no lock
+        END IF;
+        -- 4. apply
+        IF cardinality(v_group) > 0 THEN
+            synced := ARRAY(
+                SELECT ROW(a.work_order_id, a.added, a.removed, a.updated, a.conflicts,
+                           a.sync_run_id)::task_sync_internal.synced
+                FROM task_sync_internal._apply(v_group, v_rows, false, false, 'sync_pending', v_marks) AS a);
+        END IF;
+    EXCEPTION
+        WHEN SQLSTATE 'TSR01' THEN
+            NULL;   -- busy says which
+        WHEN SQLSTATE '40001' OR SQLSTATE '40P01' OR SQLSTATE '55P03' THEN
+            RAISE;  -- the caller's to retry
+        WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS failed_state = RETURNED_SQLSTATE, failed_message = MESSAGE_TEXT,
+                                    failed_detail = PG_EXCEPTION_DETAIL;
+            IF left(failed_state, 2) IN ('53', '54', '57', '58', 'XX') THEN
+                RAISE;  -- resources, or the server itself: not one work order's doing
+            END IF;
+            synced := '{}';
+    END;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._attempt(bigint[]) IS
+    'One group of sync_pending: claim, plan, apply, kept only when synced; says which were busy or what failed';
+
+CREATE OR REPLACE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL, p_skip bigint[] DEFAULT NULL)
+RETURNS TABLE (
+    work_order_id   bigint,
+    added           integer,
+    removed         integer,
+    updated         integer,
+    conflicts       integer,
+    sync_run_id     bigint
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
+SET enable_nestloop = off
+SET jit = off
+AS $$
+DECLARE
+    c_chunk     CONSTANT integer := 500;    -- work orders per chunk, at least
+    c_chunks    CONSTANT integer := 40;     -- chunks the backlog is cut into, at most (when larger)
+    c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
+    v_used      integer := 0;               -- committed so far
+    v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
+    v_size      integer := c_chunk;         -- work orders per chunk
+    v_pass      integer := 0;
+    v_seen      bigint[] := coalesce(p_skip, '{}'::bigint[]);  -- tried in this call, or not to be tried
+    v_next      record;                     -- the chunk: candidates, and closed jobs met
+    v_ranges    integer[];                  -- groups of the chunk still to try: (first, last) index pairs
+    v_busy      bigint[] := '{}'::bigint[]; -- found busy in this call: left out of every group
+    v_first     integer;
+    v_last      integer;
+    v_group     bigint[];
+    v_try       record;                     -- what an attempt did
+BEGIN
+    PERFORM task_sync_internal._require_writable('task_sync.sync_pending');
+    IF p_limit < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('invalid limit: %s', p_limit),
+            HINT = 'Pass a limit >= 0, or NULL for no limit.';
+    END IF;
+    -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more
+    -- than a chunk)
+    IF p_limit IS NULL OR p_limit > c_chunk THEN
+        v_size := greatest(c_chunk, ceil(least(
+            (SELECT count(*) FROM task_sync_internal._queue() c WHERE c.may_sync),
+            coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
+    END IF;
+    -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing
+    WHILE (v_pass = 0 OR v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
+        v_pass := v_pass + 1;
+        -- 1. candidates
+        v_next := task_sync_internal._candidates(least(v_size, coalesce(v_left, v_size)), v_seen);
+        IF cardinality(v_next.closed) > 0 THEN
+            PERFORM task_sync_internal._park_marks(v_next.closed);
+        END IF;
+        EXIT WHEN cardinality(v_next.try) = 0;
+        v_seen := v_seen || v_next.try;
+        -- 2 to 4, a group at a time, the whole chunk first
+        v_ranges := ARRAY[1, cardinality(v_next.try)];
+        WHILE cardinality(v_ranges) > 0 AND v_used < c_budget LOOP
+            v_first := v_ranges[1];
+            v_last := v_ranges[2];
+            v_ranges := v_ranges[3:];
+            v_group := ARRAY(SELECT g FROM unnest(v_next.try[v_first:v_last]) AS g WHERE g <> ALL (v_busy));
+            CONTINUE WHEN cardinality(v_group) = 0;
+            v_try := task_sync_internal._attempt(v_group);
+            IF cardinality(v_try.busy) > 0 THEN
+                -- the same group again, without the busy ones
+                v_busy := v_busy || v_try.busy;
+                v_ranges := ARRAY[v_first, v_last] || v_ranges;
+            ELSIF v_try.failed_state IS NULL THEN
+                RETURN QUERY SELECT * FROM unnest(v_try.synced);
+                v_left := v_left - cardinality(v_try.synced);
+                v_used := v_used + 1;
+            ELSIF cardinality(v_group) > 1 THEN
+                -- again in halves, down to the one that fails
+                v_ranges := ARRAY[v_first, (v_first + v_last) / 2, (v_first + v_last) / 2 + 1, v_last] || v_ranges;
+            ELSE
+                PERFORM task_sync_internal._record_failure(v_group[1], v_try.failed_state, v_try.failed_message,
+                                                           v_try.failed_detail);
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
+    'sync_pending(p_limit NULL, p_skip NULL) -> rows: syncs pending work orders set-based (at most p_limit; '
+    'NULL: all; never those in p_skip), never waiting: what another session holds stays pending, a work '
+    'order whose sync fails is recorded in sync_failure and the others are synced. TSC07: a read-only '
+    'transaction (run it on the primary); TSV01: negative limit';
 
 -- the catalogs' rename triggers name what points at them (tg_catalog__mark's arguments)
 CREATE OR REPLACE TRIGGER process__mark_update AFTER UPDATE ON task_sync.process

@@ -146,7 +146,10 @@ def main(argv: list[str]) -> int:
     order = list(now)
     up_fns = sorted(new + changed, key=lambda fn: order.index(fn.signature))
     prelude = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);\n\n"
-    up = [f"-- {revision} up: {title}\n-- Frozen from the canonical sql/ as it was when this revision was made.\n", prelude]
+    up = [
+        f"-- {revision} up: {title}\n-- Frozen from the canonical sql/ as it was when this revision was made.\n",
+        prelude,
+    ]
     up += [fn.replacing() + "\n" for fn in up_fns]
     up += [f"DROP FUNCTION {fn.signature};\n" for fn in gone]
     up.append("\nREVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;\n")

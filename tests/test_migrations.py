@@ -173,7 +173,9 @@ def test_the_freeze_script_reads_the_history_and_sees_a_change(monkeypatch: Any,
     functions = tmp_path / "30_functions"
     shutil.copytree(freeze.FUNCTIONS, functions)
     may_sync = functions / "_may_sync.sql"
-    may_sync.write_text(may_sync.read_text().replace("CREATE FUNCTION", "-- a comment outside the body\nCREATE FUNCTION", 1))
+    may_sync.write_text(
+        may_sync.read_text().replace("CREATE FUNCTION", "-- a comment outside the body\nCREATE FUNCTION", 1)
+    )
     hold = functions / "_hold_route.sql"
     hold.write_text(hold.read_text().replace("FOR KEY SHARE SKIP LOCKED", "FOR SHARE SKIP LOCKED"))
     (functions / "_park_marks.sql").unlink()

@@ -16,7 +16,7 @@ apart), and writes
 What it cannot see is listed at the end of the up file as a note to write by hand: tables,
 triggers, grants and comments outside the function files, a signature or return type that changed
 (``CREATE OR REPLACE`` cannot change it: replace it with ``DROP`` and ``CREATE``), and a call of
-``_source_view_build()`` when the view's builder changed. ``tests/test_migrations.py`` proves
+``_source_view_build()`` when the view's builder changed. ``tests/packaging/test_migrations.py`` proves
 that ``alembic upgrade head`` and the canonical install give the same schema, and that the
 downgrade goes back.
 

@@ -57,7 +57,7 @@ def _test_server(pytestconfig: pytest.Config) -> pgserver_for_tests.TestServer:
         config.option.postgresql_user = SERVER.user
         if SERVER.password:
             config.option.postgresql_password = SERVER.password
-        # a suite run in a subprocess against the same server (tests/test_mutations.py) names its own
+        # a suite run in a subprocess against the same server (tests/concurrency/test_mutations.py) names its own
         config.option.postgresql_dbname = os.environ.get("PYTASK_SYNC_TEST_DBNAME", "pytask_sync_test")
     return SERVER
 
@@ -98,7 +98,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     )
 
 
-#: Deliberate breakages for tests/test_mutations.py, which shows the concurrency suite catches them.
+#: Deliberate breakages for tests/concurrency/test_mutations.py, which shows the concurrency suite catches them.
 MUTATIONS = {
     "no_row_lock": [
         ("WHERE id = p_work_order_id FOR NO KEY UPDATE;", "WHERE id = p_work_order_id;"),

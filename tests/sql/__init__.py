@@ -1,0 +1,1 @@
+"""The SQL engine: each function, trigger, grant and catalog object, and the engine against its model."""

@@ -222,7 +222,7 @@ def test_plan_hash_follows_what_would_happen(job: tuple[Builder, int]) -> None:
 
 
 def test_processless_formal_tasks_may_share_the_rest_of_a_key(job: tuple[Builder, int]) -> None:
-    """The case tests/test_stress.py allows: two route rows of one process are deleted, and a
+    """The case tests/concurrency/test_stress.py allows: two route rows of one process are deleted, and a
     planner makes both processless drafts formal before a sync removes them. Both are kept (formal
     tasks are never touched), both are reported orphaned, and no draft is added for them."""
     b, wo = job

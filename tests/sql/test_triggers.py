@@ -101,7 +101,7 @@ def test_catalog_changes_mark_only_what_they_reach(conn: psycopg.Connection[Any]
         w2: 0,
     }
     # no rule uses an artwork's name today, but one may start to in a transaction running beside
-    # this rename (tests/test_concurrency.py): a rename marks what links the row all the same
+    # this rename (tests/concurrency/test_concurrency.py): a rename marks what links the row all the same
     assert _bumps(conn, ids, "UPDATE task_sync.artwork SET name = 'renamed' WHERE code = 'A1'") == {
         w1: 1,
         w2: 0,

@@ -4,7 +4,7 @@ A writer may name any column of the tables it writes: an UPDATE that names every
 current value (Django's ``save()``) and an INSERT that names the engine's columns with their
 defaults (an ORM with the defaults as Python defaults, or ``DEFAULT``) work and change nothing of
 the books; any other value of an engine-owned column is refused with TSP01 naming the column, and
-nothing changes (the other half is tests/test_books.py). A task's id comes from its sequence, so
+nothing changes (the other half is tests/sql/test_books.py). A task's id comes from its sequence, so
 a writer can never take the id a sync draws next (the stall of issue 24, item 1).
 """
 

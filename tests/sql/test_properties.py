@@ -7,7 +7,7 @@ byte-identical before and after. Each example runs in a transaction that is roll
 
 Examples per run come from the hypothesis profile (tests/conftest.py): ``ci`` (2,000, chosen when
 CI=true), ``dev`` (200, the default), ``thorough`` (20,000): ``HYPOTHESIS_PROFILE=thorough pytest
-tests/test_properties.py``.
+tests/sql/test_properties.py``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The bad-input catalogue of the README: each input, its exact error, and nothing changed.
 
 (Ids, confirmation, plan hashes, limits and work order states are covered per function in
-tests/sql/; the CLI's connection errors in tests/test_cli.py.)
+tests/sql/; the CLI's connection errors in tests/cli/test_cli.py.)
 """
 
 from __future__ import annotations

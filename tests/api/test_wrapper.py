@@ -28,7 +28,7 @@ from pytask_sync import (
 from pytask_sync._resources import sql_dir
 from tests.builders import Builder
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_ts_sqlstate_has_an_exception_and_the_reverse() -> None:

@@ -13,8 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from pytask_sync import AsyncTaskSync, StalePlan, TaskSync, WorkOrderNotFound
+from tests.api.test_wrapper import BAD_ARGUMENTS
 from tests.builders import Builder
-from tests.test_wrapper import BAD_ARGUMENTS
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 # slow (pytest run again in a process of its own): pytest -m "not slow" leaves it out
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_collecting_the_suite_starts_no_server() -> None:

@@ -13,7 +13,7 @@ import pytest
 # slow (the concurrency suite run again per mutation): pytest -m "not slow" leaves it out
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_concurrency_suite_catches(mutation: str, must_fail: list[str]) -> None:
             "-rf",
             "-p",
             "no:cacheprovider",
-            "tests/test_concurrency.py",
+            "tests/concurrency/test_concurrency.py",
             "-k",
             " or ".join(must_fail),
         ],

@@ -18,7 +18,7 @@ from pytask_sync.migrate import head_revision
 # slow (builds and installs a wheel): pytest -m "not slow" leaves it out
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

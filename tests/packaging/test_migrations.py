@@ -162,7 +162,7 @@ def test_the_freeze_script_reads_the_history_and_sees_a_change(monkeypatch: Any,
     """scripts/freeze_revision.py, which starts each new revision: no difference at head, and a real one seen."""
     import importlib.util
 
-    path = Path(__file__).resolve().parent.parent / "scripts" / "freeze_revision.py"
+    path = Path(__file__).resolve().parents[2] / "scripts" / "freeze_revision.py"
     spec = importlib.util.spec_from_file_location("freeze_revision", path)
     assert spec is not None and spec.loader is not None
     freeze = importlib.util.module_from_spec(spec)

@@ -1,0 +1,1 @@
+"""How the engine is installed and run: migrations, the wheel, standbys, pg_cron, and the suite itself."""

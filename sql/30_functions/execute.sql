@@ -21,9 +21,11 @@
 --          after the other; edits of inputs do not touch this row, marking inserts a row of its
 --          own), then the route rows the plan adds drafts for FOR KEY SHARE SKIP LOCKED (a route row
 --          added after the first lock is not held until then), then the task rows _apply writes (a
---          draft a planner holds is waited for). A route row deleted in the gap between the first
---          two locks, or deleted or held after the plan added drafts for it, is reported as 40001
---          (retry).
+--          draft a planner holds is waited for). A route row the plan adds drafts for that is gone
+--          or held by then (added after the first lock, and deleted since) is reported as 40001
+--          (retry). The route is locked twice, no more: all of it, waiting, before the work order
+--          (what exists is not deleted under the plan), and what the plan adds drafts for after it
+--          (_hold_route, never waiting: what was added since).
 -- Raises:  TSC07 a read-only transaction (a hot standby: run it on the primary);
 --          TSV01 invalid id, malformed hash or null flag; TSC01 p_confirmed not true;
 --          TSN01 work order not found; TSC03 work order may not be synced; TSC02 stale plan;
@@ -84,14 +86,6 @@ BEGIN
             DETAIL = format('status is %s, approval_status is %s', v_wo.status, v_wo.approval_status),
             HINT = 'Only work orders that are not approved, completed or cancelled are synced.';
     END IF;
-    BEGIN
-        PERFORM FROM task_sync.work_order_process WHERE work_order_id = p_work_order_id FOR KEY SHARE NOWAIT;
-    EXCEPTION WHEN lock_not_available THEN
-        RAISE EXCEPTION USING
-            ERRCODE = '40001',
-            MESSAGE = format('the route of work order %s is being changed by another transaction', p_work_order_id),
-            HINT = 'Retry the sync.';
-    END;
 
     -- the marks first, the plan after: the plan sees every change these marks stand for
     v_marks := ARRAY(SELECT m.id FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);

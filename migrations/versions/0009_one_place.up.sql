@@ -7,6 +7,8 @@
 --   * _content (called by nothing since the desired set runs its three steps) is dropped.
 --   * sync_pending is a short body of named steps: _candidates (step 1) and _attempt (steps 2 to 4
 --     for a group, rolled back unless it synced it), whose result the loop reads.
+--   * execute locks the route twice, not three times: the NOWAIT re-lock after the work order's
+--     lock is gone (_hold_route catches what it caught).
 -- Frozen from the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -653,6 +655,109 @@ COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
     'NULL: all; never those in p_skip), never waiting: what another session holds stays pending, a work '
     'order whose sync fails is recorded in sync_failure and the others are synced. TSC07: a read-only '
     'transaction (run it on the primary); TSV01: negative limit';
+
+CREATE OR REPLACE FUNCTION task_sync.execute(
+    p_work_order_id bigint,
+    p_confirmed boolean DEFAULT false,
+    p_expected_plan_hash text DEFAULT NULL,
+    p_overwrite_edits boolean DEFAULT false,
+    p_restore_dismissed boolean DEFAULT false)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
+SET enable_nestloop = off
+SET jit = off
+SET plan_cache_mode = force_generic_plan
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    v_wo    task_sync.work_order;
+    v_rows  task_sync.plan_row[];
+    v_hash  text;
+    v_marks bigint[];
+    v_route bigint[];   -- the route rows the plan adds drafts for
+    v_res   record;
+BEGIN
+    PERFORM task_sync_internal._require_writable('task_sync.execute');
+    PERFORM task_sync_internal._check_work_order_id(p_work_order_id);
+    IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash !~ '^[0-9a-f]{64}$' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('malformed plan hash: %L', p_expected_plan_hash),
+            HINT = 'Pass the plan_hash of task_sync.preview(): 64 lowercase hex digits.';
+    END IF;
+    PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
+    IF p_confirmed IS NOT TRUE THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC01',
+            MESSAGE = format('confirmation required to sync work order %s', p_work_order_id),
+            HINT = 'Read task_sync.preview(id) first, then call task_sync.execute(id, true, <plan_hash>).';
+    END IF;
+
+    PERFORM FROM task_sync.work_order_process WHERE work_order_id = p_work_order_id FOR KEY SHARE;
+    SELECT * INTO v_wo FROM task_sync.work_order WHERE id = p_work_order_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSN01',
+            MESSAGE = format('work order %s not found', p_work_order_id);
+    END IF;
+    IF NOT task_sync_internal._may_sync(v_wo.status, v_wo.approval_status) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC03',
+            MESSAGE = format('work order %s may not be synced', p_work_order_id),
+            DETAIL = format('status is %s, approval_status is %s', v_wo.status, v_wo.approval_status),
+            HINT = 'Only work orders that are not approved, completed or cancelled are synced.';
+    END IF;
+
+    -- the marks first, the plan after: the plan sees every change these marks stand for
+    v_marks := ARRAY(SELECT m.id FROM task_sync.work_order_mark m WHERE m.work_order_id = p_work_order_id);
+    SELECT coalesce(array_agg(r), '{}'),
+           coalesce(array_agg(DISTINCT r.work_order_process_id) FILTER (WHERE r.action = 'add'), '{}')
+    INTO v_rows, v_route
+    FROM task_sync_internal._plan_rows(ARRAY[p_work_order_id], p_overwrite_edits, p_restore_dismissed) AS r;
+    v_hash := task_sync_internal._plan_hash(v_rows);
+    IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash <> v_hash THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSC02',
+            MESSAGE = format('stale plan for work order %s: the plan changed since it was previewed', p_work_order_id),
+            DETAIL = format('expected plan_hash %s, current plan_hash %s', p_expected_plan_hash, v_hash),
+            HINT = 'Preview again (with the same flags) and confirm the new plan.';
+    END IF;
+
+    -- the route rows the plan adds drafts for, held from here on: a route row added since the route
+    -- was locked above is not held yet, and one deleted since the plan was read is gone (its drafts
+    -- would fail their foreign key): the plan is stale, 40001 (retry)
+    IF cardinality(v_route) > 0
+       AND cardinality(task_sync_internal._hold_route(ARRAY[p_work_order_id], v_route)) <> cardinality(v_route) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '40001',
+            MESSAGE = format('the route of work order %s changed while its plan was computed', p_work_order_id),
+            HINT = 'Retry the sync.';
+    END IF;
+
+    SELECT * INTO v_res
+    FROM task_sync_internal._apply(ARRAY[p_work_order_id], v_rows, p_overwrite_edits, p_restore_dismissed, 'execute', v_marks,
+                          v_hash);
+    RETURN jsonb_build_object(
+        'work_order_id', v_res.work_order_id,
+        'sync_run_id', v_res.sync_run_id,
+        'plan_hash', v_res.plan_hash,
+        'added', v_res.added,
+        'removed', v_res.removed,
+        'updated', v_res.updated,
+        'conflicts', v_res.conflicts,
+        'synced_version', v_res.synced_version);
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.execute(bigint, boolean, text, boolean, boolean) IS
+    'execute(p_work_order_id, p_confirmed false, p_expected_plan_hash NULL, p_overwrite_edits false, '
+    'p_restore_dismissed false) -> jsonb: syncs one work order atomically; with the previewed '
+    'plan_hash, a changed plan is refused. TSC07: a read-only transaction (run it on the primary); TSV01: invalid id, malformed hash or a NULL flag; TSC01: '
+    'p_confirmed not true; TSN01: work order not found; TSC03: work order may not be synced; TSC02: '
+    'stale plan (nothing changed); 40001: the route changed under the sync (retry)';
 
 -- the catalogs' rename triggers name what points at them (tg_catalog__mark's arguments)
 CREATE OR REPLACE TRIGGER process__mark_update AFTER UPDATE ON task_sync.process

@@ -60,3 +60,24 @@ CREATE TYPE task_sync_internal.synced AS (
     sync_run_id     bigint     -- null when nothing changed
 );
 COMMENT ON TYPE task_sync_internal.synced IS 'What one work order''s sync by sync_pending did (a row of its result)';
+
+-- One change a sync applied, as the audit records it: a sync_item without its run (the columns of
+-- task_sync.sync_item after sync_run_id, in its order). _write_tasks returns them, _write_books
+-- counts them and writes them under their run.
+CREATE TYPE task_sync_internal.change AS (
+    work_order_id                   bigint,
+    task_id                         bigint,
+    action                          text,
+    work_order_process_id           bigint,
+    process_code                    text,
+    task_type                       text,
+    source_kind                     text,
+    source_id                       bigint,
+    work_content                    text,
+    production_quantity             integer,
+    previous_work_content           text,
+    previous_production_quantity    integer,
+    restored                        boolean,
+    overwritten                     boolean
+);
+COMMENT ON TYPE task_sync_internal.change IS 'One change a sync applied: a sync_item without its run';

@@ -11,6 +11,21 @@ CREATE VIEW task_sync.sync_history AS
     LEFT JOIN task_sync.work_order w ON w.id = s.work_order_id;
 COMMENT ON VIEW task_sync.sync_history IS
     'One row per sync, with its work order''s number: SELECT * FROM task_sync.sync_history ORDER BY ran_at DESC LIMIT 20';
+COMMENT ON COLUMN task_sync.sync_history.sync_run_id IS 'The sync (task_sync.sync_run)';
+COMMENT ON COLUMN task_sync.sync_history.ran_at IS 'When';
+COMMENT ON COLUMN task_sync.sync_history.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.sync_history.order_number IS 'Its order number (NULL once the work order is deleted)';
+COMMENT ON COLUMN task_sync.sync_history.run_by IS 'Who';
+COMMENT ON COLUMN task_sync.sync_history.via IS 'execute or sync_pending';
+COMMENT ON COLUMN task_sync.sync_history.added IS 'Drafts added';
+COMMENT ON COLUMN task_sync.sync_history.removed IS 'Drafts removed';
+COMMENT ON COLUMN task_sync.sync_history.updated IS 'Drafts updated';
+COMMENT ON COLUMN task_sync.sync_history.conflicts IS 'Conflicts: the planner''s values kept';
+COMMENT ON COLUMN task_sync.sync_history.overwrite_edits IS 'Run with p_overwrite_edits';
+COMMENT ON COLUMN task_sync.sync_history.restore_dismissed IS 'Run with p_restore_dismissed';
+COMMENT ON COLUMN task_sync.sync_history.from_version IS 'synced_version before';
+COMMENT ON COLUMN task_sync.sync_history.to_version IS 'The definition_version synced';
+COMMENT ON COLUMN task_sync.sync_history.application_name IS 'The caller''s application_name';
 
 CREATE VIEW task_sync.sync_changes AS
     SELECT i.sync_run_id, s.ran_at, i.work_order_id, w.order_number, i.action, i.task_id, i.process_code,
@@ -35,3 +50,14 @@ COMMENT ON VIEW task_sync.sync_changes IS
     'What each sync changed, one row per task, in words (the facts are in sync_item)';
 
 GRANT SELECT ON task_sync.sync_history, task_sync.sync_changes TO task_sync_reader;
+COMMENT ON COLUMN task_sync.sync_changes.sync_run_id IS 'The sync';
+COMMENT ON COLUMN task_sync.sync_changes.ran_at IS 'When';
+COMMENT ON COLUMN task_sync.sync_changes.work_order_id IS 'The work order';
+COMMENT ON COLUMN task_sync.sync_changes.order_number IS 'Its order number';
+COMMENT ON COLUMN task_sync.sync_changes.action IS 'add, remove, update or conflict';
+COMMENT ON COLUMN task_sync.sync_changes.task_id IS 'The task';
+COMMENT ON COLUMN task_sync.sync_changes.process_code IS 'Its process code';
+COMMENT ON COLUMN task_sync.sync_changes.task_type IS 'Its task type';
+COMMENT ON COLUMN task_sync.sync_changes.source_kind IS 'Its source kind';
+COMMENT ON COLUMN task_sync.sync_changes.source_id IS 'Its source';
+COMMENT ON COLUMN task_sync.sync_changes.change IS 'What changed, in words';

@@ -46,6 +46,8 @@ GRANT EXECUTE ON FUNCTION
     task_sync_internal._field_writes(text, boolean),
     task_sync_internal._desired(bigint[]),
     task_sync_internal._sources(bigint[]),
+    task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint, text, text, text, integer,
+                                  integer, integer, boolean, text[], text[], boolean, boolean),
     task_sync_internal._plan_rows(bigint[], boolean, boolean),
     task_sync_internal._items(task_sync.plan_row[]),
     task_sync_internal._plan_hash(task_sync.plan_row[]),

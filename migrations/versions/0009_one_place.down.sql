@@ -425,6 +425,7 @@ COMMENT ON FUNCTION task_sync_internal._content(text, text, text, text, text) IS
 
 DROP FUNCTION task_sync_internal._kind_tables(text);
 DROP FUNCTION task_sync_internal._field_writes(text, boolean);
+DROP FUNCTION task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint, text, text, text, integer, integer, integer, boolean, text[], text[], boolean, boolean);
 
 CREATE OR REPLACE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL, p_skip bigint[] DEFAULT NULL)
 RETURNS TABLE (

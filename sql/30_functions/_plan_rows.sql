@@ -64,15 +64,15 @@ AS $$
               AND d.task_type = g.task_type AND d.source_kind = g.source_kind AND d.source_id = g.source_id
         WHERE NOT g.formal
     )
+    -- each line built by name (_plan_line); the three kinds of line:
     -- keys in D with no generated task
-    SELECT d.work_order_id,
-           CASE WHEN dismissed AND NOT p_restore_dismissed THEN 'dismissed' ELSE 'add' END,
-           NULL::bigint, d.work_order_process_id, d.process_code,
-           d.task_type, d.source_kind, d.source_id,
-           NULL::text, NULL::text, d.work_content,
-           NULL::integer, NULL::integer, d.production_quantity,
-           false, '{}'::text[], '{}'::text[],
-           dismissed AND p_restore_dismissed, false
+    SELECT (task_sync_internal._plan_line(
+               work_order_id => d.work_order_id,
+               action => CASE WHEN dismissed AND NOT p_restore_dismissed THEN 'dismissed' ELSE 'add' END,
+               work_order_process_id => d.work_order_process_id, process_code => d.process_code,
+               task_type => d.task_type, source_kind => d.source_kind, source_id => d.source_id,
+               desired_work_content => d.work_content, desired_production_quantity => d.production_quantity,
+               restored => dismissed AND p_restore_dismissed)).*
     FROM d
     CROSS JOIN LATERAL (
         SELECT (d.work_order_id, d.work_order_process_id, d.task_type, d.source_kind, d.source_id)
@@ -81,13 +81,15 @@ AS $$
           IN (SELECT * FROM missing_key)
     UNION ALL
     -- generated tasks whose key left D
-    SELECT g.work_order_id, CASE WHEN g.formal THEN 'orphaned' ELSE 'remove' END, g.id, g.work_order_process_id, p.code,
-           g.task_type, g.source_kind, g.source_id,
-           g.work_content, g.generated_work_content, NULL::text,
-           g.production_quantity, g.generated_production_quantity, NULL::integer,
-           g.work_content IS DISTINCT FROM g.generated_work_content
-               OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity,
-           '{}'::text[], '{}'::text[], false, false
+    SELECT (task_sync_internal._plan_line(
+               work_order_id => g.work_order_id, action => CASE WHEN g.formal THEN 'orphaned' ELSE 'remove' END,
+               task_id => g.id, work_order_process_id => g.work_order_process_id, process_code => p.code,
+               task_type => g.task_type, source_kind => g.source_kind, source_id => g.source_id,
+               current_work_content => g.work_content, baseline_work_content => g.generated_work_content,
+               current_production_quantity => g.production_quantity,
+               baseline_production_quantity => g.generated_production_quantity,
+               edited => g.work_content IS DISTINCT FROM g.generated_work_content
+                         OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity)).*
     FROM g
     LEFT JOIN task_sync.work_order_process wop
            ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
@@ -95,25 +97,32 @@ AS $$
     LEFT JOIN task_sync.process p ON p.id = wop.process_id
     WHERE (g.work_order_id, g.wpk, g.task_type, g.source_kind, g.source_id) IN (SELECT * FROM gone_key)
     UNION ALL
-    -- drafts whose key is in D, three ways
-    SELECT m.work_order_id,
-           CASE WHEN (m.wc = 'conflict' AND NOT task_sync_internal._field_writes(m.wc, p_overwrite_edits))
-                     OR (m.pq = 'conflict' AND NOT task_sync_internal._field_writes(m.pq, p_overwrite_edits)) THEN 'conflict'
-                WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits)
-                     OR task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'update'
-                ELSE 'keep' END,
-           m.id, m.work_order_process_id, m.process_code, m.task_type, m.source_kind, m.source_id,
-           m.work_content, m.generated_work_content, m.desired_work_content,
-           m.production_quantity, m.generated_production_quantity, m.desired_production_quantity,
-           m.work_content IS DISTINCT FROM m.generated_work_content
-               OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
-           array_remove(ARRAY[CASE WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits) THEN 'work_content' END,
-                              CASE WHEN task_sync_internal._field_writes(m.pq, p_overwrite_edits)
-                                   THEN 'production_quantity' END], NULL),
-           array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
-                              CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),
-           false,
-           p_overwrite_edits AND 'conflict' IN (m.wc, m.pq)
+    -- drafts whose key is in D, three ways: a conflict the sync does not write stays a conflict,
+    -- any field it writes makes an update (_field_writes), else the draft is kept
+    SELECT (task_sync_internal._plan_line(
+               work_order_id => m.work_order_id,
+               action => CASE WHEN (m.wc = 'conflict' AND NOT task_sync_internal._field_writes(m.wc, p_overwrite_edits))
+                                   OR (m.pq = 'conflict' AND NOT task_sync_internal._field_writes(m.pq, p_overwrite_edits))
+                              THEN 'conflict'
+                              WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits)
+                                   OR task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'update'
+                              ELSE 'keep' END,
+               task_id => m.id, work_order_process_id => m.work_order_process_id, process_code => m.process_code,
+               task_type => m.task_type, source_kind => m.source_kind, source_id => m.source_id,
+               current_work_content => m.work_content, baseline_work_content => m.generated_work_content,
+               desired_work_content => m.desired_work_content,
+               current_production_quantity => m.production_quantity,
+               baseline_production_quantity => m.generated_production_quantity,
+               desired_production_quantity => m.desired_production_quantity,
+               edited => m.work_content IS DISTINCT FROM m.generated_work_content
+                         OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
+               update_fields => array_remove(ARRAY[
+                   CASE WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits) THEN 'work_content' END,
+                   CASE WHEN task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'production_quantity' END],
+                   NULL),
+               conflict_fields => array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
+                                                     CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),
+               overwritten => p_overwrite_edits AND 'conflict' IN (m.wc, m.pq))).*
     FROM matched m
 $$;
 

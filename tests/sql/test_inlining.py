@@ -24,6 +24,10 @@ SCALAR = {
     "_field_outcome": ["text", "text", "text"],
     "_field_writes": ["text", "boolean"],
     "_field_write": ["integer", "integer", "integer", "boolean"],
+    "_plan_line": [
+        *["bigint", "text", "bigint", "bigint", "text", "text", "text", "bigint", "text", "text", "text"],
+        *["integer", "integer", "integer", "boolean", "text[]", "text[]", "boolean", "boolean"],
+    ],
 }
 SET_RETURNING = {
     "_items": ["task_sync.plan_row[]"],
@@ -77,3 +81,27 @@ def test_sources_are_inlined_with_the_work_orders_in_every_branch(conn: psycopg.
     plan = generic_plan(conn, "SELECT * FROM task_sync_internal._sources($1)", ["bigint[]"])
     assert "._sources" not in plan, plan
     assert plan.count("ANY ($1)") >= 7, plan  # every kind's branch, and its catalog's filter
+
+
+def test_a_plan_line_is_built_by_the_names_of_plan_row(conn: psycopg.Connection[Any]) -> None:
+    """_plan_line's parameters are task_sync.plan_row's columns, in order, names and types: a
+    line that names a column sets that column, whatever the order of the call's arguments."""
+    params = conn.execute(
+        "SELECT n, t::regtype::text FROM pg_proc p,"
+        " unnest(p.proargnames, p.proargtypes::oid[]) WITH ORDINALITY AS a(n, t, i)"
+        " WHERE p.oid = 'task_sync_internal._plan_line'::regproc ORDER BY i"
+    ).fetchall()
+    columns = conn.execute(
+        "SELECT attname::text, atttypid::regtype::text FROM pg_attribute"
+        " WHERE attrelid = 'task_sync.plan_row'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+    ).fetchall()
+    assert params == columns
+    line = conn.execute(
+        "SELECT (task_sync_internal._plan_line(source_id => 7, action => 'add', work_order_id => 1,"
+        " desired_production_quantity => 3)).*"
+    ).fetchone()
+    assert line is not None
+    row = dict(zip([c for c, _ in columns], line, strict=True))
+    named = (row["work_order_id"], row["action"], row["source_id"], row["desired_production_quantity"])
+    assert named == (1, "add", 7, 3)
+    assert row["task_id"] is None and row["edited"] is False and row["update_fields"] == []

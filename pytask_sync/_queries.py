@@ -47,3 +47,9 @@ IN_PROGRESS_NOW: Final = "SELECT coalesce(array_agg(x::text), '{}') FROM pg_snap
 STILL_IN_PROGRESS: Final = """
     SELECT count(*) FROM unnest(CAST(%(xids)s AS text[])) x WHERE pg_xact_status(x::xid8) = 'in progress'
 """
+#: the worker's session: DEBUG messages on while it syncs (sync_pending names the work orders it
+#: syncs in one), LISTEN on the engine's channel
+DEBUG_MESSAGES_ON: Final = "SET client_min_messages = debug1"
+DEBUG_MESSAGES_OFF: Final = "RESET client_min_messages"
+CHANNEL: Final = "task_sync"  # NOTIFY task_sync, <work order id>: _mark announces a work order
+LISTEN: Final = f"LISTEN {CHANNEL}"

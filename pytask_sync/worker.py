@@ -21,7 +21,7 @@ from .models import BatchResult
 
 log = logging.getLogger("pytask_sync.worker")
 
-CHANNEL = "task_sync"
+CHANNEL = q.CHANNEL
 
 
 @dataclass
@@ -48,7 +48,7 @@ class _Syncing:
         self.ids: list[int] = []
         self._conn = conn
         if conn is not None:
-            conn.execute("SET client_min_messages = debug1")
+            conn.execute(q.DEBUG_MESSAGES_ON)
             conn.add_notice_handler(self._notice)
 
     def _notice(self, diag: psycopg.errors.Diagnostic) -> None:
@@ -60,7 +60,7 @@ class _Syncing:
             return
         self._conn.remove_notice_handler(self._notice)
         if self._conn.info.transaction_status != pq.TransactionStatus.INERROR:
-            self._conn.execute("RESET client_min_messages")
+            self._conn.execute(q.DEBUG_MESSAGES_OFF)
 
 
 def drain(
@@ -178,7 +178,7 @@ class Worker:
             try:
                 with self._connect() as conn:
                     conn.autocommit = True
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(q.LISTEN)
                     if lost:
                         log.info("reconnected after %d attempt(s); listening on %s again", lost, CHANNEL)
                     else:

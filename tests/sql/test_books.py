@@ -187,6 +187,17 @@ BOOK_WRITES: dict[str, tuple[str, str | None]] = {
         " 'execute', ARRAY(SELECT id FROM task_sync.work_order_mark WHERE work_order_id = {wo}))",
         None,
     ),
+    "write tasks as a sync would": (
+        "SELECT * FROM task_sync_internal._write_tasks(ARRAY[{wo}]::bigint[], '{{}}'::task_sync.plan_row[], false)",
+        None,
+    ),
+    "write the books as a sync would": (
+        "SELECT * FROM task_sync_internal._write_books(ARRAY[{wo}]::bigint[], '{{}}'::task_sync.plan_row[], false,"
+        " false, 'execute', ARRAY(SELECT id FROM task_sync.work_order_mark WHERE work_order_id = {wo}), NULL,"
+        " '{{}}'::task_sync_internal.change[])",
+        None,
+    ),
+    "try a batch's group": ("SELECT * FROM task_sync_internal._attempt(ARRAY[{wo}]::bigint[])", None),
     "claim to be the engine": ("INSERT INTO task_sync.applying VALUES (pg_current_xact_id())", None),
     "burn catalog ids": ("SELECT nextval('task_sync.process_id_seq')", None),
     "burn rule ids": ("SELECT nextval('task_sync.generation_rule_id_seq')", None),

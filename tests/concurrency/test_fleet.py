@@ -183,6 +183,8 @@ def test_only_a_work_order_that_was_not_pending_is_announced(conn: psycopg.Conne
     assert heard() == [str(wos[0])]
 
 
+# slow: waits out statement timeouts on purpose (2 s)
+@pytest.mark.slow
 def test_the_worker_passes_over_a_work_order_that_outlasts_statement_timeout(
     conn: psycopg.Connection[Any], connect: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -516,6 +516,8 @@ def test_later_chunks_are_not_locked_while_the_first_is_synced(conn: psycopg.Con
     assert len(bg.result()) == 600
 
 
+# slow: waits out statement timeouts on purpose (1.5 s)
+@pytest.mark.slow
 def test_drain_leaves_a_work_order_that_keeps_timing_out(conn: psycopg.Connection[Any], connect: Any) -> None:
     wos = bulk_jobs(conn, 6)
     slow = wos[0]  # the oldest: it heads every batch

@@ -98,6 +98,8 @@ def test_base_to_head_on_an_empty_database_then_again(empty_dsn: str) -> None:
         assert c.execute("SELECT count(*) FROM task_sync.generation_rule").fetchone() == (11,)
 
 
+# slow: every revision up, down and up again (3 s); the parity test stays in the edit loop
+@pytest.mark.slow
 def test_up_down_up_every_revision(empty_dsn: str, server: TestServer) -> None:
     revisions = known_revisions()
     dumps = {}

@@ -5,22 +5,12 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
 Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
-copied from the canonical sql/ files when the revision was made, through the raw driver cursor.
+started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one
+runner of every revision (``pytask_sync._revision``).
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)

@@ -9,6 +9,7 @@ placeholder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -22,3 +23,11 @@ def run_frozen_sql(revision_file: str, direction: str) -> None:
     assert driver is not None, "the migration's connection is closed"
     with driver.cursor() as cur:
         cur.execute(sql.encode())
+
+
+def frozen_steps(revision_file: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The ``upgrade`` and ``downgrade`` of the revision whose module file is ``revision_file``.
+
+    A revision file is then its docstring, its ids and ``upgrade, downgrade = frozen_steps(__file__)``.
+    """
+    return (lambda: run_frozen_sql(revision_file, "up"), lambda: run_frozen_sql(revision_file, "down"))

@@ -179,22 +179,11 @@ started by ``scripts/freeze_revision.py`` from the diff of the canonical sql/ fi
 revision was made, through the one runner of every revision (``pytask_sync._revision``).
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = "{revision}"
 down_revision = "{previous}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)
 '''
 
 

@@ -9,19 +9,8 @@ copied from the canonical sql/ files when the revision was made, through the one
 (``pytask_sync._revision``).
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = "0001_initial"
 down_revision = None
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)

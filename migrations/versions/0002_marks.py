@@ -11,19 +11,8 @@ driver cursor (alembic's ``op.execute`` would read ``:name`` as a bind parameter
 orders keep their definition_version through the upgrade and the downgrade.
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = "0002_marks"
 down_revision = "0001_initial"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)

@@ -10,19 +10,8 @@ from the diff of the canonical sql/ files when the revision was made, through th
 nothing changed, while a kind made by ``create_source_kind`` exists.
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = "0004_kinds"
 down_revision = "0003_books"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)

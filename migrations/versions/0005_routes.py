@@ -10,19 +10,8 @@ from the diff of the canonical sql/ files when the revision was made, through th
 or data changes, so both directions are safe at any time.
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = "0005_routes"
 down_revision = "0004_kinds"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)

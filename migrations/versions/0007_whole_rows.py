@@ -10,19 +10,8 @@ one runner of every revision (``pytask_sync._revision``). Grants, triggers and f
 only: no table or data changes, so both directions are safe at any time.
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = "0007_whole_rows"
 down_revision = "0006_inline"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)

@@ -10,19 +10,8 @@ runner of every revision (``pytask_sync._revision``). Adds a column to work_orde
 tables; the downgrade folds parked and weighted marks into one mark per work order.
 """
 
-from __future__ import annotations
-
-from pytask_sync._revision import run_frozen_sql
+from pytask_sync._revision import frozen_steps
 
 revision = "0008_fleet"
 down_revision = "0007_whole_rows"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    run_frozen_sql(__file__, "up")
-
-
-def downgrade() -> None:
-    run_frozen_sql(__file__, "down")
+upgrade, downgrade = frozen_steps(__file__)

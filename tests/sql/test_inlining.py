@@ -105,3 +105,19 @@ def test_a_plan_line_is_built_by_the_names_of_plan_row(conn: psycopg.Connection[
     named = (row["work_order_id"], row["action"], row["source_id"], row["desired_production_quantity"])
     assert named == (1, "add", 7, 3)
     assert row["task_id"] is None and row["edited"] is False and row["update_fields"] == []
+
+
+def test_a_change_is_a_sync_item_without_its_run(conn: psycopg.Connection[Any]) -> None:
+    """_write_books writes each change as ``SELECT runs.id, a.*``: the type must be sync_item's
+    columns after sync_run_id, in order, names and types."""
+
+    def columns(relation: str) -> list[tuple[str, str]]:
+        return conn.execute(
+            "SELECT attname::text, atttypid::regtype::text FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (relation,),
+        ).fetchall()
+
+    item = columns("task_sync.sync_item")
+    assert item[0][0] == "sync_run_id"
+    assert columns("task_sync_internal.change") == item[1:]

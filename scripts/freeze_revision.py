@@ -1,4 +1,4 @@
-"""Start a new revision from what changed in sql/: ``python scripts/freeze_revision.py 0009_name "Title."``.
+"""Start a new revision from what changed in sql/: ``python scripts/freeze_revision.py 00NN_name "Title."``.
 
 A revision runs its own frozen SQL, never the live sql/ files, so an old revision means the same
 thing forever. This script writes the function part of a new one: it reads every function of the

@@ -106,11 +106,6 @@ MUTATIONS = {
     ],
     "no_unique_key": [
         ("CREATE UNIQUE INDEX task__generation_key_key", "CREATE INDEX task__generation_key_key"),
-        (
-            "ON CONFLICT (work_order_id, work_order_process_id, task_type, source_kind, source_id)\n"
-            "            WHERE origin = 'generated' DO NOTHING",
-            "",
-        ),
     ],
 }
 

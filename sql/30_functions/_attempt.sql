@@ -63,9 +63,11 @@ BEGIN
             FROM task_sync_internal._plan_rows(v_group) AS r;
             IF cardinality(v_route) > 0 THEN
                 v_route := task_sync_internal._hold_route(v_group, v_route);
+                -- (an anti-join: a test of each row against the array costs rows times route rows)
                 busy := ARRAY(SELECT DISTINCT r.work_order_id
                               FROM unnest(v_rows) AS r
-                              WHERE r.action = 'add' AND r.work_order_process_id <> ALL (v_route));
+                              WHERE r.action = 'add'
+                                AND NOT EXISTS (SELECT FROM unnest(v_route) AS h (id) WHERE h.id = r.work_order_process_id));
             END IF;
         END IF;
         IF cardinality(busy) > 0 THEN

@@ -1,13 +1,16 @@
 -- task_sync_internal._claim(p_work_order_ids bigint[]) -> (claimed bigint[], busy bigint[])
 -- Claims these work orders for a batch sync, never waiting: locks, all SKIP LOCKED, the rows of
 -- those that still need a sync and may be synced FOR NO KEY UPDATE (two syncs of one work order
--- run one after the other), their route rows FOR KEY SHARE (a route row being deleted is not
--- waited for) and their generated drafts FOR UPDATE (a draft a planner holds, or that an
--- application's row points at with a foreign key check under way, is not waited for, and none can
--- point at a draft the sync removes before it commits). claimed: the work orders whose rows it
--- locked; busy: those of them with a route row or draft it could not lock. The caller rolls back
--- (a subtransaction) when any is busy, so that no lock of a busy work order is kept, and claims
--- the free ones again. The one place a batch's claim is written (sync_pending).
+-- run one after the other) and their generated drafts FOR UPDATE (a draft a planner holds, or that
+-- an application's row points at with a foreign key check under way, is not waited for, and none
+-- can point at a draft the sync removes before it commits). claimed: the work orders whose rows it
+-- locked; busy: those of them with a draft it could not lock. The caller rolls back (a
+-- subtransaction) when any is busy, so that no lock of a busy work order is kept, and claims the
+-- free ones again. The one place a batch's claim is written (sync_pending).
+-- Route rows are not locked here: the only write of a sync that needs one is a draft added for it
+-- (its foreign key check), and those rows are held after the plan (_hold_route, SKIP LOCKED).
+-- Updating or removing a draft checks no foreign key, and a route row being deleted sets its
+-- drafts' process to NULL, which waits for the sync's lock on them (or they are busy here).
 -- Locks:   as above, in that order.
 -- Raises:  nothing.
 -- Writes:  nothing.
@@ -26,18 +29,7 @@ BEGIN
         ORDER BY w.id
         FOR NO KEY UPDATE SKIP LOCKED);
     busy := ARRAY(
-        WITH route AS MATERIALIZED (
-            SELECT p.work_order_id, p.id
-            FROM task_sync.work_order_process p
-            WHERE p.work_order_id = ANY (claimed)
-        ),
-        route_held AS MATERIALIZED (
-            SELECT p.id
-            FROM task_sync.work_order_process p
-            WHERE p.work_order_id = ANY (claimed)
-            FOR KEY SHARE SKIP LOCKED
-        ),
-        drafts AS MATERIALIZED (
+        WITH drafts AS MATERIALIZED (
             SELECT t.work_order_id, t.id
             FROM task_sync.task t
             WHERE t.work_order_id = ANY (claimed) AND t.origin = 'generated' AND t.status = 'draft'
@@ -48,9 +40,7 @@ BEGIN
             WHERE t.work_order_id = ANY (claimed) AND t.origin = 'generated' AND t.status = 'draft'
             FOR UPDATE SKIP LOCKED
         )
-        SELECT r.work_order_id FROM route r WHERE NOT EXISTS (SELECT FROM route_held h WHERE h.id = r.id)
-        UNION
-        SELECT d.work_order_id FROM drafts d WHERE NOT EXISTS (SELECT FROM drafts_held h WHERE h.id = d.id));
+        SELECT DISTINCT d.work_order_id FROM drafts d WHERE NOT EXISTS (SELECT FROM drafts_held h WHERE h.id = d.id));
 END
 $$;
 

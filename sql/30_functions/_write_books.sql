@@ -5,10 +5,10 @@
 -- The second part of _apply: the engine's books for these work orders, in one statement, after
 -- _write_tasks made p_changes. Takes in the marks p_marks (deleted, and synced_version raised by
 -- their weight, so a mark committed after the plan was read stays and the work order stays
--- pending), forgets a failure recorded by sync_pending, and writes one sync_run per work order
--- where anything changed (its plan hash: p_plan_hash, given for one work order by execute, else
--- each work order's hash of p_rows), with its changes as sync_item rows. Returns one row per work
--- order.
+-- pending; the row is written whenever anything changed), forgets a failure recorded by
+-- sync_pending, and writes one sync_run per work order where anything changed (its plan hash:
+-- p_plan_hash, given for one work order by execute, else each work order's hash of p_rows), with
+-- its changes as sync_item rows. Returns one row per work order.
 -- Locks:   the rows it writes (the work order rows are already held by the caller).
 -- Raises:  nothing of its own.
 -- Writes:  work_order_mark, sync_failure, work_order (synced_version), sync_run, sync_item.
@@ -78,11 +78,15 @@ BEGIN
         LEFT JOIN taken_per_wo tk ON tk.work_order_id = wo.id
     ),
     versions AS (
-        -- side effect only: the marks taken in raise synced_version
+        -- side effect only: the marks taken in raise synced_version. A sync that changed anything
+        -- writes the row even when no mark was taken (a new version, same values), so that a sync
+        -- of it whose snapshot is older (REPEATABLE READ, SERIALIZABLE) fails at the row lock with
+        -- 40001 instead of adding the same drafts again (_write_tasks)
         UPDATE task_sync.work_order w
         SET synced_version = p.to_version
         FROM per_wo p
-        WHERE w.id = ANY (p_work_order_ids) AND w.id = p.id AND p.to_version <> p.from_version
+        WHERE w.id = ANY (p_work_order_ids) AND w.id = p.id
+          AND (p.to_version <> p.from_version OR p.n_add + p.n_remove + p.n_update + p.n_conflict > 0)
     ),
     runs AS (
         INSERT INTO task_sync.sync_run AS s (

@@ -5,8 +5,9 @@
 -- orders are a few statements, not a loop over execute. Several workers can run it at once and
 -- split the work. One sync_run per work order that changed. Its steps, as docs/concurrency.md
 -- lists their locks:
---   1. candidates   _candidates: the next ones waiting longest, read without locking; the closed
---                   jobs met on the way have their marks parked (_park_marks);
+--   1. candidates   _candidates: the next ones waiting longest, read without locking, for up to
+--                   four chunks at once; the closed jobs met on the way have their marks parked
+--                   (_park_marks);
 --   2 to 4.         _attempt, for a group of them: claim (never waiting), plan (the marks first),
 --                   hold the route rows the plan adds drafts for, apply; kept only when it synced
 --                   the group. When some are busy (another session holds them), they stay pending
@@ -55,12 +56,15 @@ DECLARE
     c_chunk     CONSTANT integer := 500;    -- work orders per chunk, at least
     c_chunks    CONSTANT integer := 40;     -- chunks the backlog is cut into, at most (when larger)
     c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
+    c_ahead     CONSTANT integer := 4;      -- chunks of candidates read at once
     v_used      integer := 0;               -- committed so far
     v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
     v_size      integer := c_chunk;         -- work orders per chunk
     v_pass      integer := 0;
     v_seen      bigint[] := coalesce(p_skip, '{}'::bigint[]);  -- tried in this call, or not to be tried
-    v_next      record;                     -- the chunk: candidates, and closed jobs met
+    v_next      record;                     -- candidates, and closed jobs met
+    v_queue     bigint[] := '{}'::bigint[]; -- candidates read and not yet tried, longest waiting first
+    v_chunk     bigint[];
     v_ranges    integer[];                  -- groups of the chunk still to try: (first, last) index pairs
     v_busy      bigint[] := '{}'::bigint[]; -- found busy in this call: left out of every group
     v_first     integer;
@@ -85,20 +89,27 @@ BEGIN
     -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing
     WHILE (v_pass = 0 OR v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
         v_pass := v_pass + 1;
-        -- 1. candidates
-        v_next := task_sync_internal._candidates(least(v_size, coalesce(v_left, v_size)), v_seen);
-        IF cardinality(v_next.closed) > 0 THEN
-            PERFORM task_sync_internal._park_marks(v_next.closed);
+        -- 1. candidates, read for a few chunks at once (each read scans the oldest marks); one
+        -- that another session synced meanwhile has no mark left when claimed, and is passed over
+        IF v_pass = 1 OR cardinality(v_queue) = 0 THEN
+            v_next := task_sync_internal._candidates(least(c_ahead * v_size, coalesce(v_left, c_ahead * v_size)),
+                                                     v_seen);
+            IF cardinality(v_next.closed) > 0 THEN
+                PERFORM task_sync_internal._park_marks(v_next.closed);
+            END IF;
+            v_queue := v_next.try;
+            v_seen := v_seen || v_next.try;
         END IF;
-        EXIT WHEN cardinality(v_next.try) = 0;
-        v_seen := v_seen || v_next.try;
+        EXIT WHEN cardinality(v_queue) = 0;
+        v_chunk := v_queue[1:least(v_size, coalesce(v_left, v_size))];
+        v_queue := v_queue[cardinality(v_chunk) + 1:];
         -- 2 to 4, a group at a time, the whole chunk first
-        v_ranges := ARRAY[1, cardinality(v_next.try)];
+        v_ranges := ARRAY[1, cardinality(v_chunk)];
         WHILE cardinality(v_ranges) > 0 AND v_used < c_budget LOOP
             v_first := v_ranges[1];
             v_last := v_ranges[2];
             v_ranges := v_ranges[3:];
-            v_group := ARRAY(SELECT g FROM unnest(v_next.try[v_first:v_last]) AS g WHERE g <> ALL (v_busy));
+            v_group := ARRAY(SELECT g FROM unnest(v_chunk[v_first:v_last]) AS g WHERE g <> ALL (v_busy));
             CONTINUE WHEN cardinality(v_group) = 0;
             v_try := task_sync_internal._attempt(v_group);
             IF cardinality(v_try.busy) > 0 THEN

@@ -197,6 +197,8 @@ def test_four_batch_workers_sync_each_work_order_exactly_once(
     assert set(tally) == set(wos) and set(tally.values()) == {1}
     runs = conn.execute("SELECT work_order_id, count(*) FROM task_sync.sync_run GROUP BY 1").fetchall()
     assert len(runs) == 500 and {n for _, n in runs} == {1}
+    # no attempt failed either (two workers adding one work order's drafts: a duplicate key)
+    assert conn.execute("SELECT count(*) FROM task_sync.sync_failure").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM task_sync.task").fetchone() == (1000,)
 
 
@@ -214,6 +216,29 @@ def test_serialization_failure_is_retried_for_the_caller(conn: psycopg.Connectio
     assert ts.retries == 1
     assert res.added == 14
     assert {t["production_quantity"] for t in b.tasks(wo) if t["task_type"] == "printing"} == {1234}
+
+
+@pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
+def test_execute_with_an_older_snapshot_is_retried_not_a_duplicate_key(
+    conn: psycopg.Connection[Any], connect: Any, isolation: str
+) -> None:
+    """A work order with drafts to add and no mark (its marks gone, as after a load with the triggers
+    off): a second execute whose snapshot predates the first's commit must not try the same adds
+    (a unique violation) but fail at the row lock (40001) and be retried: a sync that changed
+    anything writes the work order row."""
+    b = Builder(conn)
+    wo = b.realistic()
+    conn.execute("DELETE FROM task_sync.work_order_mark WHERE work_order_id = %s", (wo,))
+    first = connect(autocommit=False)
+    second = connect(options=_isolation(isolation))
+    r1 = TaskSync(first).execute(wo, confirm=True)  # holds the work order row, not committed
+    ts = TaskSync(second)
+    bg = Background(lambda: ts.execute(wo, confirm=True))
+    wait_until_blocked(conn, second.info.backend_pid, by=first.info.backend_pid)
+    first.commit()
+    r2 = bg.result()
+    assert (r1.added, r2.added, ts.retries) == (14, 0, 1)
+    assert len(b.tasks(wo)) == 14
 
 
 def test_draft_deleted_between_plan_and_apply_stays_dismissed(conn: psycopg.Connection[Any]) -> None:

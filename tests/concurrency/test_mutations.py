@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("mutation", "must_fail"),
     [
-        # without the row locks, two executes of one work order are still kept apart by the unique
-        # key (the second waits on the first's insert, then adds nothing); batches are not
+        # without the row locks, two syncs of one work order are still kept apart by the unique
+        # key (the second waits on the first's insert, then fails on the key): an execute fails, a
+        # batch records the failure of a work order that was synced
         ("no_row_lock", ["test_four_batch_workers_sync_each_work_order_exactly_once"]),
         ("no_row_lock,no_unique_key", ["test_two_executes_of_one_work_order"]),
     ],

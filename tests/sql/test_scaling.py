@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.builders import Builder
+from tests.builders import Builder, bulk_jobs
 
 #: the tables of a work order besides the links and lines of each source kind (work_order_<kind>)
 ENGINE_TABLES = {
@@ -189,3 +189,30 @@ def test_one_work_order_reads_no_catalog_in_full_and_starts_no_parallel_worker(
     plans = _collect_plans(conn, sql, {"wo": wo})
     assert len(plans) >= 2
     assert [p for plan in plans for p in _catalog_reads(plan)] == []
+
+
+def test_a_batch_runs_as_many_statements_for_200_work_orders_as_for_20(conn: psycopg.Connection[Any]) -> None:
+    """sync_pending's statements are per chunk, never per work order: the check of each candidate
+    against a recorded failure was a SQL function with a subquery, which PostgreSQL never inlines,
+    so it ran a query per candidate (a fifth of an initial batch's time). A failure is on record
+    (and paused) so that the check has something to find."""
+    wos = bulk_jobs(conn, 201)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    paused, wos = wos[0], wos[1:]
+    conn.execute("UPDATE task_sync.work_order SET production_quantity = 0 WHERE id = %s", (paused,))
+    conn.execute(
+        "INSERT INTO task_sync.sync_failure VALUES (%s, now(), 'P0001', 'a trigger of one''s own', NULL, 1,"
+        " now() + interval '1 hour', (SELECT synced_version + 1 FROM task_sync.work_order WHERE id = %s))",
+        (paused, paused),
+    )
+    statements = []
+    for n in (20, 200):
+        conn.execute(
+            "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
+            (wos[:n],),
+        )
+        conn.execute("ANALYZE")
+        plans = _collect_plans(conn, "SELECT * FROM task_sync.sync_pending()", None)
+        statements.append(len(plans))
+        assert conn.execute("SELECT count(*) FROM task_sync.pending()").fetchone() == (1,)  # the paused one
+    assert statements[0] == statements[1] and statements[0] > 5

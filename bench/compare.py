@@ -18,12 +18,18 @@ new ones (the initial generation). Prints the medians. The commit must have the 
 With ``--batch``: the same sides (2,000 work orders, 500 changed, 500 new); then 10 rounds
 alternate between them, each on a fresh clone: ``sync_pending()`` of those 1,000 work orders,
 timed whole. Prints the medians.
+
+With ``--initial N``: each side gets N work orders never synced (the initial generation of
+``bench/run.py`` (a) at N = 10,000); then 5 rounds alternate, each on a fresh clone:
+``sync_pending()`` of all of them. Prints the medians of the wall time and of the backend's CPU
+time (``/proc/<pid>/stat``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import random
 import statistics
 import subprocess
@@ -77,7 +83,11 @@ def main() -> None:
     ap.add_argument("commit", help="the commit to compare this checkout with")
     ap.add_argument("--plan", action="store_true", help="time the plan of a batch chunk instead of execute")
     ap.add_argument("--batch", action="store_true", help="time sync_pending of a churn instead of execute")
+    ap.add_argument("--initial", type=int, metavar="N", help="time sync_pending of N new work orders instead")
     args = ap.parse_args()
+    if args.initial:
+        compare_initial(args.commit, args.initial)
+        return
     if args.plan:
         compare_plans(args.commit)
         return
@@ -164,6 +174,53 @@ def compare_batch(commit: str) -> None:
             label = commit if name == "then" else "this checkout"
             shown = " ".join(f"{t:.3f}" for t in ts)
             print(f"{name} ({label}): sync_pending of 1,000 median {statistics.median(ts):.3f} s ({shown})")
+    finally:
+        srv.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (a server backend: the statements it ran)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def compare_initial(commit: str, n: int) -> None:
+    """``--initial N``: sync_pending of N work orders never synced, both sides alternating on fresh clones."""
+    srv = Server()
+    try:
+        old_sql, old_workload = _old(commit, srv.tmp)
+        for name, (sql, module) in {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}.items():
+            srv.create(name)
+            with srv.connect(name) as c:
+                with c.transaction():
+                    c.execute(sql.encode())
+                with c.transaction():
+                    module.install_catalog(c)
+                for start in range(0, n, 5000):  # as bench/run.py builds (a)
+                    with c.transaction():
+                        module.work_orders(c, min(5000, n - start), 1 + start, prefix="WO")
+        wall: dict[str, list[float]] = {"then": [], "now": []}
+        cpu: dict[str, list[float]] = {"then": [], "now": []}
+        for i in range(5):
+            for name in ("then", "now") if i % 2 else ("now", "then"):
+                srv.create(f"{name}_run", name)
+                with srv.connect(f"{name}_run") as c:
+                    c.execute("VACUUM ANALYZE")
+                    pid = c.info.backend_pid
+                    used, t = _cpu_seconds(pid), time.perf_counter()
+                    synced = c.execute("SELECT count(*) FROM task_sync.sync_pending()").fetchone()
+                    wall[name].append(time.perf_counter() - t)
+                    cpu[name].append(_cpu_seconds(pid) - used)
+                    assert synced is not None and synced[0] == n, synced
+                with srv.connect("postgres") as c:
+                    c.execute(f'DROP DATABASE "{name}_run" WITH (FORCE)')
+        for name in wall:
+            label = commit if name == "then" else "this checkout"
+            shown = " ".join(f"{t:.3f}" for t in wall[name])
+            print(
+                f"{name} ({label}): sync_pending of {n:,} new, median {statistics.median(wall[name]):.3f} s"
+                f" ({shown}), CPU {statistics.median(cpu[name]):.3f} s"
+            )
     finally:
         srv.close()
 

@@ -64,17 +64,21 @@ def _old(commit: str, tmp: Path) -> tuple[str, ModuleType]:
     return sql, module
 
 
-def _side(srv: Server, name: str, sql: str, module: ModuleType, n: int) -> list[int]:
-    """A database ``name`` with ``sql`` installed and ``n`` work orders of ``module``'s workload, synced."""
+def _side(srv: Server, name: str, sql: str, module: ModuleType, n: int, synced: bool = True) -> list[int]:
+    """A database ``name`` with ``sql`` installed and ``n`` work orders of ``module``'s workload, synced
+    unless told otherwise (inserted 5,000 at a time, as ``bench/run.py`` builds its databases)."""
     srv.create(name)
+    wos: list[int] = []
     with srv.connect(name) as c:
         with c.transaction():
             c.execute(sql.encode())
         with c.transaction():
             module.install_catalog(c)
-        with c.transaction():
-            wos: list[int] = module.work_orders(c, n, 1, prefix="WO")
-        c.execute("SELECT count(*) FROM task_sync.sync_pending()")
+        for start in range(0, n, 5000):
+            with c.transaction():
+                wos += module.work_orders(c, min(5000, n - start), 1 + start, prefix="WO")
+        if synced:
+            c.execute("SELECT count(*) FROM task_sync.sync_pending()")
     return wos
 
 
@@ -190,15 +194,7 @@ def compare_initial(commit: str, n: int) -> None:
     try:
         old_sql, old_workload = _old(commit, srv.tmp)
         for name, (sql, module) in {"then": (old_sql, old_workload), "now": (canonical_sql(), workload)}.items():
-            srv.create(name)
-            with srv.connect(name) as c:
-                with c.transaction():
-                    c.execute(sql.encode())
-                with c.transaction():
-                    module.install_catalog(c)
-                for start in range(0, n, 5000):  # as bench/run.py builds (a)
-                    with c.transaction():
-                        module.work_orders(c, min(5000, n - start), 1 + start, prefix="WO")
+            _side(srv, name, sql, module, n, synced=False)
         wall: dict[str, list[float]] = {"then": [], "now": []}
         cpu: dict[str, list[float]] = {"then": [], "now": []}
         for i in range(5):

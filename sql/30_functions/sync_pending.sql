@@ -91,7 +91,7 @@ BEGIN
         v_pass := v_pass + 1;
         -- 1. candidates, read for a few chunks at once (each read scans the oldest marks); one
         -- that another session synced meanwhile has no mark left when claimed, and is passed over
-        IF v_pass = 1 OR cardinality(v_queue) = 0 THEN
+        IF cardinality(v_queue) = 0 THEN
             v_next := task_sync_internal._candidates(least(c_ahead * v_size, coalesce(v_left, c_ahead * v_size)),
                                                      v_seen);
             IF cardinality(v_next.closed) > 0 THEN

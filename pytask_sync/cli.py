@@ -31,6 +31,7 @@ from . import __version__
 from . import _queries as q
 from .client import BIGINT_MAX, INTEGER_MAX, TaskSync
 from .dsn import to_libpq
+from .embedded import EmbeddedUnavailable
 from .errors import TaskSyncError
 from .migrate import current_revision, downgrade, head_revision, history, migrate, upgrade_sql
 from .models import BatchResult
@@ -226,6 +227,7 @@ def database(args: argparse.Namespace) -> str:
         return dsn
     from . import embedded
 
+    embedded.require()
     if not getattr(args, "json", False):  # a note for people, never in the data
         _stderr().print(Text(f"Using the embedded PostgreSQL in {embedded.default_data_dir()}", style="dim"))
     try:
@@ -709,6 +711,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TaskSyncError as exc:
         error(exc.message + (f" (hint: {exc.hint})" if exc.hint else ""))
     except CliError as exc:
+        error(str(exc))
+    except EmbeddedUnavailable as exc:
         error(str(exc))
     except psycopg.OperationalError as exc:
         error(f"database connection failed: {_first_line(exc)}")

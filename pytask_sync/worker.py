@@ -16,7 +16,8 @@ from psycopg import pq
 from psycopg.rows import tuple_row
 
 from . import _queries as q
-from .client import TaskSync, _own_loaders
+from .client import TaskSync
+from .connector import use_default_loaders
 from .models import BatchResult
 
 log = logging.getLogger("pytask_sync.worker")
@@ -246,7 +247,7 @@ class Worker:
 def _value(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> Any:
     """The one value ``query`` returns, loaded by psycopg's defaults (whatever ``conn`` registered)."""
     with conn.cursor(row_factory=tuple_row) as cur:
-        _own_loaders(cur)
+        use_default_loaders(cur)
         row = cur.execute(query, params).fetchone()
     assert row is not None
     return row[0]

@@ -11,6 +11,6 @@ runner of every revision (``pytask_sync._revision``).
 
 from pytask_sync._revision import frozen_steps
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
+revision = "${up_revision}"
+down_revision = ${'"%s"' % down_revision if down_revision else None}
 upgrade, downgrade = frozen_steps(__file__)

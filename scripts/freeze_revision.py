@@ -13,19 +13,33 @@ apart), and writes
   ``DROP FUNCTION`` of the new ones;
 - ``<revision>.py``: the revision file, which runs them through ``pytask_sync._revision``.
 
-What it cannot see is listed at the end of the up file as a note to write by hand: tables,
-triggers, grants and comments outside the function files, a signature or return type that changed
-(``CREATE OR REPLACE`` cannot change it: replace it with ``DROP`` and ``CREATE``), and a call of
-``_source_view_build()`` when the view's builder changed. ``tests/packaging/test_migrations.py`` proves
-that ``alembic upgrade head`` and the canonical install give the same schema, and that the
-downgrade goes back.
+It also writes the ``GRANT EXECUTE`` of each new function that ``sql/50_grants.sql`` grants.
+What it leaves to the author it says in the up file, in notes that begin ``-- BY HAND``, each where
+its statements go:
 
-``python scripts/freeze_revision.py --check`` prints what differs without writing anything.
+- before the functions (a function is created against the types and tables as they are then):
+  what changed since the previous revision in ``00_schema.sql``, ``10_types.sql`` and
+  ``20_tables.sql`` (an ``ALTER TYPE`` of a row type the functions use, a new table or column),
+  with the lines that changed, from git;
+- after them: what changed in the other files outside ``sql/30_functions`` (triggers, grants
+  other than those above, seed, views), a function whose declaration changed (``CREATE OR
+  REPLACE`` cannot change a return type or a parameter name: ``DROP`` it first), and a call of
+  ``_source_view_build()`` when the view's builder changed.
+
+The revision file is ``migrations/script.py.mako`` rendered as alembic renders it.
+``tests/packaging/test_migrations.py`` proves that ``alembic upgrade head`` and the canonical
+install give the same schema, and that the downgrade goes back.
+
+``python scripts/freeze_revision.py --check`` prints what differs without writing anything. A
+function file it cannot read (a ``CREATE FUNCTION`` without its ``COMMENT ON FUNCTION``) stops it
+with a message naming the file and the function.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +47,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ROOT / "migrations" / "versions"
 FUNCTIONS = ROOT / "sql" / "30_functions"
+GRANTS = ROOT / "sql" / "50_grants.sql"
+TEMPLATE = ROOT / "migrations" / "script.py.mako"
+#: files of sql/ whose objects the functions are created against: their changes go before them
+BEFORE_FUNCTIONS = ("00_schema.sql", "10_types.sql", "20_tables.sql")
 
 _CREATE = re.compile(r"^CREATE (?:OR REPLACE )?FUNCTION (\S+?)\(", re.M)
 _DROP = re.compile(r"^DROP FUNCTION\s+(?:IF EXISTS\s+)?([^;]*);", re.M)
 _MOVE = re.compile(r"^ALTER FUNCTION (\S+?\([^)]*\)) SET SCHEMA (\w+);", re.M)
+_GRANT = re.compile(r"^GRANT EXECUTE ON FUNCTION\s(.*?)\sTO (\w+);", re.M | re.S)
+_SIGNATURE = re.compile(r"[\w.]+\([^)]*\)")
+
+
+class FreezeError(Exception):
+    """What stops the script, said in one message (no traceback)."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +77,34 @@ class Function:
     def replacing(self) -> str:
         return re.sub(r"^CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", self.text)
 
+    def declaration(self) -> str:
+        """What comes before its body: name, parameters, return type, language, settings."""
+        return " ".join(_definition(self.text).split("$$")[0].split())
 
-def functions_in(text: str) -> list[tuple[int, Function]]:
-    """Each function defined in ``text`` (CREATE through its COMMENT), with where it starts."""
+
+def functions_in(text: str, where: str = "the text") -> list[tuple[int, Function]]:
+    """Each function defined in ``text`` (CREATE through its COMMENT), with where it starts.
+
+    ``where`` names the text in the error raised when a function has no ``COMMENT ON FUNCTION``
+    (the comment names the signature a function is keyed on).
+    """
     found = []
-    for match in _CREATE.finditer(text):
+    creates = list(_CREATE.finditer(text))
+    for i, match in enumerate(creates):
         name = match.group(1)
-        comment = text.index(f"COMMENT ON FUNCTION {name}(", match.start())
-        signature = _normal(text[comment + len("COMMENT ON FUNCTION ") : text.index(")", comment) + 1])
-        end = text.index(";\n", comment) + 2
+        comment = text.find(f"COMMENT ON FUNCTION {name}(", match.start())
+        if comment < 0 or (i + 1 < len(creates) and comment > creates[i + 1].start()):
+            line = text.count("\n", 0, match.start()) + 1
+            raise FreezeError(
+                f"{where}, line {line}: {name} has no COMMENT ON FUNCTION {name}(...) IS '...'; after its "
+                "CREATE FUNCTION statement; every function ends with one (it names the signature this "
+                "script keys the function on, and \\df+ shows it)"
+            )
+        close, end = text.find(")", comment), text.find(";\n", comment)
+        if close < 0 or end < 0:
+            raise FreezeError(f"{where}: the COMMENT ON FUNCTION {name}(...) does not end with ');' and a newline")
+        signature = _normal(text[comment + len("COMMENT ON FUNCTION ") : close + 1])
+        end += 2
         body = re.sub(r"^CREATE OR REPLACE FUNCTION", "CREATE FUNCTION", text[match.start() : end])
         found.append((match.start(), Function(signature, body)))
     return found
@@ -71,7 +114,7 @@ def canonical() -> dict[str, Function]:
     """The functions of sql/30_functions/, in the order the canonical install creates them."""
     out: dict[str, Function] = {}
     for path in sorted(FUNCTIONS.glob("*.sql")):
-        for _, fn in functions_in(path.read_text(encoding="utf-8")):
+        for _, fn in functions_in(path.read_text(encoding="utf-8"), _shown(path)):
             out[fn.signature] = fn
     return out
 
@@ -83,7 +126,7 @@ def frozen(before: str | None = None) -> dict[str, Function]:
         if before is not None and path.name.startswith(before):
             break
         text = path.read_text(encoding="utf-8")
-        events: list[tuple[int, Function | tuple[str, str | None]]] = list(functions_in(text))
+        events: list[tuple[int, Function | tuple[str, str | None]]] = list(functions_in(text, _shown(path)))
         for m in _DROP.finditer(text):
             for sig in re.findall(r"[\w.]+\([^)]*\)", m.group(1)):
                 events.append((m.start(), (_normal(sig), None)))
@@ -125,7 +168,153 @@ def diff(before: str | None = None) -> tuple[list[Function], list[Function], lis
     return new, changed, gone
 
 
+def grants(new: list[Function]) -> list[str]:
+    """The ``GRANT EXECUTE`` statements ``sql/50_grants.sql`` makes for the ``new`` functions."""
+    wanted = {fn.signature for fn in new}
+    text = "\n".join(ln for ln in GRANTS.read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("--"))
+    out = []
+    for m in _GRANT.finditer(text):
+        out += [
+            f"GRANT EXECUTE ON FUNCTION {sig} TO {m.group(2)};\n"
+            for sig in (_normal(s) for s in _SIGNATURE.findall(m.group(1)))
+            if sig in wanted
+        ]
+    return out
+
+
+def sql_changes(previous: str) -> dict[str, list[str]] | None:
+    """The files of sql/ outside 30_functions that changed since ``previous`` was committed.
+
+    Each with its changed lines (``+`` added, ``-`` removed), from ``git diff`` of the commit that
+    last wrote ``previous``'s up file against the working tree, and the untracked files of sql/.
+    None when git cannot tell (no checkout, or the revision was never committed).
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+    try:
+        base = git("log", "-1", "--format=%H", "--", f"migrations/versions/{previous}.up.sql").strip()
+        if not base:
+            return None
+        out: dict[str, list[str]] = {}
+        current = None
+        for line in git("diff", "--unified=0", "--no-color", base, "--", "sql").splitlines():
+            if line.startswith("+++ ") or line.startswith("--- "):
+                if line.startswith("+++ "):
+                    current = line[len("+++ b/") :] if line != "+++ /dev/null" else None
+                continue
+            if line.startswith("diff --git"):
+                current = line.split(" b/", 1)[1]
+            elif current and line[:1] in "+-" and line[1:].strip():
+                out.setdefault(current, []).append(line)
+        for name in git("ls-files", "--others", "--exclude-standard", "--", "sql").splitlines():
+            out[name] = ["+" + ln for ln in (ROOT / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {name: lines for name, lines in out.items() if not name.startswith("sql/30_functions/")}
+
+
+def _by_hand(where: str, items: list[str]) -> list[str]:
+    """A note for the author: what to write here, then delete the note."""
+    if not items:
+        return []
+    lines = [f"-- BY HAND, {where}; then delete this note:"]
+    for item in items:
+        lines += [f"--   {ln}" if i else f"-- - {ln}" for i, ln in enumerate(item.splitlines())]
+    return ["\n".join(lines) + "\n\n"]
+
+
+def _changes(previous: str, changes: dict[str, list[str]], names: list[str]) -> list[str]:
+    return [
+        f"sql/{name} changed since {previous}:\n" + "\n".join(changes[f"sql/{name}"])
+        for name in names
+        if f"sql/{name}" in changes
+    ]
+
+
+def compose(revision: str, title: str, previous: str) -> tuple[str, str]:
+    """The up and down SQL of ``revision``, with the notes of what is left to write by hand."""
+    new, changed, gone = diff()
+    was = frozen()
+    now = canonical()
+    order = list(now)
+    up_fns = sorted(new + changed, key=lambda fn: order.index(fn.signature))
+    changes = sql_changes(previous)
+    others = sorted({Path(n).name for n in changes or {}} - set(BEFORE_FUNCTIONS)) if changes is not None else []
+    before = (
+        _changes(previous, changes, list(BEFORE_FUNCTIONS))
+        if changes is not None
+        else [
+            "git could not tell what changed outside sql/30_functions since "
+            f"{previous}: compare {', '.join(BEFORE_FUNCTIONS)} with the revisions"
+        ]
+    )
+    if before:
+        before[0] = (
+            "the types and tables the functions below are created against (ALTER TYPE / ALTER TABLE /\n"
+            "CREATE ...), from these changes:\n" + before[0]
+        )
+    after = _changes(previous, changes or {}, others)
+    after += [
+        f"{fn.signature}: its declaration changed; CREATE OR REPLACE cannot change a return type or a "
+        "parameter name: if that is what changed, DROP FUNCTION it above its CREATE"
+        for fn in changed
+        if fn.declaration() != was[fn.signature].declaration()
+    ]
+    after.append(
+        "grants of a new function that sql/50_grants.sql does not grant by signature; comments outside\n"
+        "sql/30_functions; SELECT task_sync_internal._source_view_build() when the builder changed"
+    )
+    prelude = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);\n\n"
+    up = [
+        f"-- {revision} up: {title}\n-- Frozen from the canonical sql/ as it was when this revision was made.\n",
+        prelude,
+    ]
+    up += _by_hand("HERE, BEFORE THE FUNCTIONS", before)
+    up += [fn.replacing() + "\n" for fn in up_fns]
+    up += [f"DROP FUNCTION {fn.signature};\n" for fn in gone]
+    up += ["\n", *grants(new)]
+    up.append("\nREVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;\n")
+    up += ["\n", *_by_hand("HERE, AFTER THE FUNCTIONS", after)]
+    down = [f"-- {revision} down: back to {previous}.\n", prelude]
+    if before:
+        down += _by_hand("HERE, BEFORE THE FUNCTIONS", [f"the types and tables back as they were at {previous}"])
+    down += [was[fn.signature].replacing() + "\n" for fn in changed + gone]
+    down += [f"DROP FUNCTION {fn.signature};\n" for fn in reversed(new)]
+    down.append("\nREVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;\n")
+    return "".join(up).rstrip("\n") + "\n", "".join(down)
+
+
+def write_revision_file(revision: str, title: str, previous: str) -> Path:
+    """``<revision>.py``: migrations/script.py.mako, rendered as alembic renders it."""
+    from alembic.util import format_as_comma, template_to_file
+
+    path = VERSIONS / f"{revision}.py"
+    template_to_file(
+        TEMPLATE,
+        path,
+        "utf-8",
+        up_revision=revision,
+        down_revision=previous,
+        branch_labels=None,
+        depends_on=None,
+        create_date=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
+        comma=format_as_comma,
+        message=title,
+    )
+    return path
+
+
 def main(argv: list[str]) -> int:
+    try:
+        return _main(argv)
+    except FreezeError as exc:
+        print(f"freeze_revision: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["--check"]:
         new, changed, gone = diff()
         for label, fns in (("new", new), ("changed", changed), ("gone", gone)):
@@ -141,50 +330,21 @@ def main(argv: list[str]) -> int:
         print(f"{revision} does not come after {previous}", file=sys.stderr)
         return 2
     new, changed, gone = diff()
-    was = frozen()
-    now = canonical()
-    order = list(now)
-    up_fns = sorted(new + changed, key=lambda fn: order.index(fn.signature))
-    prelude = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);\n\n"
-    up = [
-        f"-- {revision} up: {title}\n-- Frozen from the canonical sql/ as it was when this revision was made.\n",
-        prelude,
-    ]
-    up += [fn.replacing() + "\n" for fn in up_fns]
-    up += [f"DROP FUNCTION {fn.signature};\n" for fn in gone]
-    up.append("\nREVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;\n")
-    up.append(
-        "-- TO WRITE BY HAND, then delete this note: tables, triggers, grants of new functions, comments\n"
-        "-- outside sql/30_functions; DROP + CREATE for a changed signature or return type; SELECT\n"
-        "-- task_sync_internal._source_view_build() when the builder changed.\n"
+    up, down = compose(revision, title, previous)
+    (VERSIONS / f"{revision}.up.sql").write_text(up, encoding="utf-8")
+    (VERSIONS / f"{revision}.down.sql").write_text(down, encoding="utf-8")
+    write_revision_file(revision, title, previous)
+    hand = up.count("-- BY HAND")
+    print(
+        f"wrote {revision}.up.sql, .down.sql and .py: {len(new)} new, {len(changed)} changed, {len(gone)} gone; "
+        f"{hand} note{'s' if hand != 1 else ''} to write by hand in {revision}.up.sql (-- BY HAND)"
     )
-    down = [f"-- {revision} down: back to {previous}.\n", prelude]
-    down += [was[fn.signature].replacing() + "\n" for fn in changed + gone]
-    down += [f"DROP FUNCTION {fn.signature};\n" for fn in reversed(new)]
-    down.append("\nREVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;\n")
-    (VERSIONS / f"{revision}.up.sql").write_text("".join(up), encoding="utf-8")
-    (VERSIONS / f"{revision}.down.sql").write_text("".join(down), encoding="utf-8")
-    (VERSIONS / f"{revision}.py").write_text(_REVISION.format(revision=revision, previous=previous, title=title))
-    print(f"wrote {revision}.up.sql, .down.sql and .py: {len(new)} new, {len(changed)} changed, {len(gone)} gone")
     return 0
 
 
-_REVISION = '''"""{title}
-
-Revision ID: {revision}
-Revises: {previous}
-
-Runs its own frozen SQL (``{revision}.up.sql`` / ``{revision}.down.sql`` beside this file),
-started by ``scripts/freeze_revision.py`` from the diff of the canonical sql/ files when the
-revision was made, through the one runner of every revision (``pytask_sync._revision``).
-"""
-
-from pytask_sync._revision import frozen_steps
-
-revision = "{revision}"
-down_revision = "{previous}"
-upgrade, downgrade = frozen_steps(__file__)
-'''
+def _shown(path: Path) -> str:
+    """``path`` as the messages show it: from the top of the repository when it is inside."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 if __name__ == "__main__":

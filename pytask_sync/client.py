@@ -27,7 +27,7 @@ import psycopg
 from . import _queries as q
 from ._resources import known_revisions
 from .connector import Rows, async_connector_for, connector_for, first
-from .errors import InvalidArgument, SchemaNotInstalled, SchemaTooNew, TaskSyncError, translate
+from .errors import InvalidArgument, SchemaNotInstalled, SchemaTooNew, translate
 from .models import BatchResult, PendingWorkOrder, PlanItem, SyncPlan, SyncResult
 
 if TYPE_CHECKING:
@@ -97,38 +97,31 @@ def _sync_pending(limit: object, skip: object) -> _Call[list[BatchResult]]:
     return _Call(q.SYNC_PENDING, params, lambda rows: [BatchResult(**r) for r in rows])
 
 
-def _schema_problem(state: dict[str, Any], revision: str | None) -> TaskSyncError | None:
-    """Why the database is not at this package's schema revision, or None when it is."""
+def _check_schema(state: dict[str, Any], revision: str | None) -> None:
+    """Raise when the database is not at this package's schema revision."""
     if not state["installed"]:
-        return SchemaNotInstalled("the database has no task_sync schema", hint="run: pytask-sync migrate")
+        raise SchemaNotInstalled("the database has no task_sync schema", hint="run: pytask-sync migrate")
     if not state["versioned"]:
-        return None  # installed from sql/ directly (tests, benchmarks)
+        return  # installed from sql/ directly (tests, benchmarks)
     known = known_revisions()
     if revision is not None and revision not in known:
-        return SchemaTooNew(
+        raise SchemaTooNew(
             f"the database is at schema revision {revision}, which this pytask_sync does not know "
             f"(it knows up to {known[-1]})",
             hint="upgrade pytask_sync to the version that migrated this database",
         )
     if revision != known[-1]:
-        return SchemaNotInstalled(
+        raise SchemaNotInstalled(
             f"the database is at schema revision {revision}, not {known[-1]}", hint="run: pytask-sync migrate"
         )
-    return None
-
-
-def _check_schema(state: dict[str, Any], revision: str | None) -> None:
-    problem = _schema_problem(state, revision)
-    if problem is not None:
-        raise problem
 
 
 def _may_retry(exc: psycopg.Error | None, owns_transaction: bool, attempt: int, max_attempts: int) -> bool:
     """After a failed statement: raise our exception for a TS SQLSTATE, else say whether to run again.
 
-    ``exc`` is the statement's psycopg error (None: the error carries none, and is passed on).
-
-    It may after a serialization failure or deadlock in a transaction it started, attempts left.
+    ``exc`` is the statement's psycopg error (None when it carries none: it is passed on as raised).
+    A call runs again after a serialization failure or deadlock in a transaction it started, while
+    attempts are left.
     """
     if exc is None:
         return False

@@ -57,14 +57,26 @@ def first(rows: Rows) -> dict[str, Any]:
     return rows[0]
 
 
-class BaseConnector:
-    """A synchronous client: how a statement runs on it, and what its errors are.
+class _Client:
+    """What every connector says about its client, sync or async.
 
     ``errors`` are the exceptions its statements raise for a database error; :meth:`driver_error`
     finds psycopg's error in one (None when there is none: the error is passed on as raised).
     """
 
     errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+
+    def owns_transaction(self) -> bool:
+        """Whether a statement run now runs in a transaction of its own (none of the caller's is open)."""
+        return False
+
+    def driver_error(self, exc: BaseException) -> psycopg.Error | None:
+        """The psycopg error in ``exc``, one of :attr:`errors` (None when it carries none)."""
+        return exc if isinstance(exc, psycopg.Error) else None
+
+
+class BaseConnector(_Client):
+    """A synchronous client: how a statement runs on it, and what its errors are."""
 
     def execute_query_all(self, query: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run ``query`` (psycopg's ``%(name)s`` parameters) and return its rows as dicts."""
@@ -76,22 +88,12 @@ class BaseConnector:
         revision = first(self.execute_query_all(q.SCHEMA_REVISION))["version_num"] if state["versioned"] else None
         return state, revision
 
-    def owns_transaction(self) -> bool:
-        """Whether a statement run now runs in a transaction of its own (none of the caller's is open)."""
-        return False
-
-    def driver_error(self, exc: BaseException) -> psycopg.Error | None:
-        """The psycopg error in ``exc``, one of :attr:`errors` (None when it carries none)."""
-        return exc if isinstance(exc, psycopg.Error) else None
-
     def end_failed_transaction(self) -> None:
         """After a failed statement in a transaction it started: end that transaction."""
 
 
-class BaseAsyncConnector:
+class BaseAsyncConnector(_Client):
     """:class:`BaseConnector` for asyncio: the same interface, with coroutines where it talks to the server."""
-
-    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
 
     async def execute_query_all_async(self, query: str, params: Mapping[str, Any] | None = None) -> Rows:
         """See :meth:`BaseConnector.execute_query_all`."""
@@ -104,20 +106,24 @@ class BaseAsyncConnector:
         revision = first(await self.execute_query_all_async(q.SCHEMA_REVISION))["version_num"] if versioned else None
         return state, revision
 
-    def owns_transaction(self) -> bool:
-        """See :meth:`BaseConnector.owns_transaction`."""
-        return False
-
-    def driver_error(self, exc: BaseException) -> psycopg.Error | None:
-        """See :meth:`BaseConnector.driver_error`."""
-        return exc if isinstance(exc, psycopg.Error) else None
-
     async def end_failed_transaction_async(self) -> None:
         """See :meth:`BaseConnector.end_failed_transaction`."""
 
 
-class PsycopgConnector(BaseConnector):
-    """A ``psycopg.Connection``. A call owns its transaction when none is open (or in autocommit)."""
+class _OnPsycopg(_Client):
+    """A psycopg connection, sync or async: a call owns its transaction when none is open."""
+
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]
+
+    def owns_transaction(self) -> bool:
+        """No transaction is open (or the connection is in autocommit)."""
+        return self.conn.info.transaction_status == pq.TransactionStatus.IDLE
+
+
+class PsycopgConnector(_OnPsycopg, BaseConnector):
+    """A ``psycopg.Connection``."""
+
+    conn: psycopg.Connection[Any]
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
@@ -129,18 +135,16 @@ class PsycopgConnector(BaseConnector):
             cur.execute(query, params)
             return cur.fetchall() if cur.description else []
 
-    def owns_transaction(self) -> bool:
-        """No transaction is open (or the connection is in autocommit)."""
-        return self.conn.info.transaction_status == pq.TransactionStatus.IDLE
-
     def end_failed_transaction(self) -> None:
         """Roll back, unless in autocommit (where the statement was its own transaction)."""
         if not self.conn.autocommit:
             self.conn.rollback()  # the failed transaction was started by this call
 
 
-class AsyncPsycopgConnector(BaseAsyncConnector):
+class AsyncPsycopgConnector(_OnPsycopg, BaseAsyncConnector):
     """A ``psycopg.AsyncConnection``, as :class:`PsycopgConnector`."""
+
+    conn: psycopg.AsyncConnection[Any]
 
     def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
         self.conn = conn
@@ -151,10 +155,6 @@ class AsyncPsycopgConnector(BaseAsyncConnector):
             use_default_loaders(cur)
             await cur.execute(query, params)
             return await cur.fetchall() if cur.description else []
-
-    def owns_transaction(self) -> bool:
-        """No transaction is open (or the connection is in autocommit)."""
-        return self.conn.info.transaction_status == pq.TransactionStatus.IDLE
 
     async def end_failed_transaction_async(self) -> None:
         """Roll back, unless in autocommit (where the statement was its own transaction)."""

@@ -198,15 +198,13 @@ def sql_changes(previous: str) -> dict[str, list[str]] | None:
         if not base:
             return None
         out: dict[str, list[str]] = {}
-        current = None
+        current, in_hunk = "", False
         for line in git("diff", "--unified=0", "--no-color", base, "--", "sql").splitlines():
-            if line.startswith("+++ ") or line.startswith("--- "):
-                if line.startswith("+++ "):
-                    current = line[len("+++ b/") :] if line != "+++ /dev/null" else None
-                continue
-            if line.startswith("diff --git"):
-                current = line.split(" b/", 1)[1]
-            elif current and line[:1] in "+-" and line[1:].strip():
+            if line.startswith("diff --git "):
+                current, in_hunk = line.split(" b/", 1)[1], False
+            elif line.startswith("@@"):
+                in_hunk = True
+            elif in_hunk and line[:1] in "+-" and line[1:].strip():  # "--- x" here is a removed comment
                 out.setdefault(current, []).append(line)
         for name in git("ls-files", "--others", "--exclude-standard", "--", "sql").splitlines():
             out[name] = ["+" + ln for ln in (ROOT / name).read_text(encoding="utf-8").splitlines() if ln.strip()]

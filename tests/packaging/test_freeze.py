@@ -106,18 +106,21 @@ def test_the_changes_outside_the_functions_come_from_git(monkeypatch: Any, tmp_p
     repo = tmp_path / "repo"
     (repo / "sql" / "30_functions").mkdir(parents=True)
     (repo / "migrations" / "versions").mkdir(parents=True)
-    (repo / "sql" / "10_types.sql").write_text("CREATE TYPE t AS (a int);\n")
+    (repo / "sql" / "10_types.sql").write_text("-- the type\nCREATE TYPE t AS (a int);\n")
     (repo / "sql" / "30_functions" / "f.sql").write_text("-- f\n")
+    (repo / "sql" / "20_tables.sql").write_text("CREATE TABLE x (a int);\n")
     (repo / "migrations" / "versions" / "0001_a.up.sql").write_text("-- 0001\n")
     git("init", "-q")
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "0001")
     (repo / "sql" / "10_types.sql").write_text("CREATE TYPE t AS (a int, b int);\n")
+    (repo / "sql" / "20_tables.sql").unlink()
     (repo / "sql" / "30_functions" / "f.sql").write_text("-- f changed\n")
     (repo / "sql" / "70_new.sql").write_text("CREATE VIEW v AS SELECT 1;\n")
     monkeypatch.setattr(freeze, "ROOT", repo)
     assert freeze.sql_changes("0001_a") == {
-        "sql/10_types.sql": ["-CREATE TYPE t AS (a int);", "+CREATE TYPE t AS (a int, b int);"],
+        "sql/10_types.sql": ["--- the type", "-CREATE TYPE t AS (a int);", "+CREATE TYPE t AS (a int, b int);"],
+        "sql/20_tables.sql": ["-CREATE TABLE x (a int);"],
         "sql/70_new.sql": ["+CREATE VIEW v AS SELECT 1;"],
     }
     assert freeze.sql_changes("0002_never_committed") is None

@@ -59,6 +59,12 @@ class PgBouncer:
             rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         return {int(r["remote_pid"]) for r in rows if r["database"] == dbname and int(r["remote_pid"] or 0) > 0}
 
+    def close_server_connections(self, dbname: str) -> None:
+        """Close every server connection PgBouncer holds for ``dbname`` (KILL, then RESUME)."""
+        with psycopg.connect(self.dsn("pgbouncer"), autocommit=True) as admin:
+            admin.execute(f"KILL {dbname}")
+            admin.execute(f"RESUME {dbname}")
+
 
 def _owner_of_the_server(server: TestServer) -> str:
     """The OS user the server runs as (the owner of its data folder), to run PgBouncer as."""

@@ -13,8 +13,14 @@ PgBouncer is Debian's ``pgbouncer`` (``.ci/run`` installs it on the PostgreSQL 1
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -23,6 +29,8 @@ import pytest
 from pytask_sync import TaskSync
 from pytask_sync._connection import behind_pooler
 from pytask_sync.cli import main
+from pytask_sync.migrate import current_revision, head_revision, migrate
+from pytask_sync.worker import Worker
 from tests.builders import Builder, bulk_jobs
 from tests.pgbouncer_for_tests import POOL_SIZE, PgBouncer, pgbouncer, pgbouncer_path
 from tests.pgserver_for_tests import TestServer
@@ -164,3 +172,147 @@ def test_sync_pending_then_worker_once_through_the_pooler(
     assert (code, out.strip()) == (0, '{"synced": 0}')
     _invariant(conn)
     _nothing_left_behind(bouncer, conn.info.dbname)
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def _edits(dsn: str, jobs: list[int], rounds: int) -> None:
+    """What planners and other services do meanwhile, through the pooler: inputs change, drafts
+    are edited and deleted, each in a transaction of its own."""
+    with _pooled_conn(dsn) as c:
+        for n in range(rounds):
+            wo = jobs[n % len(jobs)]
+            with c.transaction():
+                c.execute(
+                    "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = %s", (wo,)
+                )
+                if n % 3 == 0:
+                    c.execute(
+                        "UPDATE task_sync.task SET work_content = work_content || ' (checked)' WHERE id ="
+                        " (SELECT min(id) FROM task_sync.task WHERE work_order_id = %s AND status = 'draft')",
+                        (wo,),
+                    )
+                if n % 7 == 0:
+                    c.execute(
+                        "DELETE FROM task_sync.task WHERE id = (SELECT max(id) FROM task_sync.task"
+                        " WHERE work_order_id = %s AND status = 'draft' AND task_type = 'general')",
+                        (wo,),
+                    )
+
+
+def _all_synced(conn: psycopg.Connection[Any]) -> bool:
+    return conn.execute("SELECT count(*) FROM task_sync.pending()").fetchone() == (0,)
+
+
+def test_the_worker_behind_the_pooler_says_so_once_and_polls_while_edits_arrive(
+    bouncer: PgBouncer, pooled: str, conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    jobs = bulk_jobs(conn, 12)
+    worker = Worker(lambda: psycopg.connect(pooled, prepare_threshold=None), batch=2, debounce=0, idle_poll=0.2)
+    caplog.set_level(logging.INFO, logger="pytask_sync.worker")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        _eventually(lambda: _all_synced(conn))  # its first pass
+        editors = [threading.Thread(target=_edits, args=(pooled, jobs[i::2], 30)) for i in range(2)]
+        for t in editors:
+            t.start()
+        for t in editors:
+            t.join()
+        _eventually(lambda: _all_synced(conn))  # by polling: nothing is announced to it
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert worker.listening is False and worker.stats.synced >= 12
+    told = [r.getMessage() for r in caplog.records if "not listening on task_sync" in r.getMessage()]
+    assert len(told) == 1 and "connection pooler" in told[0] and "polling every 0.2s" in told[0], told
+    _invariant(conn)
+    assert conn.execute("SELECT count(*) FROM task_sync.task_dismissal").fetchone() != (0,)  # deletes were dismissals
+    _nothing_left_behind(bouncer, conn.info.dbname)
+
+
+def test_the_worker_listens_on_a_direct_connection_and_syncs_through_the_pooler(
+    bouncer: PgBouncer, pooled: str, dsn: str, conn: psycopg.Connection[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pytask-sync worker --listen-dsn``: notifications come on the direct connection (the poll is
+    an hour away, so only they can start a sync), the syncs run through the pooler."""
+    jobs = bulk_jobs(conn, 6)
+    env = dict(os.environ, PYTASK_SYNC_DSN=pooled)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytask_sync.cli", "worker", "--batch", "2", "--poll", "3600", "--listen-dsn", dsn],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert "listening on task_sync on its own connection" in first, first
+        _eventually(lambda: _all_synced(conn))  # its first pass
+        _edits(pooled, jobs, 12)
+        _eventually(lambda: _all_synced(conn))  # announced on the direct connection
+        with psycopg.connect(dsn, autocommit=True) as direct:
+            listening = direct.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pytask-sync worker (LISTEN)'"
+            ).fetchone()
+        assert listening == (1,)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        rest = proc.stderr.read()
+        assert "not listening" not in rest and "stopped after" in rest
+    finally:
+        proc.kill()
+        proc.wait()
+    _invariant(conn)
+    _nothing_left_behind(bouncer, conn.info.dbname)
+
+
+def test_migrate_and_the_demo_through_the_pooler(
+    bouncer: PgBouncer, empty_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    dbname = str(conninfo_to_dict(empty_dsn)["dbname"])
+    pooled = bouncer.dsn(dbname)
+    code, out, err = _cli(capsys, "--dsn", pooled, "migrate", "--json")
+    assert (code, err) == (0, ""), err
+    assert current_revision(empty_dsn) == head_revision()
+    migrate(pooled)  # again, from Python: a no-op
+    for _ in range(7):  # past psycopg's prepare_threshold, had the CLI one
+        code, out, err = _cli(capsys, "--dsn", pooled, "migrate", "current", "--json")
+        assert code == 0 and '"up to date"' in out
+    code, out, err = _cli(capsys, "--dsn", pooled, "demo")
+    assert code == 0, err
+    for _ in range(6):
+        code, out, err = _cli(capsys, "--dsn", pooled, "status", "--json")
+        assert code == 0, err
+    _nothing_left_behind(bouncer, dbname)
+    bouncer.close_server_connections(dbname)  # they would hold up the DROP DATABASE after the test
+
+
+def test_the_pooler_check_sees_what_a_session_leaves(
+    bouncer: PgBouncer, pooled: str, conn: psycopg.Connection[Any]
+) -> None:
+    """The check itself: each thing the package must not do is found when something does it."""
+    dbname = conn.info.dbname
+    leftovers = {
+        "prepared": "PREPARE left_over AS SELECT 1",
+        "settings": "SET work_mem = '7MB'",
+        "advisory": "SELECT pg_advisory_lock(42)",
+        "temp_tables": "CREATE TEMPORARY TABLE left_over (x int)",
+        "listening": "LISTEN left_over",
+    }
+    for what, sql in leftovers.items():
+        with _pooled_conn(pooled) as c:
+            c.execute(sql)
+        with pytest.raises(AssertionError, match=what):
+            _nothing_left_behind(bouncer, dbname)
+        bouncer.close_server_connections(dbname)  # a fresh pool for the next one

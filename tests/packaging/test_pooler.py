@@ -316,3 +316,41 @@ def test_the_pooler_check_sees_what_a_session_leaves(
         with pytest.raises(AssertionError, match=what):
             _nothing_left_behind(bouncer, dbname)
         bouncer.close_server_connections(dbname)  # a fresh pool for the next one
+
+
+def test_the_engines_functions_keep_nothing_past_a_transaction(conn: psycopg.Connection[Any]) -> None:
+    """The engine's side of the same rule, read from the catalog: settings only in a function's own
+    SET clause or with set_config(..., true); no session advisory lock, LISTEN, PREPARE, temporary
+    table or session-level SET in any function body."""
+    import re
+
+    session_level = {
+        "set_config(..., false)": re.compile(r"set_config\s*\((?:[^()]|\([^()]*\))*,\s*false\s*\)", re.I),
+        "session advisory lock": re.compile(r"pg_(try_)?advisory_lock(_shared)?\s*\(", re.I),
+        "LISTEN": re.compile(r"\bLISTEN\s+\w", re.I),
+        "PREPARE": re.compile(r"\bPREPARE\s+\w+\s+(\(|AS\b)", re.I),
+        "temporary table": re.compile(r"\bCREATE\s+(GLOBAL\s+|LOCAL\s+)?TEMP(ORARY)?\s+TABLE", re.I),
+        "SET SESSION": re.compile(r"\bSET\s+SESSION\b", re.I),
+        "DISCARD": re.compile(r"\bDISCARD\s+(ALL|PLANS|TEMP)", re.I),
+    }
+    rows = conn.execute(
+        """
+        SELECT p.oid::regprocedure::text, coalesce(p.prosrc, '')
+        FROM pg_proc p WHERE p.pronamespace IN ('task_sync'::regnamespace, 'task_sync_internal'::regnamespace)
+          AND p.prokind IN ('f', 'p')
+        """
+    ).fetchall()
+    assert len(rows) > 30
+    found = [(name, what) for name, src in rows for what, pattern in session_level.items() if pattern.search(src)]
+    assert found == []
+    # and each pattern finds what it is for
+    samples = {
+        "set_config(..., false)": "PERFORM set_config('work_mem', format('%sMB', 7), false);",
+        "session advisory lock": "PERFORM pg_advisory_lock(42);",
+        "LISTEN": "EXECUTE 'LISTEN task_sync';",
+        "PREPARE": "EXECUTE 'PREPARE q AS SELECT 1';",
+        "temporary table": "CREATE TEMP TABLE t (x int);",
+        "SET SESSION": "EXECUTE 'SET SESSION work_mem = 1';",
+        "DISCARD": "DISCARD ALL;",
+    }
+    assert all(session_level[what].search(text) for what, text in samples.items())

@@ -354,3 +354,13 @@ def test_the_engines_functions_keep_nothing_past_a_transaction(conn: psycopg.Con
         "DISCARD": "DISCARD ALL;",
     }
     assert all(session_level[what].search(text) for what, text in samples.items())
+
+
+def test_the_workers_poll_is_a_positive_number_of_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(capsys, "--dsn", "host=/nonexistent dbname=x", "worker", "--poll", "0")
+    assert (code, out) == (2, "") and err.strip().splitlines() == [
+        "error: not a number of seconds: --poll 0 (expected more than 0)"
+    ]
+    with pytest.raises(SystemExit) as usage:
+        main(["worker", "--poll", "-1"])
+    assert usage.value.code == 2

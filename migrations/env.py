@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 
-import psycopg
 from alembic import context
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
+
+from pytask_sync._connection import connect
 
 SCHEMA = "task_sync"
 
@@ -42,7 +43,8 @@ def run_migrations_online() -> None:
     dsn = os.environ.get("PYTASK_SYNC_DSN") or os.environ.get("DATABASE_URL")
     if not dsn:
         raise SystemExit("pytask_sync migrations: set PYTASK_SYNC_DSN or DATABASE_URL")
-    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool)
+    # as every connection the package opens: nothing prepared on the server (poolers, see _connection)
+    engine = create_engine("postgresql+psycopg://", creator=lambda: connect(dsn), poolclass=NullPool)
     with engine.connect() as conn:
         _run(conn)
 

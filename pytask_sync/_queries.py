@@ -37,6 +37,17 @@ SYNC_PENDING: Final = """
     SELECT work_order_id, added, removed, updated, conflicts, sync_run_id
     FROM task_sync.sync_pending(%(limit)s, CAST(%(skip)s AS bigint[]))
 """
+#: the same, asking for sync_pending's DEBUG messages (it names the work orders it syncs in one) for
+#: this statement's transaction only: the limit is read through set_config(..., true), which runs
+#: before the function does; nothing outlives the transaction (no session setting on a pooler's
+#: server connection)
+SYNC_PENDING_NAMING: Final = """
+    SELECT work_order_id, added, removed, updated, conflicts, sync_run_id
+    FROM task_sync.sync_pending(
+        (SELECT CAST(%(limit)s AS integer)
+         FROM (SELECT pg_catalog.set_config('client_min_messages', 'debug1', true)) AS debug_messages_on),
+        CAST(%(skip)s AS bigint[]))
+"""
 SCHEMA_STATE: Final = """
     SELECT to_regclass('task_sync.work_order') IS NOT NULL AS installed,
            to_regclass('task_sync.alembic_version') IS NOT NULL AS versioned
@@ -47,9 +58,6 @@ IN_PROGRESS_NOW: Final = "SELECT coalesce(array_agg(x::text), '{}') FROM pg_snap
 STILL_IN_PROGRESS: Final = """
     SELECT count(*) FROM unnest(CAST(%(xids)s AS text[])) x WHERE pg_xact_status(x::xid8) = 'in progress'
 """
-#: the worker's session: DEBUG messages on while it syncs (sync_pending names the work orders it
-#: syncs in one), LISTEN on the engine's channel
-DEBUG_MESSAGES_ON: Final = "SET client_min_messages = debug1"
-DEBUG_MESSAGES_OFF: Final = "RESET client_min_messages"
+#: the worker's LISTEN, on a connection of its own that is not pooled
 CHANNEL: Final = "task_sync"  # NOTIFY task_sync, <work order id>: _mark announces a work order
 LISTEN: Final = f"LISTEN {CHANNEL}"

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import __version__
 from . import _queries as q
+from ._connection import connect as open_connection
 from .client import BIGINT_MAX, INTEGER_MAX, TaskSync
 from .dsn import to_libpq
 from .embedded import EmbeddedUnavailable
@@ -186,6 +187,21 @@ def _worker_arguments(p: argparse.ArgumentParser) -> None:
     _batch_argument(p)
     p.add_argument("--debounce", type=_seconds, default=0.2, help="seconds to gather a burst of changes (default: 0.2)")
     p.add_argument(
+        "--poll",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="look for pending work orders this often anyway (default: 30 while it listens; 5 when it cannot "
+        "LISTEN because its connection goes through a connection pooler)",
+    )
+    p.add_argument(
+        "--listen-dsn",
+        default=None,
+        metavar="DSN",
+        help="a direct connection (not through a pooler) used only to LISTEN, when --dsn names a pooler such as "
+        "PgBouncer in transaction pooling; the syncs still go through --dsn",
+    )
+    p.add_argument(
         "--log-level",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -241,9 +257,9 @@ def database(args: argparse.Namespace) -> str:
 
 @contextmanager
 def connect(dsn: str) -> Iterator[psycopg.Connection[Any]]:
-    """An autocommit connection to ``dsn``; a failure to connect is one line."""
+    """An autocommit connection to ``dsn`` (safe behind a transaction pooler); a failure to connect is one line."""
     try:
-        conn = psycopg.connect(dsn, autocommit=True, application_name="pytask-sync")
+        conn = open_connection(dsn, autocommit=True, application_name="pytask-sync")
     except psycopg.OperationalError as exc:
         raise CliError(f"cannot connect to the database: {_first_line(exc)}") from exc
     with conn:
@@ -509,6 +525,8 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     log = logging.getLogger("pytask_sync.worker")
 
+    if args.poll is not None and args.poll <= 0:
+        raise UsageError(f"not a number of seconds: --poll {args.poll:g} (expected more than 0)")
     dsn = database(args)
     with connect(dsn) as conn:  # a database it cannot reach is one line at start, not a retry loop
         if args.once:
@@ -531,11 +549,16 @@ def cmd_worker(args: argparse.Namespace, console: Console) -> int:
             sum(r.conflicts for r in rows),
         )
 
+    listen_dsn = resolve_dsn(args.listen_dsn) if args.listen_dsn else None
     worker = Worker(
-        lambda: psycopg.connect(dsn, application_name="pytask-sync worker"),
+        lambda: open_connection(dsn, application_name="pytask-sync worker"),
         batch=args.batch,
         debounce=args.debounce,
+        idle_poll=args.poll,
         on_batch=report,
+        listen=(lambda: open_connection(listen_dsn, application_name="pytask-sync worker (LISTEN)"))
+        if listen_dsn is not None
+        else None,
     )
     worker.install_signal_handlers()
     stats = worker.run()

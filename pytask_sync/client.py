@@ -92,9 +92,10 @@ def _plan_pending(limit: object) -> _Call[list[PlanItem]]:
     return _Call(q.PLAN_PENDING, {"limit": _limit(limit)}, lambda rows: [PlanItem(**r) for r in rows])
 
 
-def _sync_pending(limit: object, skip: object) -> _Call[list[BatchResult]]:
+def _sync_pending(limit: object, skip: object, *, naming: bool = False) -> _Call[list[BatchResult]]:
     params = {"limit": _limit(limit), "skip": _work_order_ids("skip", skip)}
-    return _Call(q.SYNC_PENDING, params, lambda rows: [BatchResult(**r) for r in rows])
+    query = q.SYNC_PENDING_NAMING if naming else q.SYNC_PENDING
+    return _Call(query, params, lambda rows: [BatchResult(**r) for r in rows])
 
 
 def _check_schema(state: dict[str, Any], revision: str | None) -> None:
@@ -226,6 +227,13 @@ class TaskSync:
         and the others are synced.
         """
         return self._run(_sync_pending(limit, skip))
+
+    def _sync_pending_naming(self, limit: int | None, skip: Iterable[int] | None) -> list[BatchResult]:
+        """:meth:`sync_pending`, with its DEBUG messages sent to this connection for its transaction only.
+
+        The worker's drain reads them: they name the work order a cancelled batch was syncing.
+        """
+        return self._run(_sync_pending(limit, skip, naming=True))
 
     # -- plumbing ------------------------------------------------------------------------------
 

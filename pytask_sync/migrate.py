@@ -11,6 +11,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from ._connection import connect
 from ._resources import migrations_dir
 from .dsn import to_libpq
 
@@ -30,12 +31,11 @@ def head_revision() -> str:
 
 
 def _engine(dsn: str) -> Engine:
-    import psycopg
-
     # any libpq DSN (URI or key=value, unix sockets included) is passed to psycopg as written; a
-    # SQLAlchemy URL (postgresql+psycopg://...) loses its driver name first
+    # SQLAlchemy URL (postgresql+psycopg://...) loses its driver name first. The connection
+    # prepares nothing and the whole upgrade is one transaction: it works through a pooler.
     conninfo = to_libpq(dsn)
-    return create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(conninfo), poolclass=NullPool)
+    return create_engine("postgresql+psycopg://", creator=lambda: connect(conninfo), poolclass=NullPool)
 
 
 def _run(dsn: str, step: Callable[[Config], None]) -> None:

@@ -137,14 +137,15 @@ class DatabasePool:
                 self._changed.wait()
 
     def _work(self) -> None:
-        import psycopg
         from psycopg import sql
+
+        from ._connection import connect
 
         def drop(name: str) -> None:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
         try:
-            with psycopg.connect(self._admin_dsn, autocommit=True) as admin:
+            with connect(self._admin_dsn, autocommit=True) as admin:
                 while (job := self._next_job()) is not None:
                     action, name = job
                     if action == "drop":
@@ -221,13 +222,13 @@ def task_sync_server() -> Iterator[TaskSyncServer]:
 @pytest.fixture(scope="session")
 def task_sync_database_pool(task_sync_server: TaskSyncServer) -> Iterator[DatabasePool]:
     """Clones of a template migrated to head once per session (template and clones dropped after it)."""
-    import psycopg
     from psycopg import sql
 
+    from ._connection import connect
     from .migrate import migrate
 
     template = f"task_sync_template_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+    with connect(task_sync_server.dsn(), autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
     try:
         migrate(task_sync_server.dsn(template))
@@ -237,7 +238,7 @@ def task_sync_database_pool(task_sync_server: TaskSyncServer) -> Iterator[Databa
         finally:
             pool.close()
     finally:
-        with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+        with connect(task_sync_server.dsn(), autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(template)))
 
 
@@ -258,9 +259,9 @@ def task_sync_db(task_sync_dsn: str) -> Iterator[Any]:
     That user may create databases and is usually a superuser, so the engine's guards do not apply
     to it: arrange data with it, and test the application's own writes on ``task_sync_writer_db``.
     """
-    import psycopg
+    from ._connection import connect
 
-    with psycopg.connect(task_sync_dsn) as conn:
+    with connect(task_sync_dsn) as conn:
         yield conn
 
 
@@ -274,12 +275,13 @@ def task_sync_writer_role(
     """
     import secrets
 
-    import psycopg
     from psycopg import sql
+
+    from ._connection import connect
 
     name = f"task_sync_test_writer_{uuid.uuid4().hex[:8]}"
     password = secrets.token_hex(16)
-    with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+    with connect(task_sync_server.dsn(), autocommit=True) as admin:
         admin.execute(
             sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE task_sync_writer").format(
                 sql.Identifier(name), sql.Literal(password)
@@ -288,7 +290,7 @@ def task_sync_writer_role(
     try:
         yield name, password
     finally:
-        with psycopg.connect(task_sync_server.dsn(), autocommit=True) as admin:
+        with connect(task_sync_server.dsn(), autocommit=True) as admin:
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
@@ -309,7 +311,7 @@ def task_sync_writer_db(task_sync_writer_dsn: str) -> Iterator[Any]:
     What production refuses a planning service is refused here too: the engine's books (42501),
     another value of an engine-owned column (TSP01). Closed after the test.
     """
-    import psycopg
+    from ._connection import connect
 
-    with psycopg.connect(task_sync_writer_dsn) as conn:
+    with connect(task_sync_writer_dsn) as conn:
         yield conn

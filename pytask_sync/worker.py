@@ -1,4 +1,4 @@
-"""The sync worker: LISTEN on task_sync, debounce bursts, sync what is pending in batches."""
+"""The sync worker: LISTEN on task_sync (or poll, behind a pooler), debounce bursts, sync what is pending in batches."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from types import FrameType
 from typing import Any
 
 import psycopg
-from psycopg import pq
 from psycopg.rows import tuple_row
 
 from . import _queries as q
+from ._connection import behind_pooler
 from .client import TaskSync
 from .connector import use_default_loaders
 from .models import BatchResult
@@ -37,19 +37,25 @@ class WorkerStats:
 #: The DEBUG message sync_pending sends before it plans a chunk; its detail names the chunk.
 SYNCING = "pytask_sync: syncing work orders"
 
+#: Seconds between looks when the worker cannot LISTEN (its connection goes through a pooler).
+POLL_WITHOUT_LISTEN = 5.0
+#: Seconds between looks while it LISTENs (marks made while it was away, a lost notification).
+POLL_WHILE_LISTENING = 30.0
+
 
 class _Syncing:
     """The work orders ``sync_pending`` was syncing last on ``conn``, from its DEBUG messages.
 
     Those reach a client that asked for DEBUG messages (``client_min_messages``), even from a
-    statement that ``statement_timeout`` then cancels: they name the work order it cut short.
+    statement that ``statement_timeout`` then cancels: they name the work order it cut short. The
+    statement asks for them itself, for its own transaction only (``TaskSync._sync_pending_naming``):
+    a session setting would stay on a pooler's server connection for its next client.
     """
 
     def __init__(self, conn: psycopg.Connection[Any] | None) -> None:
         self.ids: list[int] = []
         self._conn = conn
         if conn is not None:
-            conn.execute(q.DEBUG_MESSAGES_ON)
             conn.add_notice_handler(self._notice)
 
     def _notice(self, diag: psycopg.errors.Diagnostic) -> None:
@@ -57,11 +63,8 @@ class _Syncing:
             self.ids = [int(x) for x in diag.message_detail.strip("{}").split(",") if x]
 
     def close(self) -> None:
-        if self._conn is None or self._conn.closed:
-            return
-        self._conn.remove_notice_handler(self._notice)
-        if self._conn.info.transaction_status != pq.TransactionStatus.INERROR:
-            self._conn.execute(q.DEBUG_MESSAGES_OFF)
+        if self._conn is not None:
+            self._conn.remove_notice_handler(self._notice)
 
 
 def drain(
@@ -95,7 +98,10 @@ def drain(
         while not (stop is not None and stop()) and (limit is None or total < limit):
             want = size if limit is None else min(size, limit - total)
             try:
-                rows = ts.sync_pending(limit=want, skip=sorted(too_big))
+                if conn is not None:
+                    rows = ts._sync_pending_naming(want, sorted(too_big))
+                else:
+                    rows = ts.sync_pending(limit=want, skip=sorted(too_big))
             except psycopg.errors.QueryCanceled:
                 if want > 1:
                     size = max(1, want // 2)
@@ -130,6 +136,14 @@ class Worker:
     ``idle_poll`` seconds it syncs anyway, so marks made while it was away are not missed. When the
     connection breaks (the server restarted) it reconnects with backoff. ``stop()`` (or SIGINT /
     SIGTERM when installed with ``install_signal_handlers``) ends it after the current batch.
+
+    Behind a connection pooler in transaction pooling (PgBouncer) a LISTEN is made on whichever
+    server connection runs that transaction, and is left there: notifications never reach the
+    worker. So it LISTENs only on a connection that is not pooled: ``listen`` (a direct connection
+    used for LISTEN only, while the syncs go through ``connect``), else the ``connect`` one when
+    :func:`~pytask_sync._connection.behind_pooler` says it is direct. When neither is, it says so
+    once, at start, and syncs by polling every ``idle_poll`` seconds (default
+    ``POLL_WITHOUT_LISTEN``, 5 s; while it listens, ``POLL_WHILE_LISTENING``, 30 s).
     """
 
     def __init__(
@@ -138,16 +152,21 @@ class Worker:
         *,
         batch: int = 100,
         debounce: float = 0.2,
-        idle_poll: float = 30.0,
+        idle_poll: float | None = None,
         on_batch: Callable[[list[BatchResult]], None] | None = None,
+        listen: Callable[[], psycopg.Connection[Any]] | None = None,
     ) -> None:
         self._connect = connect
+        self._listen = listen
         self._batch = batch
         self._debounce = debounce
         self._idle_poll = idle_poll
         self._on_batch = on_batch
         self._stop = threading.Event()
+        self._told = False  # the way it learns of changes was logged (once, at start)
         self.stats = WorkerStats()
+        #: True while it listens; False while it polls because its connections are pooled
+        self.listening: bool | None = None
         #: work orders whose sync alone outlasts statement_timeout: passed over from then on
         self.too_big: set[int] = set()
 
@@ -171,6 +190,11 @@ class Worker:
         if self._on_batch is not None:
             self._on_batch(rows)
 
+    def _poll(self) -> float:
+        if self._idle_poll is not None:
+            return self._idle_poll
+        return POLL_WHILE_LISTENING if self.listening else POLL_WITHOUT_LISTEN
+
     def run(self) -> WorkerStats:
         """Run until stopped."""
         backoff = 0.5
@@ -179,13 +203,15 @@ class Worker:
             try:
                 with self._connect() as conn:
                     conn.autocommit = True
-                    conn.execute(q.LISTEN)
-                    if lost:
-                        log.info("reconnected after %d attempt(s); listening on %s again", lost, CHANNEL)
-                    else:
-                        log.info("listening on %s (batches of %d)", CHANNEL, self._batch)
-                    backoff, lost = 0.5, 0
-                    self._serve(conn)
+                    listener = self._listener(conn)
+                    try:
+                        if lost:
+                            log.info("reconnected after %d attempt(s)", lost)
+                        backoff, lost = 0.5, 0
+                        self._serve(conn, listener)
+                    finally:
+                        if listener is not None and listener is not conn:
+                            listener.close()
             except psycopg.OperationalError as exc:
                 if self._stop.is_set():
                     break
@@ -196,15 +222,53 @@ class Worker:
                 backoff = min(backoff * 2, 10.0)
         return self.stats
 
-    def _serve(self, conn: psycopg.Connection[Any]) -> None:
+    def _listener(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any] | None:
+        """The connection LISTENing on the channel (``conn`` or the ``listen`` one), or None: poll."""
+        listener: psycopg.Connection[Any] | None
+        why = ""
+        if self._listen is not None:
+            listener = self._listen()
+            listener.autocommit = True
+            if behind_pooler(listener):
+                listener.close()
+                listener, why = None, "the LISTEN connection goes through a connection pooler too"
+        else:
+            listener = None if behind_pooler(conn) else conn
+            why = "the connection goes through a connection pooler (transaction pooling cannot LISTEN)"
+        if listener is not None:
+            listener.execute(q.LISTEN)
+        listening = listener is not None
+        if not self._told or listening != self.listening:
+            self.listening = listening
+            if listening:
+                log.info(
+                    "listening on %s%s (batches of %d; looks anyway every %gs)",
+                    CHANNEL,
+                    " on its own connection" if listener is not conn else "",
+                    self._batch,
+                    self._poll(),
+                )
+            else:
+                log.warning(
+                    "not listening on %s: %s; syncing by polling every %gs (batches of %d). "
+                    "Give the worker a direct connection for LISTEN (--listen-dsn) to sync as changes arrive.",
+                    CHANNEL,
+                    why,
+                    self._poll(),
+                    self._batch,
+                )
+            self._told = True
+        return listener
+
+    def _serve(self, conn: psycopg.Connection[Any], listener: psycopg.Connection[Any] | None) -> None:
         ts = TaskSync(conn)
         watch = self._drain(ts, conn)  # marked while no worker listened
         while not self._stop.is_set():
-            got = self._wait(conn, self._idle_poll, watch)
+            got = self._wait(conn, listener, self._poll(), watch)
             if got and self._debounce > 0:
                 deadline = time.monotonic() + self._debounce
                 while (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
-                    self._wait(conn, left, [])
+                    self._wait(conn, listener, left, [])
             if self._stop.is_set():
                 return
             watch = self._drain(ts, conn)
@@ -224,10 +288,17 @@ class Worker:
             if drain(ts, self._batch, self._count, self._stop.is_set, too_big=self.too_big) == 0:
                 return running
 
-    def _wait(self, conn: psycopg.Connection[Any], timeout: float, watch: list[str]) -> bool:
+    def _wait(
+        self,
+        conn: psycopg.Connection[Any],
+        listener: psycopg.Connection[Any] | None,
+        timeout: float,
+        watch: list[str],
+    ) -> bool:
         """Wait up to ``timeout`` seconds (in short steps, to notice stop()) for notifications.
 
-        True when one came; False at the timeout, or as soon as a transaction in ``watch`` ended.
+        True when one came on ``listener`` (never, without one); False at the timeout, or as soon
+        as a transaction in ``watch`` ended.
         """
         deadline = time.monotonic() + timeout
         got = False
@@ -235,8 +306,11 @@ class Worker:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
-                got = True
+            if listener is None:
+                self._stop.wait(min(left, 0.5))
+            else:
+                for _ in listener.notifies(timeout=min(left, 0.5), stop_after=1):
+                    got = True
             if got:
                 break
             if watch and _value(conn, q.STILL_IN_PROGRESS, {"xids": watch}) < len(watch):

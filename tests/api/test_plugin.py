@@ -38,6 +38,7 @@ def test_a_fresh_migrated_database(task_sync_db):
 def test_every_test_gets_its_own(task_sync_db, task_sync_dsn):
     assert task_sync_db.execute("SELECT count(*) FROM task_sync.work_order").fetchone() == (0,)
     assert task_sync_db.info.dbname in task_sync_dsn
+    assert task_sync_db.prepare_threshold is None  # nothing prepared on the server: safe behind a pooler
 
 def test_the_writer_meets_productions_rules(task_sync_db, task_sync_writer_db, task_sync_writer_dsn):
     import psycopg

@@ -159,6 +159,9 @@ class GenerationRule(models.Model):
         managed = False
         db_table = _table("generation_rule")
 
+    def __str__(self) -> str:
+        return f"{self.process_code_id or '(default)'} {self.source_kind_id} -> {self.task_type}"
+
 
 class WorkOrder(_Row):
     """A job. ``synced_version`` and ``created_at`` are the engine's."""
@@ -196,6 +199,9 @@ class WorkOrderProcess(_Row):
         db_table = _table("work_order_process")
         ordering = ("work_order", "sequence")
 
+    def __str__(self) -> str:
+        return f"{self.work_order} #{self.sequence} {self.process}"
+
 
 class WorkOrderArtwork(_Row):
     """A link of a work order to an artwork."""
@@ -207,6 +213,9 @@ class WorkOrderArtwork(_Row):
     class Meta:
         managed = False
         db_table = _table("work_order_artwork")
+
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.artwork}"
 
 
 class WorkOrderDie(_Row):
@@ -220,6 +229,9 @@ class WorkOrderDie(_Row):
         managed = False
         db_table = _table("work_order_die")
 
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.die}"
+
 
 class WorkOrderFoilingPlate(_Row):
     """A link of a work order to a foiling plate."""
@@ -232,6 +244,9 @@ class WorkOrderFoilingPlate(_Row):
         managed = False
         db_table = _table("work_order_foiling_plate")
 
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.foiling_plate}"
+
 
 class WorkOrderEmbossingPlate(_Row):
     """A link of a work order to an embossing plate."""
@@ -243,6 +258,9 @@ class WorkOrderEmbossingPlate(_Row):
     class Meta:
         managed = False
         db_table = _table("work_order_embossing_plate")
+
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.embossing_plate}"
 
 
 class WorkOrderMaterial(_Row):
@@ -260,6 +278,9 @@ class WorkOrderMaterial(_Row):
         managed = False
         db_table = _table("work_order_material")
 
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.material} x {self.quantity}"
+
 
 class WorkOrderProduct(_Row):
     """A product line of a work order."""
@@ -274,6 +295,9 @@ class WorkOrderProduct(_Row):
     class Meta:
         managed = False
         db_table = _table("work_order_product")
+
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.product} x {self.quantity}"
 
 
 class Task(_Row):
@@ -323,6 +347,9 @@ class WorkOrderMark(models.Model):
         managed = False
         db_table = _table("work_order_mark")
 
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: change at {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
 
 class WorkOrderMarkParked(models.Model):
     """The folded marks of a work order that may not be synced (the engine's; read-only)."""
@@ -336,6 +363,9 @@ class WorkOrderMarkParked(models.Model):
     class Meta:
         managed = False
         db_table = _table("work_order_mark_parked")
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: {self.weight} parked changes"
 
 
 class SyncFailure(models.Model):
@@ -356,6 +386,9 @@ class SyncFailure(models.Model):
         managed = False
         db_table = _table("sync_failure")
 
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: {self.sqlstate} {self.message}"
+
 
 class TaskDismissal(models.Model):
     """A generated draft a planner deleted (the engine's; read-only)."""
@@ -373,6 +406,9 @@ class TaskDismissal(models.Model):
     class Meta:
         managed = False
         db_table = _table("task_dismissal")
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: {self.task_type} of {self.source_kind} {self.source_id} dismissed"
 
 
 class SyncRun(models.Model):
@@ -398,6 +434,9 @@ class SyncRun(models.Model):
         managed = False
         db_table = _table("sync_run")
 
+    def __str__(self) -> str:
+        return f"sync {self.id} of {self.work_order_id} by {self.run_by}: +{self.added} -{self.removed} ~{self.updated}"
+
 
 class SyncItem(models.Model):
     """One change a sync applied (the audit; read-only)."""
@@ -422,3 +461,6 @@ class SyncItem(models.Model):
     class Meta:
         managed = False
         db_table = _table("sync_item")
+
+    def __str__(self) -> str:
+        return f"sync {self.sync_run_id}: {self.action} task {self.task_id} ({self.task_type})"

@@ -9,7 +9,8 @@ it from being deleted).
 The engine's columns (versions, baselines, a task's origin and generation key, ids, the work order
 a row belongs to, ``created_at``) are not editable and never written by ``save()`` of a row that
 exists: it writes only the fields in ``writable`` (the database refuses any other value of an
-engine column with TSP01 anyway). A new row leaves them to their database defaults. Syncing goes
+engine column with TSP01 anyway), and a change to any other field of a row read from the database
+raises ``ValueError`` rather than being lost. A new row leaves them to their database defaults. Syncing goes
 through :class:`pytask_sync.TaskSync` on ``django.db.connection``; the books (marks, dismissals,
 the audit) are read-only here, as they are for every role but the schema owner.
 
@@ -42,9 +43,44 @@ class _Row(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
+        """The row as read, remembering what its fields that ``save()`` does not write held."""
+        instance = super().from_db(db, field_names, values)
+        instance._remember()
+        return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Read the row again; what it holds now is what ``save()`` compares with."""
+        super().refresh_from_db(*args, **kwargs)
+        self._remember()
+
+    def _kept(self) -> list[Any]:
+        return [f for f in self._meta.concrete_fields if f.name not in self.writable and f.column]
+
+    def _remember(self) -> None:
+        self._as_read = {f.attname: self.__dict__[f.attname] for f in self._kept() if f.attname in self.__dict__}
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Insert a new row whole; update an existing one in its ``writable`` fields only."""
+        """Insert a new row whole; update an existing one in its ``writable`` fields only.
+
+        A change to any other field of a row that exists (the engine's columns, a key, a generated
+        task's identity) would be lost: ``ValueError`` names it, and nothing is written.
+        """
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            as_read = getattr(self, "_as_read", {})
+            now = self.__dict__
+            lost = [
+                f.name
+                for f in self._kept()
+                if f.attname in as_read and f.attname in now and now[f.attname] != as_read[f.attname]
+            ]
+            if lost:
+                writes = f"only {', '.join(self.writable)}" if self.writable else "nothing (delete it, add another)"
+                raise ValueError(
+                    f"{type(self).__name__}.save() writes {writes} of a row that exists; "
+                    f"the change to {', '.join(lost)} would be lost"
+                )
             if not self.writable:
                 return  # nothing of it may change (a link)
             kwargs["update_fields"] = self.writable

@@ -184,3 +184,29 @@ def test_engine_errors_from_sqlalchemys_orm_and_psycopg(conn: psycopg.Connection
     assert b.snapshot() == before
     with psycopg.connect(writer) as raw, pytest.raises(EngineOwnedColumn), engine_errors():
         raw.execute("UPDATE task_sync.work_order SET synced_version = 99 WHERE id = %s", (wo,))
+
+
+def test_save_refuses_a_change_it_would_lose(as_writer: Builder) -> None:
+    from django.db import connection
+
+    from pytask_sync.django import models as ts
+
+    wo = as_writer.realistic()
+    TaskSync(connection).execute(wo, confirm=True)
+    task = ts.Task.objects.filter(work_order_id=wo, task_type="printing").first()
+    assert task is not None
+    before = as_writer.snapshot()
+    task.task_type = "forged"
+    task.work_content = "kept?"
+    with pytest.raises(ValueError, match="task_type would be lost"):
+        task.save()
+    assert as_writer.snapshot() == before  # nothing written, not even the writable field
+    task.refresh_from_db()
+    task.work_content = "planner's words"
+    task.save()  # a writable field alone: saved
+    assert ts.Task.objects.get(id=task.id).work_content == "planner's words"
+    link = ts.WorkOrderArtwork.objects.filter(work_order_id=wo).first()
+    assert link is not None
+    link.artwork_id = as_writer.catalog("artwork", "ART-OTHER")
+    with pytest.raises(ValueError, match="writes nothing"):
+        link.save()

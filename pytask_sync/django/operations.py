@@ -26,8 +26,9 @@ from django.db.migrations.operations.base import Operation
 #: What ``migrate task_sync <earlier>`` says, and why nothing ran.
 REFUSAL = (
     "pytask_sync: Django's migrate does not remove or downgrade the engine (its schema task_sync holds "
-    "the tasks, their edits and the audit of every sync). Nothing was changed. To remove it, run "
-    "`pytask-sync migrate downgrade base` on this database: it says what it drops and asks; then "
+    "the tasks, their edits and the audit of every sync). Nothing was changed. To remove it: unapply "
+    "the apps whose models point at the engine's (`manage.py migrate <app> zero`), run "
+    "`pytask-sync migrate downgrade base` on this database (it says what it drops and asks), then "
     "`manage.py migrate task_sync zero` forgets Django's record of it."
 )
 

@@ -23,7 +23,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pytask_sync.migrate import current_revision, head_revision, migrate
+from pytask_sync.migrate import current_revision, downgrade, head_revision, migrate
 from tests.pgserver_for_tests import TestServer
 
 # slow: processes of their own (manage.py, pytest-django); pytest -m "not slow" leaves them out
@@ -102,6 +102,14 @@ def test_migrate_task_sync_zero_is_refused_while_the_engine_is_installed(empty_d
     assert _versions(empty_dsn) == [head_revision()]
     assert _one(empty_dsn, "SELECT to_regclass('shop_delivery') IS NOT NULL") is True
     assert "[X] 0001_initial" in manage("showmigrations", "shop", dsn=empty_dsn)
+    # the way the message gives: the apps that point at the engine, the engine, Django's record
+    manage("migrate", "shop", "zero", dsn=empty_dsn)
+    downgrade(empty_dsn, "base")
+    manage("migrate", "task_sync", "zero", dsn=empty_dsn)
+    assert _one(empty_dsn, "SELECT to_regnamespace('task_sync') IS NULL") is True
+    assert "[ ] 0001_initial" in manage("showmigrations", "task_sync", dsn=empty_dsn)
+    manage("migrate", dsn=empty_dsn)  # and back
+    assert _versions(empty_dsn) == [head_revision()]
 
 
 def test_manage_py_test_and_pytest_django_with_one_role(empty_dsn: str) -> None:

@@ -35,6 +35,8 @@ REFUSAL = (
 
 def engine_installed(connection: Any) -> bool:
     """The database of Django's ``connection`` has the engine's schema ``task_sync``."""
+    if connection.vendor != "postgresql":
+        return False
     with connection.cursor() as cur:
         cur.execute("SELECT pg_catalog.to_regnamespace('task_sync') IS NOT NULL")
         return bool(cur.fetchone()[0])
@@ -59,7 +61,11 @@ class UpgradeEngine(Operation):
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         """Run the revisions on the migration's connection, in its transaction."""
+        from django.db import router
+
         connection = schema_editor.connection
+        if not router.allow_migrate(connection.alias, app_label):
+            return  # a database the project's routers keep the app out of
         if connection.vendor != "postgresql":
             raise RuntimeError(f"pytask_sync needs PostgreSQL, not {connection.vendor}")
         from pytask_sync.migrate import upgrade_connection

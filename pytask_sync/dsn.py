@@ -29,3 +29,38 @@ def to_libpq(dsn: str) -> str:
     if url.get_backend_name() != "postgresql":
         raise ValueError(f"not a PostgreSQL URL: {url.get_backend_name()!r}")
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def to_sqlalchemy_url(dsn: str) -> str:
+    """``dsn`` (libpq string, ``postgresql://`` URI or SQLAlchemy URL) as a SQLAlchemy URL on psycopg.
+
+    ``create_engine(to_sqlalchemy_url(dsn))`` connects where psycopg's ``connect(dsn)`` does:
+    ``postgresql+psycopg://user:password@host:port/dbname``, a Unix-socket directory and every
+    other libpq parameter (``sslmode``, ``application_name``, ...) in the query, which
+    SQLAlchemy's psycopg dialect hands back to libpq.
+    """
+    from psycopg.conninfo import conninfo_to_dict
+    from sqlalchemy.engine import URL
+
+    params = {k: str(v) for k, v in conninfo_to_dict(to_libpq(dsn)).items()}
+    user = params.pop("user", None)
+    password = params.pop("password", None)
+    dbname = params.pop("dbname", None)
+    host = params.pop("host", None)
+    port = params.pop("port", None)
+    query = dict(params)
+    if host and (host.startswith("/") or "," in host):  # a socket directory, or several hosts: libpq's to read
+        query["host"] = host
+        if port:
+            query["port"] = port
+        host = port = None
+    url = URL.create(
+        "postgresql+psycopg",
+        username=user,
+        password=password,
+        host=host,
+        port=int(port) if port else None,
+        database=dbname,
+        query=query,
+    )
+    return url.render_as_string(hide_password=False)

@@ -7,6 +7,9 @@ error kept as ``__cause__``. Message text is never parsed.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import psycopg
 
 
@@ -134,3 +137,42 @@ def translate(exc: psycopg.Error) -> TaskSyncError | None:
         return None
     diag = exc.diag
     return cls(diag.message_primary or str(exc), detail=diag.message_detail, hint=diag.message_hint)
+
+
+def _psycopg_error(exc: BaseException) -> psycopg.Error | None:
+    """The psycopg error under ``exc``: itself, SQLAlchemy's ``.orig``, or Django's ``__cause__``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, psycopg.Error):
+            return current
+        orig = getattr(current, "orig", None)  # sqlalchemy.exc.DBAPIError
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return None
+
+
+@contextlib.contextmanager
+def engine_errors() -> Iterator[None]:
+    """Raise the engine's exceptions from database errors of the block (a context manager or decorator).
+
+    An ORM write the engine refuses arrives as the ORM's own error: Django's
+    ``django.db.DatabaseError`` (the psycopg error as ``__cause__``), SQLAlchemy's
+    ``sqlalchemy.exc.DBAPIError`` (as ``.orig``), or psycopg's. Inside ``engine_errors()`` an error
+    with one of the engine's SQLSTATEs becomes its :class:`TaskSyncError` subclass
+    (``EngineOwnedColumn`` for TSP01, ``ProcessHasFormalTasks`` for TSC04, ...) with the psycopg
+    error as ``__cause__``, as everywhere in the package (the ORM's error is its ``__context__``);
+    every other error passes as it was. The transaction is as the
+    error left it (aborted: roll back, or use a savepoint, as for any database error).
+    Also ``pytask_sync.django.engine_errors`` and ``pytask_sync.orm.engine_errors``.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, TaskSyncError):
+            raise
+        found = _psycopg_error(exc)
+        ours = translate(found) if found is not None else None
+        if ours is None:
+            raise
+        raise ours from found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -152,3 +153,96 @@ def upgrade_sql(from_revision: str | None, to_revision: str = "head") -> str:
         parts.append(f"UPDATE task_sync.alembic_version SET version_num = '{target}';")
     parts.append("COMMIT;")
     return "\n".join(parts) + "\n"
+
+
+#: the settings a session may change; a revision sets some for its transaction (search_path)
+_SETTINGS = (
+    "SELECT name, pg_catalog.current_setting(name) FROM pg_catalog.pg_settings WHERE context IN ('user', 'superuser')"
+)
+
+
+def _session_settings(conn: Any) -> dict[str, str]:
+    with conn.cursor() as cur:
+        return dict(cur.execute(_SETTINGS).fetchall())
+
+
+def _restore_settings(conn: Any, before: dict[str, str]) -> None:
+    """Give back, for the rest of the owner's transaction, the settings the revisions changed.
+
+    A revision's SQL pins ``search_path`` for its transaction (``set_config(..., true)``): in the
+    owner's transaction that would hide the owner's own tables (Django's ``django_migrations``).
+    """
+    after = _session_settings(conn)
+    changed = [name for name, value in before.items() if after.get(name, value) != value]
+    with conn.cursor() as cur:
+        for name in changed:
+            cur.execute("SELECT pg_catalog.set_config(%s, %s, true)", (name, before[name]))
+
+
+class _Lent:
+    """A psycopg connection lent to SQLAlchemy for one alembic run inside its owner's transaction.
+
+    Everything is the connection's own but ending it: ``commit``, ``rollback`` and ``close`` are
+    its owner's (Django's ``atomic()`` of a migration), so alembic's transaction is the owner's,
+    and a failure is undone with the rest of the owner's work. No notice handler is left on it.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def commit(self) -> None:
+        """The owner commits."""
+
+    def rollback(self) -> None:
+        """The owner rolls back."""
+
+    def close(self) -> None:
+        """The owner closes."""
+
+    def add_notice_handler(self, handler: Any) -> None:
+        """Nothing of SQLAlchemy's stays on the owner's connection."""
+
+
+def upgrade_connection(conn: Any, revision: str = "head") -> str | None:
+    """Upgrade through ``conn`` (an open psycopg connection) to ``revision``, in its transaction.
+
+    For frameworks that own the connection and its transaction (Django's ``migrate`` runs each
+    migration in ``atomic()``): alembic runs the packaged revisions on it with the one version
+    table ``task_sync.alembic_version``, and nothing here commits, rolls back or closes it.
+    A database already at ``revision`` or past it is left as it is, so this and
+    ``pytask-sync migrate`` agree in either order. Returns the revision the database was at
+    (None: it had no engine). ``conn`` must not be in autocommit: the revisions go in one
+    transaction, the caller's.
+    """
+    import psycopg
+
+    if not isinstance(conn, psycopg.Connection):
+        raise TypeError(f"upgrade_connection needs a psycopg connection, not {type(conn).__name__}")
+    if conn.autocommit:
+        raise ValueError("upgrade_connection runs in the caller's transaction: the connection is in autocommit")
+    from alembic.runtime.migration import MigrationContext
+
+    order = [r for r, _, _ in history()]
+    target = order[-1] if revision == "head" else revision
+    if target not in order:
+        raise ValueError(f"unknown revision: {revision}")
+    engine = create_engine(
+        "postgresql+psycopg://", creator=lambda: _Lent(conn), poolclass=NullPool, use_native_hstore=False
+    )
+    try:
+        with engine.connect() as sa_conn:
+            ctx = MigrationContext.configure(sa_conn, opts={"version_table_schema": "task_sync"})
+            current = ctx.get_current_revision()
+            if current is not None and current in order and order.index(current) >= order.index(target):
+                return current  # there already, or past it (pytask-sync migrate ran a newer package)
+            cfg = alembic_config()
+            cfg.attributes["connection"] = sa_conn
+            settings = _session_settings(conn)
+            command.upgrade(cfg, target)
+            _restore_settings(conn, settings)
+            return current
+    finally:
+        engine.dispose()

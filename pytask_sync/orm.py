@@ -15,6 +15,13 @@ columns to their server defaults, so the engine's columns (versions, baselines, 
 and generation key, ``created_at``) keep the values the engine gives them; setting one to another
 value is refused by the database (TSP01). The books (marks, dismissals, the audit) are for
 reading.
+
+A refusal arrives as SQLAlchemy's ``DBAPIError``; inside :func:`engine_errors` (a context manager
+or decorator) it is the package's exception instead (``EngineOwnedColumn``,
+``ProcessHasFormalTasks``, ...):
+
+>>> with engine_errors():
+...     session.flush()
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 from sqlalchemy.orm import DeclarativeBase, relationship
 
 from . import tables
+from .errors import engine_errors as engine_errors
 
 
 class Base(DeclarativeBase):

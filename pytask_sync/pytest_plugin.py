@@ -16,6 +16,8 @@ Fixtures:
     service runs as in production: what production refuses (42501, TSP01), this refuses too.
 ``task_sync_dsn`` / ``task_sync_writer_dsn``
     The DSNs of those two connections, for code that opens its own.
+``task_sync_url`` / ``task_sync_writer_url``
+    The same as SQLAlchemy URLs (``postgresql+psycopg://...``): ``create_engine(task_sync_writer_url)``.
 ``task_sync_server``
     Where the databases are made: the server ``PYTASK_SYNC_TEST_DSN`` names (its user may create
     databases, and roles for the writer fixtures), else an embedded PostgreSQL started in a
@@ -315,3 +317,19 @@ def task_sync_writer_db(task_sync_writer_dsn: str) -> Iterator[Any]:
 
     with connect(task_sync_writer_dsn) as conn:
         yield conn
+
+
+@pytest.fixture
+def task_sync_url(task_sync_dsn: str) -> str:
+    """``task_sync_dsn`` as a SQLAlchemy URL (``postgresql+psycopg://...``): ``create_engine(task_sync_url)``."""
+    from .dsn import to_sqlalchemy_url
+
+    return to_sqlalchemy_url(task_sync_dsn)
+
+
+@pytest.fixture
+def task_sync_writer_url(task_sync_writer_dsn: str) -> str:
+    """``task_sync_writer_dsn`` (the writer login role) as a SQLAlchemy URL, for ``create_engine``."""
+    from .dsn import to_sqlalchemy_url
+
+    return to_sqlalchemy_url(task_sync_writer_dsn)

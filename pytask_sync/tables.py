@@ -13,6 +13,8 @@ Source kinds a DBA adds with ``create_source_kind`` have tables these do not des
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -315,3 +317,51 @@ material = _catalog("material")
 work_order_material = _lines("material", Column("need_cutting", Boolean, nullable=False, server_default=text("false")))
 product = _catalog("product")
 work_order_product = _lines("product")
+
+#: The engine's own tables in schema ``task_sync`` that these tables do not describe and no
+#: application reads: alembic's version table and ``applying`` (the marker of a transaction in
+#: which the engine writes its books). Leave them out of alembic's comparisons (:func:`include_name`).
+INTERNAL_TABLES = frozenset({"alembic_version", "applying"})
+
+
+def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    """Alembic's ``include_name`` hook: everything but the engine's internal tables.
+
+    In an alembic ``env.py`` whose ``target_metadata`` includes :data:`metadata`::
+
+        context.configure(..., include_schemas=True, include_name=pytask_sync.tables.include_name)
+
+    (or call it from a hook of your own). With it, ``compare_metadata`` and autogenerate find the
+    shipped metadata equal to a migrated database: no migration that drops the engine's indexes,
+    comments or tables.
+    """
+    return not (type_ == "table" and parent_names.get("schema_name") == SCHEMA and name in INTERNAL_TABLES)
+
+
+def _describe() -> None:
+    """The comments and secondary indexes the database has (``_described``, generated from it)."""
+    from sqlalchemy import Index
+
+    from ._described import COMMENTS, INDEXES
+
+    for name, (comment, columns) in COMMENTS.items():
+        table = metadata.tables.get(f"{SCHEMA}.{name}")
+        if table is None:
+            continue
+        table.comment = comment
+        for column, column_comment in columns.items():
+            if column in table.c:
+                table.c[column].comment = column_comment
+    for table_name, index_name, unique, columns_of, where in INDEXES:
+        table = metadata.tables.get(f"{SCHEMA}.{table_name}")
+        if table is None:
+            continue
+        Index(
+            index_name,
+            *(table.c[c] for c in columns_of),
+            unique=unique,
+            postgresql_where=text(where) if where else None,
+        )
+
+
+_describe()

@@ -9,7 +9,8 @@ it from being deleted).
 The engine's columns (versions, baselines, a task's origin and generation key, ids, the work order
 a row belongs to, ``created_at``) are not editable and never written by ``save()`` of a row that
 exists: it writes only the fields in ``writable`` (the database refuses any other value of an
-engine column with TSP01 anyway). A new row leaves them to their database defaults. Syncing goes
+engine column with TSP01 anyway), and a change to any other field of a row read from the database
+raises ``ValueError`` rather than being lost. A new row leaves them to their database defaults. Syncing goes
 through :class:`pytask_sync.TaskSync` on ``django.db.connection``; the books (marks, dismissals,
 the audit) are read-only here, as they are for every role but the schema owner.
 
@@ -42,9 +43,44 @@ class _Row(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
+        """The row as read, remembering what its fields that ``save()`` does not write held."""
+        instance = super().from_db(db, field_names, values)
+        instance._remember()
+        return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Read the row again; what it holds now is what ``save()`` compares with."""
+        super().refresh_from_db(*args, **kwargs)
+        self._remember()
+
+    def _kept(self) -> list[Any]:
+        return [f for f in self._meta.concrete_fields if f.name not in self.writable and f.column]
+
+    def _remember(self) -> None:
+        self._as_read = {f.attname: self.__dict__[f.attname] for f in self._kept() if f.attname in self.__dict__}
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Insert a new row whole; update an existing one in its ``writable`` fields only."""
+        """Insert a new row whole; update an existing one in its ``writable`` fields only.
+
+        A change to any other field of a row that exists (the engine's columns, a key, a generated
+        task's identity) would be lost: ``ValueError`` names it, and nothing is written.
+        """
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            as_read = getattr(self, "_as_read", {})
+            now = self.__dict__
+            lost = [
+                f.name
+                for f in self._kept()
+                if f.attname in as_read and f.attname in now and now[f.attname] != as_read[f.attname]
+            ]
+            if lost:
+                writes = f"only {', '.join(self.writable)}" if self.writable else "nothing (delete it, add another)"
+                raise ValueError(
+                    f"{type(self).__name__}.save() writes {writes} of a row that exists; "
+                    f"the change to {', '.join(lost)} would be lost"
+                )
             if not self.writable:
                 return  # nothing of it may change (a link)
             kwargs["update_fields"] = self.writable
@@ -159,6 +195,9 @@ class GenerationRule(models.Model):
         managed = False
         db_table = _table("generation_rule")
 
+    def __str__(self) -> str:
+        return f"{self.process_code_id or '(default)'} {self.source_kind_id} -> {self.task_type}"
+
 
 class WorkOrder(_Row):
     """A job. ``synced_version`` and ``created_at`` are the engine's."""
@@ -196,6 +235,9 @@ class WorkOrderProcess(_Row):
         db_table = _table("work_order_process")
         ordering = ("work_order", "sequence")
 
+    def __str__(self) -> str:
+        return f"{self.work_order} #{self.sequence} {self.process}"
+
 
 class WorkOrderArtwork(_Row):
     """A link of a work order to an artwork."""
@@ -207,6 +249,9 @@ class WorkOrderArtwork(_Row):
     class Meta:
         managed = False
         db_table = _table("work_order_artwork")
+
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.artwork}"
 
 
 class WorkOrderDie(_Row):
@@ -220,6 +265,9 @@ class WorkOrderDie(_Row):
         managed = False
         db_table = _table("work_order_die")
 
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.die}"
+
 
 class WorkOrderFoilingPlate(_Row):
     """A link of a work order to a foiling plate."""
@@ -232,6 +280,9 @@ class WorkOrderFoilingPlate(_Row):
         managed = False
         db_table = _table("work_order_foiling_plate")
 
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.foiling_plate}"
+
 
 class WorkOrderEmbossingPlate(_Row):
     """A link of a work order to an embossing plate."""
@@ -243,6 +294,9 @@ class WorkOrderEmbossingPlate(_Row):
     class Meta:
         managed = False
         db_table = _table("work_order_embossing_plate")
+
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.embossing_plate}"
 
 
 class WorkOrderMaterial(_Row):
@@ -260,6 +314,9 @@ class WorkOrderMaterial(_Row):
         managed = False
         db_table = _table("work_order_material")
 
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.material} x {self.quantity}"
+
 
 class WorkOrderProduct(_Row):
     """A product line of a work order."""
@@ -274,6 +331,9 @@ class WorkOrderProduct(_Row):
     class Meta:
         managed = False
         db_table = _table("work_order_product")
+
+    def __str__(self) -> str:
+        return f"{self.work_order}: {self.product} x {self.quantity}"
 
 
 class Task(_Row):
@@ -323,6 +383,9 @@ class WorkOrderMark(models.Model):
         managed = False
         db_table = _table("work_order_mark")
 
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: change at {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
 
 class WorkOrderMarkParked(models.Model):
     """The folded marks of a work order that may not be synced (the engine's; read-only)."""
@@ -336,6 +399,9 @@ class WorkOrderMarkParked(models.Model):
     class Meta:
         managed = False
         db_table = _table("work_order_mark_parked")
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: {self.weight} parked changes"
 
 
 class SyncFailure(models.Model):
@@ -356,6 +422,9 @@ class SyncFailure(models.Model):
         managed = False
         db_table = _table("sync_failure")
 
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: {self.sqlstate} {self.message}"
+
 
 class TaskDismissal(models.Model):
     """A generated draft a planner deleted (the engine's; read-only)."""
@@ -373,6 +442,9 @@ class TaskDismissal(models.Model):
     class Meta:
         managed = False
         db_table = _table("task_dismissal")
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id}: {self.task_type} of {self.source_kind} {self.source_id} dismissed"
 
 
 class SyncRun(models.Model):
@@ -398,6 +470,9 @@ class SyncRun(models.Model):
         managed = False
         db_table = _table("sync_run")
 
+    def __str__(self) -> str:
+        return f"sync {self.id} of {self.work_order_id} by {self.run_by}: +{self.added} -{self.removed} ~{self.updated}"
+
 
 class SyncItem(models.Model):
     """One change a sync applied (the audit; read-only)."""
@@ -422,3 +497,6 @@ class SyncItem(models.Model):
     class Meta:
         managed = False
         db_table = _table("sync_item")
+
+    def __str__(self) -> str:
+        return f"sync {self.sync_run_id}: {self.action} task {self.task_id} ({self.task_type})"

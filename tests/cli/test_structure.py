@@ -26,7 +26,7 @@ def test_one_policy_decides_which_database_and_whether_to_migrate() -> None:
     deciders = []
     for path in CLI.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        if "PYTASK_SYNC_DSN\")" in text or "environ.get(\"DATABASE_URL\")" in text:
+        if 'PYTASK_SYNC_DSN")' in text or 'environ.get("DATABASE_URL")' in text:
             deciders.append(path.name)
     assert deciders == ["_target.py"], deciders
     assert COMMANDS["migrate"].policy.migrate == "never" and COMMANDS["demo"].policy.env is False

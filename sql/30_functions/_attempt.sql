@@ -71,7 +71,7 @@ BEGIN
             END IF;
         END IF;
         IF cardinality(busy) > 0 THEN
-            RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'busy work orders';  -- roll back: keep no lock
+            RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'TSR01: busy work orders';  -- roll back: keep no lock
         END IF;
         -- 4. apply
         IF cardinality(v_group) > 0 THEN

@@ -13,7 +13,7 @@ BEGIN
     IF p_overwrite_edits IS NULL OR p_restore_dismissed IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = 'p_overwrite_edits and p_restore_dismissed must be true or false, not NULL';
+            MESSAGE = 'TSV01: p_overwrite_edits and p_restore_dismissed must be true or false, not NULL';
     END IF;
 END
 $$;

@@ -13,7 +13,7 @@ BEGIN
     IF p_work_order_id IS NULL OR p_work_order_id <= 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('invalid work order id: %s', coalesce(p_work_order_id::text, 'NULL')),
+            MESSAGE = format('TSV01: invalid work order id: %s', coalesce(p_work_order_id::text, 'NULL')),
             HINT = 'A work order id is a positive bigint.';
     END IF;
 END

@@ -18,7 +18,7 @@ BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC05',
-            MESSAGE = format('%s must run at READ COMMITTED, not %s',
+            MESSAGE = format('TSC05: %s must run at READ COMMITTED, not %s',
                              p_what, upper(current_setting('transaction_isolation'))),
             DETAIL = 'A snapshot older than the change''s locks could miss work orders it affects.',
             HINT = 'Run it in a transaction of its own: BEGIN ISOLATION LEVEL READ COMMITTED; ...; COMMIT;';

@@ -16,7 +16,7 @@ BEGIN
     IF current_setting('transaction_read_only')::boolean THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC07',
-            MESSAGE = format('%s writes, and this transaction is read-only%s: run it on the primary', p_what,
+            MESSAGE = format('TSC07: %s writes, and this transaction is read-only%s: run it on the primary', p_what,
                              CASE WHEN pg_is_in_recovery() THEN ' (this server is a hot standby)' ELSE '' END),
             HINT = 'Sync on the primary, in a read-write transaction; preview, plan, plan_pending, pending and '
                    'check_sync_needed also run on a standby (a plan_hash read there confirms an execute on the '

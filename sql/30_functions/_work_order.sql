@@ -17,7 +17,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSN01',
-            MESSAGE = format('work order %s not found', p_work_order_id);
+            MESSAGE = format('TSN01: work order %s not found', p_work_order_id);
     END IF;
     RETURN v_wo;
 END

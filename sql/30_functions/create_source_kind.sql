@@ -32,13 +32,13 @@ BEGIN
     IF p_lines IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = 'invalid argument: p_lines must be true or false',
+            MESSAGE = 'TSV01: invalid argument: p_lines must be true or false',
             HINT = 'Pass false for a link kind (one task per linked catalog row), true for a line kind.';
     END IF;
     IF p_kind IS NULL OR p_kind !~ '^[a-z][a-z0-9_]*$' OR length(p_kind) > 40 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('invalid source kind name: %s', coalesce(quote_literal(p_kind), 'NULL')),
+            MESSAGE = format('TSV01: invalid source kind name: %s', coalesce(quote_literal(p_kind), 'NULL')),
             HINT = 'A kind is a lowercase letter, then lowercase letters, digits or _, 40 characters at most.';
     END IF;
     SELECT n.link_table, n.id_column INTO v_link, v_ref FROM task_sync_internal._kind_tables(p_kind) n;
@@ -46,14 +46,14 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('source kind %s already exists', p_kind),
+            MESSAGE = format('TSV01: source kind %s already exists', p_kind),
             HINT = 'SELECT kind FROM task_sync.source_kind lists the kinds.';
     END IF;
     IF to_regclass(format('task_sync.%I', p_kind)) IS NOT NULL
        OR to_regclass(format('task_sync.%I', v_link)) IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('invalid source kind name: %s is taken', p_kind),
+            MESSAGE = format('TSV01: invalid source kind name: %s is taken', p_kind),
             DETAIL = format('task_sync.%I or task_sync.%I already exists.', p_kind, v_link),
             HINT = 'Choose another name.';
     END IF;

@@ -24,20 +24,20 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('source kind %s does not exist', coalesce(quote_literal(p_kind), 'NULL')),
+            MESSAGE = format('TSV01: source kind %s does not exist', coalesce(quote_literal(p_kind), 'NULL')),
             HINT = 'SELECT kind FROM task_sync.source_kind lists the kinds.';
     END IF;
     IF v_built_in THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('source kind %s is built in and cannot be dropped', p_kind);
+            MESSAGE = format('TSV01: source kind %s is built in and cannot be dropped', p_kind);
     END IF;
     SELECT count(*) INTO v_rules FROM task_sync.generation_rule r WHERE r.source_kind = p_kind;
     SELECT count(*) INTO v_tasks FROM task_sync.task t WHERE t.source_kind = p_kind;
     IF v_rules + v_tasks > 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC06',
-            MESSAGE = format('source kind %s is in use', p_kind),
+            MESSAGE = format('TSC06: source kind %s is in use', p_kind),
             DETAIL = format('%s generation rule(s) and %s task(s) name it.', v_rules, v_tasks),
             HINT = 'Delete its rules and sync, and delete or change its remaining tasks, then drop it.';
     END IF;

@@ -61,14 +61,14 @@ BEGIN
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash !~ '^[0-9a-f]{64}$' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('malformed plan hash: %L', p_expected_plan_hash),
+            MESSAGE = format('TSV01: malformed plan hash: %L', p_expected_plan_hash),
             HINT = 'Pass the plan_hash of task_sync.preview(): 64 lowercase hex digits.';
     END IF;
     PERFORM task_sync_internal._check_flags(p_overwrite_edits, p_restore_dismissed);
     IF p_confirmed IS NOT TRUE THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC01',
-            MESSAGE = format('confirmation required to sync work order %s', p_work_order_id),
+            MESSAGE = format('TSC01: confirmation required to sync work order %s', p_work_order_id),
             HINT = 'Read task_sync.preview(id) first, then call task_sync.execute(id, true, <plan_hash>).';
     END IF;
 
@@ -77,12 +77,12 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSN01',
-            MESSAGE = format('work order %s not found', p_work_order_id);
+            MESSAGE = format('TSN01: work order %s not found', p_work_order_id);
     END IF;
     IF NOT task_sync_internal._may_sync(v_wo.status, v_wo.approval_status) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC03',
-            MESSAGE = format('work order %s may not be synced', p_work_order_id),
+            MESSAGE = format('TSC03: work order %s may not be synced', p_work_order_id),
             DETAIL = format('status is %s, approval_status is %s', v_wo.status, v_wo.approval_status),
             HINT = 'Only work orders that are not approved, completed or cancelled are synced.';
     END IF;
@@ -97,7 +97,7 @@ BEGIN
     IF p_expected_plan_hash IS NOT NULL AND p_expected_plan_hash <> v_hash THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC02',
-            MESSAGE = format('stale plan for work order %s: the plan changed since it was previewed', p_work_order_id),
+            MESSAGE = format('TSC02: stale plan for work order %s: the plan changed since it was previewed', p_work_order_id),
             DETAIL = format('expected plan_hash %s, current plan_hash %s', p_expected_plan_hash, v_hash),
             HINT = 'Preview again (with the same flags) and confirm the new plan.';
     END IF;

@@ -76,7 +76,7 @@ BEGIN
     IF p_limit < 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSV01',
-            MESSAGE = format('invalid limit: %s', p_limit),
+            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
             HINT = 'Pass a limit >= 0, or NULL for no limit.';
     END IF;
     -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more

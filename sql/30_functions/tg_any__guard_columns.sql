@@ -49,7 +49,7 @@ BEGIN
         IF v_column IS NOT NULL THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'TSP01',
-                MESSAGE = format('column %s of task_sync.%s is the engine''s: a new row takes its default (%s), not %s',
+                MESSAGE = format('TSP01: column %s of task_sync.%s is the engine''s: a new row takes its default (%s), not %s',
                                  v_column, TG_TABLE_NAME, v_kept, v_given),
                 DETAIL = 'Only pytask_sync writes the engine''s books (versions, baselines, a generated task''s identity).',
                 HINT = format('Leave %s out of the INSERT, or give it DEFAULT.', v_column);
@@ -103,7 +103,7 @@ BEGIN
     END IF;
     RAISE EXCEPTION USING
         ERRCODE = 'TSP01',
-        MESSAGE = format('column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value',
+        MESSAGE = format('TSP01: column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value',
                          coalesce(v_column, array_to_string(TG_ARGV, ', ')), TG_TABLE_NAME),
         DETAIL = format('These columns of task_sync.%s keep their values: %s.', TG_TABLE_NAME, array_to_string(TG_ARGV, ', ')),
         HINT = 'Write the row''s current value, or leave the column out of the UPDATE.';

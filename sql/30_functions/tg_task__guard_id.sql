@@ -37,7 +37,7 @@ BEGIN
     IF NEW.id IS DISTINCT FROM v_drawn THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSP01',
-            MESSAGE = format('column id of task_sync.task is the engine''s: a new task takes its id from the sequence, not %s',
+            MESSAGE = format('TSP01: column id of task_sync.task is the engine''s: a new task takes its id from the sequence, not %s',
                              NEW.id),
             DETAIL = 'An id chosen by hand could be the next one the sequence gives a sync, which would then fail.',
             HINT = 'Leave id out of the INSERT (or give it DEFAULT); RETURNING id tells the id it got.';

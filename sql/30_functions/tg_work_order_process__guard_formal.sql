@@ -29,7 +29,7 @@ BEGIN
     IF v_count > 0 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'TSC04',
-            MESSAGE = format('process %s of work order %s still has %s formal task(s)',
+            MESSAGE = format('TSC04: process %s of work order %s still has %s formal task(s)',
                              OLD.id, OLD.work_order_id, v_count),
             DETAIL = 'A task is formal in every status but draft: pending, in_progress, completed and cancelled.',
             HINT = 'Delete those tasks first, or keep the process; pytask_sync never removes formal tasks.';

@@ -66,8 +66,10 @@ def test_execute_without_a_terminal_asks_for_yes(conn: psycopg.Connection[Any], 
     b = Builder(conn)
     wo = b.realistic()
     before = b.snapshot()
-    code, _, err = run(capsys, "--dsn", dsn, "execute", str(wo))
-    assert code == 1 and "--yes" in err
+    code, out, err = run(capsys, "--dsn", dsn, "execute", str(wo))
+    # a usage error, said before any output: no plan is printed that will not be applied
+    assert code == 2 and "--yes" in err and out == ""
+    assert len(err.strip().splitlines()) == 1
     assert b.snapshot() == before
 
 

@@ -264,7 +264,7 @@ def test_the_demos_tip_reaches_the_database_it_ran_on(
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@elsewhere/factory")
     monkeypatch.setattr(embedded, "start", lambda: embedded.EmbeddedServer(pgdata=None, dsn=dsn, pid=0))  # type: ignore[arg-type]
-    monkeypatch.setattr(cli_module, "migrate", lambda *a, **k: None)
+    monkeypatch.setattr(cli_module._target, "migrate", lambda *a, **k: None)
     assert cli_module.main(["demo"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "Try it yourself: DATABASE_URL= pytask-sync preview" in out
@@ -380,13 +380,17 @@ def test_migrate_current_history_downgrade_and_sql(empty_dsn: str) -> None:
     assert json.loads(cli("--dsn", empty_dsn, "migrate", "current", "--json").stdout)["state"] == "up to date"
     res = cli("--dsn", empty_dsn, "migrate", "downgrade")
     assert res.returncode == 2 and "needs the revision" in res.stderr
+    # a downgrade asks first: without a terminal it needs --yes (a usage error, nothing changed)
     res = cli("--dsn", empty_dsn, "migrate", "downgrade", "0003_books")
+    assert res.returncode == 2 and "--yes" in res.stderr and res.stdout == ""
+    assert json.loads(cli("--dsn", empty_dsn, "migrate", "current", "--json").stdout)["state"] == "up to date"
+    res = cli("--dsn", empty_dsn, "migrate", "downgrade", "0003_books", "--yes")
     assert res.returncode == 0 and f"migrated from {doc['head']} to 0003_books" in res.stdout
     res = cli("migrate", "--sql", "--from", doc["head"])
     assert res.returncode == 1 and "nothing to upgrade" in res.stderr
     # base removes everything, the schema and alembic's table included: the SQL of a fresh install
     # then runs by hand
-    res = cli("--dsn", empty_dsn, "migrate", "downgrade", "base")
+    res = cli("--dsn", empty_dsn, "migrate", "downgrade", "base", "--yes")
     assert res.returncode == 0, res.stderr
     with psycopg.connect(empty_dsn, autocommit=True) as c:
         assert c.execute("SELECT to_regnamespace('task_sync')").fetchone() == (None,)

@@ -1,0 +1,5 @@
+"""``python -m pytask_sync.cli``: the same as ``pytask-sync``."""
+
+from . import main
+
+raise SystemExit(main())

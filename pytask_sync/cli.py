@@ -432,6 +432,7 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
     failed = any(r.last_error for r in rows)
     if failed:
         table.add_column("last sync failed", overflow="fold")
+    table.add_column("why, and what to do", overflow="fold")
     for r in rows:
         since = r.pending_since.isoformat(timespec="seconds") if r.pending_since else ""
         cells: list[str | Text] = [
@@ -444,6 +445,7 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
         if failed:
             retry = f" (retried after {r.retry_after.isoformat(timespec='seconds')})" if r.retry_after else ""
             cells.append(Text(f"{r.last_error}{retry}" if r.last_error else ""))
+        cells.append(Text(f"{r.reason}: {r.advice}" if r.reason else ""))
         table.add_row(*cells)
     console.print(table)
     return 0

@@ -21,7 +21,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_busy  bigint[] := '{}';
+    v_busy  bigint[] := '{}'::bigint[];
 BEGIN
     IF coalesce(cardinality(p_work_order_ids), 0) = 0 OR current_setting('transaction_read_only')::boolean THEN
         RETURN v_busy;

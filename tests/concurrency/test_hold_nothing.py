@@ -99,6 +99,8 @@ def _syncs_run_through(conn: psycopg.Connection[Any], connect: Callable[..., Any
 def test_a_writer_statement_held_open_holds_no_sync(
     conn: psycopg.Connection[Any], connect: Callable[..., Any], login: dict[str, str], what: str
 ) -> None:
+    if "MERGE" in what and conn.info.server_version < 170000:
+        pytest.skip("MERGE ... RETURNING inside WITH needs PostgreSQL 17 (the statement could not be held open)")
     _, wo, manual, route = _setup(conn)
     writer = connect()
     writer.execute(f"SET SESSION AUTHORIZATION {login['task_sync_writer']}")

@@ -198,7 +198,7 @@ CREATE OR REPLACE FUNCTION task_sync_internal._task_update_ok(
     p_id bigint, p_work_order_id bigint, p_origin text, p_work_order_process_id bigint, p_task_type text,
     p_source_kind text, p_source_id bigint)
 RETURNS boolean
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

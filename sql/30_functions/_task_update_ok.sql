@@ -16,8 +16,10 @@
 -- statement by task__guard_update (tg_any__guard_columns), which judges old and new rows together.
 -- Not a BEFORE UPDATE trigger on purpose: any such trigger makes PostgreSQL lock each row before
 -- the update in the strength the SET list implies (see tg_any__guard_columns). The engine's own
--- writes run as the owner, whom row-level security passes over. STABLE: it reads with the
--- statement's snapshot (rows as they were when it started, the session's own included).
+-- writes run as the owner, whom row-level security passes over. VOLATILE on purpose: it reads the
+-- row as last committed (at READ COMMITTED a fresh snapshot), as the UPDATE does after waiting for
+-- a concurrent change of it (a route row deleted meanwhile set a draft's process to NULL: the new
+-- version the UPDATE writes has NULL, which the statement's own snapshot would call a key moved).
 -- Locks:   none.
 -- Raises:  TSP01 naming the column (id, origin or a part of the generation key).
 -- Writes:  nothing.
@@ -26,7 +28,7 @@ CREATE FUNCTION task_sync_internal._task_update_ok(
     p_id bigint, p_work_order_id bigint, p_origin text, p_work_order_process_id bigint, p_task_type text,
     p_source_kind text, p_source_id bigint)
 RETURNS boolean
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

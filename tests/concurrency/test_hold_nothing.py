@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.builders import Builder
-from tests.concurrency import Background
+from tests.concurrency import Background, wait_until_blocked
 
 NEXT = "(SELECT last_value FROM task_sync.task_id_seq)"
 
@@ -145,3 +145,36 @@ def test_a_copy_held_open_holds_no_sync(
         conn.execute("SELECT pg_cancel_backend(%s)", (writer.info.backend_pid,))
         with contextlib.suppress(psycopg.Error):
             copying.__exit__(None, None, None)
+
+
+def test_a_planners_edit_that_waited_for_a_route_deletion_goes_through(
+    conn: psycopg.Connection[Any], connect: Callable[..., Any], login: dict[str, str]
+) -> None:
+    """The sustained run of issue 33: a planner's UPDATE of a draft waited for a transaction that
+    deleted the draft's route row (ON DELETE SET NULL); READ COMMITTED then writes the row as that
+    transaction left it, with no process, and the row-level check compared it with the row as the
+    statement's snapshot saw it (a process): TSP01 naming work_order_process_id."""
+    b = Builder(conn)
+    wo = b.realistic()
+    b.execute(wo)
+    (draft, route) = conn.execute(
+        "SELECT id, work_order_process_id FROM task_sync.task WHERE work_order_id = %s AND task_type = 'die_cutting'",
+        (wo,),
+    ).fetchone()  # type: ignore[misc]
+    deleter = connect(autocommit=False)
+    deleter.execute(f"SET SESSION AUTHORIZATION {login['task_sync_writer']}")
+    deleter.execute("DELETE FROM task_sync.work_order_process WHERE id = %s", (route,))
+    planner = connect()
+    planner.execute(f"SET SESSION AUTHORIZATION {login['task_sync_writer']}")
+    edit = Background(
+        lambda: planner.execute("UPDATE task_sync.task SET work_content = 'by hand' WHERE id = %s", (draft,))
+    )
+    wait_until_blocked(conn, planner.info.backend_pid, deleter.info.backend_pid)
+    deleter.commit()
+    edit.result()
+    assert conn.execute(
+        "SELECT work_content, work_order_process_id FROM task_sync.task WHERE id = %s", (draft,)
+    ).fetchone() == (
+        "by hand",
+        None,
+    )

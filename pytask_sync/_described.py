@@ -97,12 +97,15 @@ COMMENTS: dict[str, tuple[str | None, dict[str, str]]] = {
     "sync_failure": (
         "Work orders whose last sync by sync_pending failed, with the error; retried after retry_after (engine only)",
         {
+            "advice": "What to do about it",
             "definition_version": "The definition_version whose sync failed: a change after it makes "
             "sync_pending try again at once",
             "detail": "The error's detail",
             "failed_at": "When its sync failed last",
             "failures": "How many syncs of it failed in a row",
             "message": "The error's message",
+            "reason": "failed: the sync raised the error; too_big: its sync alone outlasted the "
+            "statement_timeout detail names",
             "retry_after": "sync_pending passes over it until then (sooner when its inputs change "
             "again); execute is not held back",
             "sqlstate": "The error's SQLSTATE (23503: a foreign key of an application's table, ...)",

@@ -26,9 +26,12 @@ EXECUTE: Final = """
 """
 CHECK_SYNC_NEEDED: Final = "SELECT task_sync.check_sync_needed(%(work_order_id)s) AS needed"
 PENDING: Final = """
-    SELECT work_order_id, order_number, definition_version, synced_version, pending_since, last_error, retry_after
+    SELECT work_order_id, order_number, definition_version, synced_version, pending_since, last_error, retry_after,
+           reason, advice
     FROM task_sync.pending(%(limit)s)
 """
+#: the worker's: a work order whose sync alone outlasts statement_timeout, recorded (sync_failure)
+RECORD_TOO_BIG: Final = "SELECT task_sync_internal._record_too_big(%(work_order_id)s)"
 PENDING_COUNT: Final = "SELECT count(*) AS n FROM task_sync.pending()"
 PLAN_PENDING: Final = """
     SELECT * FROM task_sync.plan_pending(%(limit)s)

@@ -125,7 +125,8 @@ class PendingWorkOrder:
     """A row of ``task_sync.pending``: a work order that needs a sync.
 
     ``last_error`` and ``retry_after`` say why ``sync_pending`` could not sync it last time and
-    until when it passes over it (None when its last sync did not fail).
+    until when it passes over it (None when its last sync did not fail); ``reason`` why it is not
+    synced yet and ``advice`` what to do.
     """
 
     work_order_id: int
@@ -135,6 +136,10 @@ class PendingWorkOrder:
     pending_since: datetime | None
     last_error: str | None = None
     retry_after: datetime | None = None
+    #: why it is not synced yet: waiting, busy, failed, too_big or retry (see ``task_sync.pending``)
+    reason: str | None = None
+    #: what to do about it
+    advice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,6 +268,7 @@ def print_status(console: Console, rows: list[PendingWorkOrder], total: int) -> 
     ]
     if failed:
         cols.append(Col("last sync failed", least=12))
+    cols.append(Col("why, and what to do", least=12))
     cells = []
     for r in rows:
         since = r.pending_since.isoformat(timespec="seconds") if r.pending_since else ""
@@ -276,6 +277,7 @@ def print_status(console: Console, rows: list[PendingWorkOrder], total: int) -> 
         if failed:
             retry = f" (retried after {r.retry_after.isoformat(timespec='seconds')})" if r.retry_after else ""
             row.append(Text(f"{r.last_error}{retry}" if r.last_error else ""))
+        row.append(Text(f"{r.reason}: {r.advice}" if r.reason else ""))
         cells.append(row)
     table = fitted_table(console, cols, cells, title=Text(shown), title_justify="left")
     console.print(table)

@@ -193,6 +193,8 @@ sync_failure = Table(
     Column("failures", Integer, nullable=False),
     Column("retry_after", DateTime(timezone=True), nullable=False),
     Column("definition_version", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False, server_default=text("'failed'::text")),
+    Column("advice", Text),
     PrimaryKeyConstraint("work_order_id", name="sync_failure_pkey"),
 )
 

@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import tuple_row
 
 from . import _queries as q
@@ -67,6 +68,20 @@ class _Syncing:
             self._conn.remove_notice_handler(self._notice)
 
 
+def _record_too_big(conn: psycopg.Connection[Any] | None, ids: list[int]) -> None:
+    """Record that these work orders' syncs alone outlast statement_timeout (``sync_failure``).
+
+    Then ``pending()`` says so (reason ``too_big``, with the limit) to every reader, not only this log.
+    """
+    if conn is None or conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        return  # inside the caller's failed transaction: nothing can be written now
+    for wo in ids:
+        try:
+            conn.execute(q.RECORD_TOO_BIG, {"work_order_id": wo})
+        except psycopg.Error as exc:  # a record is a courtesy; the drain goes on without it
+            log.warning("could not record that work order %d is too big: %s", wo, exc)
+
+
 def drain(
     ts: TaskSync,
     batch: int,
@@ -110,6 +125,7 @@ def drain(
                 if not syncing.ids:
                     raise
                 too_big.update(syncing.ids)
+                _record_too_big(conn, syncing.ids)
                 for wo in syncing.ids:
                     log.error(
                         "work order %d cannot be synced within statement_timeout; it stays pending "

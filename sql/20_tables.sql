@@ -174,7 +174,10 @@ COMMENT ON COLUMN task_sync.work_order_mark_parked.since IS 'When the oldest of 
 -- A work order whose sync failed inside sync_pending (an application's foreign key to a draft it
 -- must remove, a trigger of one's own, ...): it stays pending, and sync_pending passes over it
 -- until retry_after, or sooner when its inputs change again (its definition_version grows past
--- the one that failed). A sync of it deletes the row.
+-- the one that failed). A sync of it deletes the row. Also a work order whose sync alone outlasted
+-- a caller's statement_timeout (reason too_big: the worker and the CLI record it when they name it).
+-- Written only by a session that holds the work order's row (FOR NO KEY UPDATE), so two batches
+-- never wait for each other's failure rows.
 CREATE TABLE task_sync.sync_failure (
     work_order_id   bigint NOT NULL,
     failed_at       timestamptz NOT NULL,
@@ -184,7 +187,12 @@ CREATE TABLE task_sync.sync_failure (
     failures        integer NOT NULL,
     retry_after     timestamptz NOT NULL,
     definition_version bigint NOT NULL,
-    CONSTRAINT sync_failure_pkey PRIMARY KEY (work_order_id)
+    -- why: 'failed' (the sync raised an error) or 'too_big' (its sync alone outlasted the caller's
+    -- statement_timeout, which detail names); advice: what to do about it
+    reason          text NOT NULL DEFAULT 'failed',
+    advice          text,
+    CONSTRAINT sync_failure_pkey PRIMARY KEY (work_order_id),
+    CONSTRAINT sync_failure__reason_check CHECK (reason IN ('failed', 'too_big'))
 );
 COMMENT ON TABLE task_sync.sync_failure IS
     'Work orders whose last sync by sync_pending failed, with the error; retried after retry_after (engine only)';
@@ -196,6 +204,9 @@ COMMENT ON COLUMN task_sync.sync_failure.detail IS 'The error''s detail';
 COMMENT ON COLUMN task_sync.sync_failure.failures IS 'How many syncs of it failed in a row';
 COMMENT ON COLUMN task_sync.sync_failure.definition_version IS
     'The definition_version whose sync failed: a change after it makes sync_pending try again at once';
+COMMENT ON COLUMN task_sync.sync_failure.reason IS
+    'failed: the sync raised the error; too_big: its sync alone outlasted the statement_timeout detail names';
+COMMENT ON COLUMN task_sync.sync_failure.advice IS 'What to do about it';
 COMMENT ON COLUMN task_sync.sync_failure.retry_after IS
     'sync_pending passes over it until then (sooner when its inputs change again); execute is not held back';
 

@@ -66,3 +66,27 @@ GRANT EXECUTE ON FUNCTION
     task_sync.execute(bigint, boolean, text, boolean, boolean),
     task_sync.sync_pending(integer, bigint[])
 TO task_sync_writer;
+
+-- Tasks under row-level security, for one reason: its checks run on each row before the row or any
+-- index entry of it is written, where the guards above run at the end of the statement. So a
+-- writer's statement, however long it runs on, cannot hold an id or a generation key a sync is
+-- about to insert (the engine's functions run as the owner, whom row-level security passes over):
+-- a new task is manual (_task_insert_ok), and an UPDATE keeps a task's id and a generated task's
+-- key (_task_update_ok). Rows are not hidden from anyone. (PostgreSQL refuses COPY FROM into a
+-- table under row-level security to the roles it applies to: writers insert tasks with INSERT.)
+ALTER TABLE task_sync.task ENABLE ROW LEVEL SECURITY;
+CREATE POLICY task__read ON task_sync.task FOR SELECT USING (true);
+CREATE POLICY task__delete ON task_sync.task FOR DELETE USING (true);
+CREATE POLICY task__insert ON task_sync.task FOR INSERT WITH CHECK (task_sync_internal._task_insert_ok(origin));
+CREATE POLICY task__update ON task_sync.task FOR UPDATE USING (true)
+    WITH CHECK (task_sync_internal._task_update_ok(id, work_order_id, origin, work_order_process_id, task_type,
+                                                   source_kind, source_id));
+GRANT EXECUTE ON FUNCTION
+    task_sync_internal._task_insert_ok(text),
+    task_sync_internal._task_update_ok(bigint, bigint, text, bigint, text, text, bigint)
+TO task_sync_writer;
+
+-- What pending() says about a work order (busy: _busy looks without waiting or keeping a lock), and
+-- what the worker records when a work order's sync alone outlasts its statement_timeout.
+GRANT EXECUTE ON FUNCTION task_sync_internal._busy(bigint[]) TO task_sync_reader;
+GRANT EXECUTE ON FUNCTION task_sync_internal._record_too_big(bigint) TO task_sync_writer;

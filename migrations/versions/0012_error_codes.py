@@ -1,15 +1,16 @@
 """Every engine error's message starts with its SQLSTATE.
 
 Revision ID: 0012_error_codes
-Revises: 0010_batch_cost
+Revises: 0011_hold_nothing
+Create Date: 2026-12-07 15:29:57+00:00
 
-Runs its own frozen SQL (``0012_error_codes.up.sql`` / ``0012_error_codes.down.sql`` beside this file),
-started by ``scripts/freeze_revision.py`` from the diff of the canonical sql/ files when the
-revision was made, through the one runner of every revision (``pytask_sync._revision``).
+Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
+started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one
+runner of every revision (``pytask_sync._revision``).
 """
 
 from pytask_sync._revision import frozen_steps
 
 revision = "0012_error_codes"
-down_revision = "0010_batch_cost"
+down_revision = "0011_hold_nothing"
 upgrade, downgrade = frozen_steps(__file__)

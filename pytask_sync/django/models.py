@@ -417,6 +417,8 @@ class SyncFailure(models.Model):
     failures = models.IntegerField()
     retry_after = models.DateTimeField()
     definition_version = models.BigIntegerField()
+    reason = models.TextField(default="failed")
+    advice = models.TextField(null=True)
 
     class Meta:
         managed = False

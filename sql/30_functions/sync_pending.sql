@@ -15,7 +15,10 @@
 --                   fails (an application's foreign key to a draft it must remove, a trigger of
 --                   one's own, ...), the group is tried again in halves, down to the one work order
 --                   that fails, whose error is recorded in sync_failure (_record_failure: it stays
---                   pending, retried after a growing pause); the others are synced.
+--                   pending, retried after a growing pause, its marks folded into one; the row is
+--                   recorded holding the work order's row, which stays locked to the end of the
+--                   transaction as a synced one's does, so that two batches never wait for each
+--                   other's failure rows); the others are synced.
 -- Each attempt is a subtransaction; PostgreSQL keeps 64 committed ones of a transaction in shared
 -- memory and makes every reader of the database slower once a transaction has more, so a call
 -- commits at most 60: chunks grow with the backlog (500 work orders, or a fortieth of the backlog)
@@ -31,7 +34,8 @@
 -- table lock a DBA takes on purpose (LOCK TABLE) can make it wait.
 -- SECURITY DEFINER (owner's rights, search_path pinned), like execute and for the same reason.
 -- Locks:   per chunk, all SKIP LOCKED (never waiting): see _claim and _hold_route; the rows of
---          the closed work orders whose marks it parks FOR NO KEY UPDATE.
+--          the closed work orders whose marks it parks, of a work order whose failure it records
+--          and of those in p_skip whose marks it folds, FOR NO KEY UPDATE.
 -- Raises:  TSC07 a read-only transaction (a hot standby: run it on the primary); TSV01 negative limit.
 -- Writes:  task, task_dismissal, work_order_mark, work_order_mark_parked, work_order, sync_run,
 --          sync_item, sync_failure (through _apply, and the failures it records).
@@ -85,6 +89,11 @@ BEGIN
         v_size := greatest(c_chunk, ceil(least(
             (SELECT count(*) FROM task_sync_internal._queue() c WHERE c.may_sync),
             coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
+    END IF;
+    -- the marks of the work orders the caller passes over (the worker's too big ones, which keep
+    -- changing while they wait) are folded into one each, so that they do not pile up
+    IF cardinality(p_skip) > 0 THEN
+        PERFORM task_sync_internal._fold_marks(p_skip);
     END IF;
     -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing
     WHILE (v_pass = 0 OR v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP

@@ -64,7 +64,7 @@ def test_the_public_schema_holds_the_api_and_nothing_else(conn: psycopg.Connecti
     }
     assert public == {
         "preview", "plan", "plan_pending", "execute", "check_sync_needed", "pending", "sync_pending",
-        "repair_marks", "create_source_kind", "drop_source_kind",
+        "repair_marks", "create_source_kind", "drop_source_kind", "prune_history",
     }  # fmt: skip
     internal = conn.execute(
         "SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'task_sync_internal'::regnamespace"

@@ -21,13 +21,17 @@ READER_API = {
 }
 WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(integer,bigint[])"}
 #: DBA tools: the schema owner only
-OWNER_API = {"repair_marks()", "create_source_kind(text,boolean)", "drop_source_kind(text)"}
+OWNER_API = {"repair_marks()", "create_source_kind(text,boolean)", "drop_source_kind(text)", "prune_history(interval)"}
 #: the only functions that run with the owner's rights: the two entry points that write the books,
-#: and the triggers that mark and dismiss on behalf of people's statements (a trigger function
+#: pending()'s look for busy work orders (locks taken and released at once) and the record of a work
+#: order too big for the worker's statement_timeout, and the triggers that mark and dismiss on behalf
+#: of people's statements (a trigger function
 #: cannot be called directly). README "Granting access" says why each is safe.
 SECURITY_DEFINER = {
     "execute(bigint,boolean,text,boolean,boolean)",
     "sync_pending(integer,bigint[])",
+    "_busy(bigint[])",
+    "_record_too_big(bigint)",
     "tg_task__dismiss()",
     "tg_task__guard_id()",
     "tg_task__mark()",

@@ -1,0 +1,18 @@
+-- one transaction of several edits (the work order row, a draft, lines, the route), then a sync
+\set wo random(1, :nwo)
+\set q random(1, 9000)
+BEGIN;
+UPDATE task_sync.work_order SET production_quantity = :q WHERE id = :wo;
+UPDATE task_sync.task SET production_quantity = production_quantity
+    WHERE id = (SELECT id FROM task_sync.task WHERE work_order_id = :wo AND status = 'draft' ORDER BY id LIMIT 1);
+UPDATE task_sync.work_order_product SET quantity = quantity + 1 WHERE work_order_id = :wo;
+UPDATE task_sync.work_order_material SET quantity = quantity + 1 WHERE work_order_id = :wo;
+UPDATE task_sync.work_order_process SET sequence = sequence WHERE work_order_id = :wo;
+DO $$
+BEGIN
+    PERFORM task_sync.execute(:wo, true);
+EXCEPTION WHEN SQLSTATE 'TSC03' OR foreign_key_violation THEN
+    RAISE NOTICE 'work order % not synced', :wo;
+END
+$$;
+COMMIT;

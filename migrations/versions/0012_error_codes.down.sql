@@ -73,6 +73,51 @@ $$;
 COMMENT ON FUNCTION task_sync_internal._attempt(bigint[]) IS
     'One group of sync_pending: claim, plan, apply, kept only when synced; says which were busy or what failed';
 
+CREATE OR REPLACE FUNCTION task_sync_internal._busy(p_work_order_ids bigint[])
+RETURNS bigint[]
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_busy  bigint[] := '{}'::bigint[];
+BEGIN
+    IF coalesce(cardinality(p_work_order_ids), 0) = 0 OR current_setting('transaction_read_only')::boolean THEN
+        RETURN v_busy;
+    END IF;
+    BEGIN
+        v_busy := ARRAY(
+            WITH free AS MATERIALIZED (
+                SELECT w.id FROM task_sync.work_order w
+                WHERE w.id = ANY (p_work_order_ids)
+                FOR SHARE SKIP LOCKED
+            ),
+            drafts AS MATERIALIZED (
+                SELECT t.work_order_id, t.id FROM task_sync.task t
+                WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated' AND t.status = 'draft'
+            ),
+            drafts_free AS MATERIALIZED (
+                SELECT t.id FROM task_sync.task t
+                WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated' AND t.status = 'draft'
+                FOR UPDATE SKIP LOCKED
+            )
+            SELECT i FROM unnest(p_work_order_ids) AS i WHERE NOT EXISTS (SELECT FROM free WHERE free.id = i)
+            UNION
+            SELECT d.work_order_id FROM drafts d WHERE NOT EXISTS (SELECT FROM drafts_free f WHERE f.id = d.id));
+        RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'looked';  -- roll back: keep no lock
+    EXCEPTION
+        WHEN SQLSTATE 'TSR01' THEN
+            NULL;
+        WHEN SQLSTATE '40001' THEN
+            v_busy := '{}';     -- REPEATABLE READ: a row changed since the snapshot; nothing to say
+    END;
+    RETURN v_busy;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._busy(bigint[]) IS
+    'Which of these work orders another session holds now (rows locked, never waiting, nothing kept)';
+
 CREATE OR REPLACE FUNCTION task_sync_internal._check_flags(p_overwrite_edits boolean, p_restore_dismissed boolean)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
@@ -848,6 +893,5 @@ $$;
 
 COMMENT ON FUNCTION task_sync_internal.tg_work_order_process__guard_formal() IS
     'Refuses deleting a route process that still has formal tasks (TSC04), waiting for tasks being changed';
-
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

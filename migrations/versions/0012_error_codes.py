@@ -2,7 +2,7 @@
 
 Revision ID: 0012_error_codes
 Revises: 0011_hold_nothing
-Create Date: 2026-12-07 15:29:57+00:00
+Create Date: 2026-12-07 15:30:30+00:00
 
 Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
 started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one

@@ -42,7 +42,7 @@ BEGIN
             SELECT i FROM unnest(p_work_order_ids) AS i WHERE NOT EXISTS (SELECT FROM free WHERE free.id = i)
             UNION
             SELECT d.work_order_id FROM drafts d WHERE NOT EXISTS (SELECT FROM drafts_free f WHERE f.id = d.id));
-        RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'looked';  -- roll back: keep no lock
+        RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'TSR01: looked';  -- roll back: keep no lock
     EXCEPTION
         WHEN SQLSTATE 'TSR01' THEN
             NULL;

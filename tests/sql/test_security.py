@@ -24,7 +24,7 @@ WRITER_API = {"execute(bigint,boolean,text,boolean,boolean)", "sync_pending(inte
 OWNER_API = {"repair_marks()", "create_source_kind(text,boolean)", "drop_source_kind(text)"}
 #: the only functions that run with the owner's rights: the two entry points that write the books,
 #: and the triggers that mark and dismiss on behalf of people's statements (a trigger function
-#: cannot be called directly). README "Granting access" says why each is safe.
+#: cannot be called directly). docs/security.md says why each is safe.
 SECURITY_DEFINER = {
     "execute(bigint,boolean,text,boolean,boolean)",
     "sync_pending(integer,bigint[])",

@@ -86,3 +86,9 @@ def test_each_table_of_the_same_facts_exists_once() -> None:
         # the exit codes are a marked block: its two marker lines
         assert sum(found.values()) == (2 if name == "exit codes" else 1), (name, found)
         assert len(found) == 1, (name, found)
+
+
+def test_every_code_block_is_closed() -> None:
+    # a fence left open swallows the rest of the page (and hides its links from the test above)
+    unclosed = [p.name for p in PAGES if len(re.findall(r"^ *```", _text(p), re.M)) % 2]
+    assert unclosed == []

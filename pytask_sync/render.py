@@ -298,9 +298,9 @@ def print_migration(console: Console, before: str | None, after: str | None) -> 
         console.print(Text(f"task_sync schema migrated from {before or 'nothing'} to {after or 'nothing'}."))
 
 
-def print_revision(console: Console, current: str | None, head: str, state: str) -> None:
-    """The database's revision, and this package's newest."""
-    console.print(Text(f"revision {current or 'none'} (this pytask_sync's newest: {head}): {state}"))
+def print_revision(console: Console, current: str | None, head: str, version: str, state: str) -> None:
+    """The database's revision, and the one this release of the package carries."""
+    console.print(Text(f"database at revision {current or 'none'}; pytask-sync {version} carries {head}: {state}"))
 
 
 def print_downgrade(

@@ -15,10 +15,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 
-from .. import __version__
 from . import _db, _migrate, _plans, _sync
 from ._base import (
     EXIT_ERROR,
@@ -124,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"pytask-sync {__version__}")
+    parser.add_argument(
+        "--version", action=_Version, help="show the version and the schema revision it carries, and exit"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
         command.arguments(
@@ -155,6 +157,21 @@ def _shared_options() -> dict[str, argparse.ArgumentParser]:
     flags.add_argument("--overwrite-edits", action="store_true", help="conflicts take the rule value")
     flags.add_argument("--restore-dismissed", action="store_true", help="re-add drafts planners deleted")
     return {"dsn": dsn, "json": data, "flags": flags}
+
+
+class _Version(argparse.Action):
+    """``--version``: the package's version and the schema revision it carries (its alembic head).
+
+    The head is read from the packaged migrations only when asked, so building the parser reads no
+    revision file.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(_migrate.version_line())  # on stdout, as argparse's own version action
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """What every command shares: exit codes, expected errors, argument types, consoles, the question.
 
-Exit codes (the README's table is this one):
+Exit codes (docs/cli.md's table is this one):
 
 ====  ==========================================================================
 0     success

@@ -7,7 +7,7 @@ import json
 
 from rich.console import Console
 
-from .. import render
+from .. import __version__, render
 from ..migrate import current_revision, downgrade, head_revision, history, migrate, upgrade_sql
 from ._base import EXIT_ERROR, CliError, UsageError, confirm, require_question_or_yes, stderr_console
 from ._target import connect, database
@@ -116,6 +116,11 @@ def _downgrade_agreed(args: argparse.Namespace, dsn: str, current: str) -> bool:
     return confirm(f"Downgrade to {args.revision}?")
 
 
+def version_line() -> str:
+    """``pytask-sync 0.2.0 (schema revision 0012_error_codes)``: a release and the revision it carries."""
+    return f"pytask-sync {__version__} (schema revision {head_revision()})"
+
+
 def _current(args: argparse.Namespace, console: Console, current: str | None) -> int:
     head = head_revision()
     known = [r for r, _, _ in history()]
@@ -129,7 +134,7 @@ def _current(args: argparse.Namespace, console: Console, current: str | None) ->
         else "newer than this pytask_sync: upgrade pytask_sync"
     )
     if args.json:
-        print(json.dumps({"current": current, "head": head, "state": state}))
+        print(json.dumps({"current": current, "head": head, "version": __version__, "state": state}))
     else:
-        render.print_revision(console, current, head, state)
+        render.print_revision(console, current, head, __version__, state)
     return 0

@@ -1,4 +1,4 @@
-"""The bad-input catalogue of the README: each input, its exact error, and nothing changed.
+"""The bad-input catalogue of docs/errors.md: each input, its exact error, and nothing changed.
 
 (Ids, confirmation, plan hashes, limits and work order states are covered per function in
 tests/sql/; the CLI's connection errors in tests/cli/test_cli.py.)

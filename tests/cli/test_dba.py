@@ -18,7 +18,7 @@ from pytask_sync.cli import main
 from pytask_sync.migrate import current_revision, migrate
 from tests.builders import Builder
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CLI_DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 #: what a Python class name looks like in an error line (ProgrammingError, OperationalError, ...)
 CLASS_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:Error|Exception|Warning)\b")
 
@@ -177,17 +177,17 @@ def test_a_downgrade_to_an_unknown_revision_is_a_usage_error(dsn: str, capsys: A
     assert code == 2 and out == "" and "unknown revision" in one_line(err)
 
 
-# -- exit codes: the README's table, each code produced -------------------------------------
+# -- exit codes: docs/cli.md's table, each code produced ------------------------------------
 
 
-def _readme_exit_codes() -> dict[int, str]:
-    text = README.read_text(encoding="utf-8")
+def _documented_exit_codes() -> dict[int, str]:
+    text = CLI_DOC.read_text(encoding="utf-8")
     section = text.split("<!-- exit codes -->", 2)[1]
     return {int(m[1]): m[2] for m in re.finditer(r"^\| `(\d+)` \| (.+?) \|$", section, re.M)}
 
 
-def test_the_readme_table_of_exit_codes_is_the_clis() -> None:
-    codes = _readme_exit_codes()
+def test_the_documented_table_of_exit_codes_is_the_clis() -> None:
+    codes = _documented_exit_codes()
     assert set(codes) == {
         cli_module.EXIT_OK,
         cli_module.EXIT_ERROR,

@@ -1,8 +1,8 @@
 """sync_pending scheduled inside the database by pg_cron, as a role in task_sync_writer.
 
 Runs where the server has pg_cron loaded (``shared_preload_libraries``); CI's PostgreSQL 15 leg
-does, with ``PYTASK_SYNC_REQUIRE_PG_CRON=1`` so that it cannot skip there. The job is README's
-recipe, run every minute (pg_cron 1.4, Debian 12's, has no seconds; from 1.5 on, '5 seconds'): the
+does, with ``PYTASK_SYNC_REQUIRE_PG_CRON=1`` so that it cannot skip there. The job is the recipe
+of docs/operations.md, run every minute (pg_cron 1.4, Debian 12's, has no seconds; from 1.5 on, '5 seconds'): the
 edits made are synced within a bounded wait, a work order whose sync fails does not keep the
 others from being synced, and a failing run is visible in cron.job_run_details with the engine's
 error while the next runs go on.

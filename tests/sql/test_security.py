@@ -25,8 +25,8 @@ OWNER_API = {"repair_marks()", "create_source_kind(text,boolean)", "drop_source_
 #: the only functions that run with the owner's rights: the two entry points that write the books,
 #: pending()'s look for busy work orders (locks taken and released at once) and the record of a work
 #: order too big for the worker's statement_timeout, and the triggers that mark and dismiss on behalf
-#: of people's statements (a trigger function
-#: cannot be called directly). README "Granting access" says why each is safe.
+#: of people's statements (a trigger function cannot be called directly). docs/security.md says why
+#: each is safe.
 SECURITY_DEFINER = {
     "execute(bigint,boolean,text,boolean,boolean)",
     "sync_pending(integer,bigint[])",

@@ -448,9 +448,15 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", type=int, metavar="N", help="only the scale benchmark: N tasks against 100,000 (bench/scale.py)"
     )
     ap.add_argument("--plans", action="store_true", help="with --scale: print plan_pending(100)'s plans at both sizes")
+    ap.add_argument(
+        "--backlog",
+        type=int,
+        metavar="W",
+        help="with --scale: work orders pending at the large size (default 370)",
+    )
     args = ap.parse_args(argv)
     if args.scale:
-        return scale_main(args.scale, args.json, args.plans)
+        return scale_main(args.scale, args.json, args.plans, args.backlog)
     size = SIZES["quick" if args.quick else "full"]
     mode = "quick" if args.quick else "full"
     rounds = ROUNDS[mode]
@@ -568,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def scale_main(tasks: int, as_json: bool, plans: bool) -> int:
+def scale_main(tasks: int, as_json: bool, plans: bool, backlog: int | None) -> int:
     """``--scale N``: bench/scale.py, niced (server included: it inherits the nice value)."""
     from bench import scale
 
@@ -577,7 +583,7 @@ def scale_main(tasks: int, as_json: bool, plans: bool) -> int:
     srv = Server()
     try:
         log(f"PostgreSQL {srv.version}; scale {tasks:,} tasks")
-        result = scale.run(srv, tasks, show_plans=plans)
+        result = scale.run(srv, tasks, show_plans=plans, backlog=backlog or scale.BACKLOG)
     finally:
         srv.close()
     result.update(

@@ -49,6 +49,9 @@ from pytask_sync.worker import drain
 BASE_TASKS = 100_000
 TASKS_PER_WORK_ORDER = 13.4  # the workload's mean after the initial sync (70,404 tasks for 5,263 work orders)
 CHUNK = 20_000
+#: work orders changed and left pending: the same at every size (a shop's daily activity does not grow
+#: with its history); bench/run.py --backlog N gives the large database another
+BACKLOG = 370
 EDIT = "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = %s"
 CALLS = {
     "check_sync_needed": "SELECT task_sync.check_sync_needed(%s)",
@@ -84,8 +87,9 @@ def backend_anon_kb(pid: int) -> int:
     return 0
 
 
-def build(srv: Server, db: str, tasks: int) -> dict[str, Any]:
-    """A synced shop of about ``tasks`` tasks, every table in proportion; returns its figures."""
+def build(srv: Server, db: str, tasks: int, backlog: int = BACKLOG) -> dict[str, Any]:
+    """A synced shop of about ``tasks`` tasks, every table in proportion but the backlog (``backlog``
+    work orders changed and not synced); returns its figures."""
     n_wo = max(100, int(tasks / TASKS_PER_WORK_ORDER))
     factor = max(1.0, tasks / BASE_TASKS)
     srv.create(db)
@@ -127,8 +131,9 @@ def build(srv: Server, db: str, tasks: int) -> dict[str, Any]:
             workload.churn(c, ids, 0.1, seed=8)
         while c.execute(sync_all).fetchone() != (0,):
             pass
-        with c.transaction():
-            workload.churn(c, ids[len(ids) // 2 :], 0.1, seed=9)  # the backlog: never the work orders measured
+        with c.transaction():  # the backlog: never the work orders measured
+            second = ids[len(ids) // 2 :]
+            workload.churn(c, second, min(1.0, backlog / len(second)), seed=9)
         t = time.perf_counter()
         c.execute("VACUUM ANALYZE")
         figures["vacuum_analyze_s"] = round(time.perf_counter() - t, 1)
@@ -257,11 +262,13 @@ def prune(srv: Server, db: str, before: str) -> dict[str, Any]:
     return r
 
 
-def run(srv: Server, tasks: int, calls: int = 100, rounds: int = 3, show_plans: bool = False) -> dict[str, Any]:
+def run(
+    srv: Server, tasks: int, calls: int = 100, rounds: int = 3, show_plans: bool = False, backlog: int = BACKLOG
+) -> dict[str, Any]:
     log(f"scale: building {BASE_TASKS:,} tasks")
     small = build(srv, "scale_small", BASE_TASKS)
     log(f"scale: building {tasks:,} tasks")
-    large = build(srv, "scale_large", tasks)
+    large = build(srv, "scale_large", tasks, backlog)
     srv.create("scale_small_clone", "scale_small")
     dbs = {"100k": "scale_small_clone", "large": "scale_large"}
     if show_plans:

@@ -149,3 +149,39 @@ def measure(srv: Server, template: str, wos: list[int], rounds: int, prefix: str
         f"CPU {out['floor_cpu_s']:.2f}): {out['vs_contract_floor']:.2f} (CPU {out['vs_contract_floor_cpu']:.2f})"
     )
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """(a) and (b) of bench/run.py against the contract floor alone, at its full sizes by default."""
+    import argparse
+    import json
+
+    from bench import workload
+    from bench.run import PAIRS, SIZES, build
+    from bench.run import Server as EmbeddedServer
+
+    ap = argparse.ArgumentParser(description="The initial batch and a churn against the contract floor.")
+    ap.add_argument("--quick", action="store_true", help="bench/run.py --quick's sizes")
+    args = ap.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    size = SIZES[mode]
+    srv = EmbeddedServer()
+    try:
+        wos = build(srv, "base", int(size["initial"]), seed=1, synced=False)
+        initial = measure(srv, "base", wos, PAIRS[mode], "a")
+        srv.create("churned", "base")
+        with srv.connect("churned") as c:
+            c.execute("SELECT count(*) FROM task_sync.sync_pending()")
+            changed = workload.churn(c, wos, size["churn"], seed=2)
+        churn = measure(srv, "churned", changed, PAIRS[mode], "b")
+    finally:
+        srv.close()
+    print(json.dumps({"initial": initial, "churn": churn, "work_orders": len(wos), "changed": len(changed)}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """The scale benchmark of bench/run.py (``--scale N``): a shop of N tasks against one of 100,000.
 
-    python bench/run.py --scale 10000000 --json     # ten million tasks (hours and ~8 GB of disk)
-    python bench/run.py --scale 1000000 --json      # a million (about half an hour here)
+    python bench/run.py --scale 10000000 --json     # ten million tasks (about half an hour, 8 GB of disk)
+    python bench/run.py --scale 1000000 --json      # a million (a few minutes)
 
 Not part of ``--quick`` or of CI. Two databases on one embedded server, each the seeded print
 shop of bench/workload.py with every table grown in proportion to its tasks (catalogs included:

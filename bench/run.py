@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import shutil
@@ -36,7 +37,7 @@ from sqlalchemy.pool import NullPool
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import scaling, workload  # noqa: E402
+from bench import contract_floor, scaling, workload  # noqa: E402
 from bench.orm_way import OrmSync  # noqa: E402
 from pytask_sync._resources import canonical_sql  # noqa: E402
 
@@ -57,6 +58,9 @@ SIZES = {
     },
 }
 TARGETS = {  # name: (target, aim, higher is better)
+    # the contract floor: the same task writes plus the same sync_run and sync_item rows, bare (contract_floor.py)
+    "batch_vs_contract_floor": (2.0, 1.5, False),
+    "initial_batch_vs_contract_floor": (1.25, 1.1, False),
     "batch_vs_lower_bound": (2.0, 1.25, False),
     "initial_batch_vs_lower_bound": (1.5, 1.25, False),
     "orm_vs_batch": (50.0, 100.0, True),
@@ -177,32 +181,38 @@ def stage_floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
 
 def floor(conn: psycopg.Connection[Any], wos: list[int]) -> None:
     with conn.transaction():
-        # the engine's own writes, as _apply marks them: the task triggers leave them alone
-        conn.execute("INSERT INTO task_sync.applying (xact) VALUES (pg_current_xact_id())")
-        conn.execute(
-            "DELETE FROM task_sync.task t USING floor_stage s"
-            " WHERE s.action = 'remove' AND t.work_order_id = s.work_order_id AND t.id = s.task_id"
-        )
-        conn.execute(
-            "UPDATE task_sync.task t SET work_content = s.desired_work_content,"
-            " production_quantity = s.desired_production_quantity,"
-            " generated_work_content = s.desired_work_content,"
-            " generated_production_quantity = s.desired_production_quantity"
-            " FROM floor_stage s WHERE s.action = 'update' AND t.work_order_id = s.work_order_id AND t.id = s.task_id"
-        )
-        conn.execute(
-            "INSERT INTO task_sync.task (work_order_id, work_order_process_id, status, origin, task_type,"
-            " source_kind, source_id, work_content, production_quantity, generated_work_content,"
-            " generated_production_quantity)"
-            " SELECT work_order_id, work_order_process_id, 'draft', 'generated', task_type, source_kind, source_id,"
-            " desired_work_content, desired_production_quantity, desired_work_content, desired_production_quantity"
-            " FROM floor_stage WHERE action = 'add'"
-        )
-        conn.execute("DELETE FROM task_sync.applying WHERE xact = pg_current_xact_id()")
+        floor_writes(conn)
+
+
+def floor_writes(conn: psycopg.Connection[Any]) -> None:
+    """The task writes of floor_stage, bare (inside the caller's transaction)."""
+    # the engine's own writes, as _apply marks them: the task triggers leave them alone
+    conn.execute("INSERT INTO task_sync.applying (xact) VALUES (pg_current_xact_id())")
+    conn.execute(
+        "DELETE FROM task_sync.task t USING floor_stage s"
+        " WHERE s.action = 'remove' AND t.work_order_id = s.work_order_id AND t.id = s.task_id"
+    )
+    conn.execute(
+        "UPDATE task_sync.task t SET work_content = s.desired_work_content,"
+        " production_quantity = s.desired_production_quantity,"
+        " generated_work_content = s.desired_work_content,"
+        " generated_production_quantity = s.desired_production_quantity"
+        " FROM floor_stage s WHERE s.action = 'update' AND t.work_order_id = s.work_order_id AND t.id = s.task_id"
+    )
+    conn.execute(
+        "INSERT INTO task_sync.task (work_order_id, work_order_process_id, status, origin, task_type,"
+        " source_kind, source_id, work_content, production_quantity, generated_work_content,"
+        " generated_production_quantity)"
+        " SELECT work_order_id, work_order_process_id, 'draft', 'generated', task_type, source_kind, source_id,"
+        " desired_work_content, desired_production_quantity, desired_work_content, desired_production_quantity"
+        " FROM floor_stage WHERE action = 'add'"
+    )
+    conn.execute("DELETE FROM task_sync.applying WHERE xact = pg_current_xact_id()")
 
 
 REPEAT_BELOW = 5.0  # seconds: shorter runs are repeated (compare_methods)
 ROUNDS = {"full": 5, "quick": 1}  # runs of a short method; --quick is a smoke test and runs each once
+PAIRS = {"full": 5, "quick": 3}  # alternating pairs of the engine and its contract floor (bench/contract_floor.py)
 
 
 def compare_methods(
@@ -434,9 +444,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    ap.add_argument(
+        "--scale", type=int, metavar="N", help="only the scale benchmark: N tasks against 100,000 (bench/scale.py)"
+    )
+    ap.add_argument("--plans", action="store_true", help="with --scale: print plan_pending(100)'s plans at both sizes")
+    ap.add_argument(
+        "--backlog",
+        type=int,
+        metavar="W",
+        help="with --scale: work orders pending at the large size (default 370)",
+    )
     args = ap.parse_args(argv)
+    if args.scale:
+        return scale_main(args.scale, args.json, args.plans, args.backlog)
     size = SIZES["quick" if args.quick else "full"]
-    rounds = ROUNDS["quick" if args.quick else "full"]
+    mode = "quick" if args.quick else "full"
+    rounds = ROUNDS[mode]
     started = time.perf_counter()
     srv = Server()
     times: dict[str, float] = {}
@@ -455,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             "a",
             rounds,
         )
+        cf_a = contract_floor.measure(srv, "base", wos, PAIRS[mode], "a")
         log("(b) churn, then sync everything pending")
         srv.create("churned", "base")
         with srv.connect("churned") as c:
@@ -480,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
             "b",
             rounds,
         )
+        cf_b = contract_floor.measure(srv, "churned", changed, PAIRS[mode], "b")
         log("(c) one work order's calls as every table grows (bench/scaling.py)")
         sizes_c = scaling.build_all(srv, scaling.SIZES["quick" if args.quick else "full"])
         measured_c = scaling.measure(srv, size["calls"])
@@ -501,7 +526,13 @@ def main(argv: list[str] | None = None) -> int:
         big_drafts = big_work_order(srv, "big_base", small, size["big_sources"], times, rounds)
     finally:
         srv.close()
+    for prefix, cf in (("a", cf_a), ("b", cf_b)):
+        for k in ("engine_s", "engine_cpu_s", "floor_wall_s", "floor_cpu_s", "floor_tasks_wall_s"):
+            times[f"{prefix}_contract_{k.removesuffix('_s')}"] = cf[k]
+        times[f"{prefix}_contract_floor_audit_wall"] = cf["floor_audit_wall_s"]
     ratios = {
+        "batch_vs_contract_floor": cf_b["vs_contract_floor"],
+        "batch_vs_contract_floor_cpu": cf_b["vs_contract_floor_cpu"],
         "batch_vs_lower_bound": times["b_engine_batch"] / times["b_floor"],
         "orm_vs_batch": times["b_orm"] / times["b_engine_batch"],
         "orm_vs_execute": times["c_orm_10x"] / times["c_execute_10x"],
@@ -513,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     result = {
         **{k: round(v, 3) for k, v in ratios.items()},
+        "initial_batch_vs_contract_floor": round(cf_a["vs_contract_floor"], 3),
+        "initial_batch_vs_contract_floor_cpu": round(cf_a["vs_contract_floor_cpu"], 3),
         "initial_batch_vs_lower_bound": round(times["a_engine_batch"] / times["a_floor"], 3),
         "initial_orm_vs_batch": round(times["a_orm"] / times["a_engine_batch"], 3),
         "times_s": {k: round(v, 6) for k, v in times.items()},
@@ -521,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
             "tasks_initial": tasks_a,
             "churned_work_orders": len(changed),
             "plan_b": plan_b,
+            "contract_floor_pairs": {"a": cf_a["pairs"], "b": cf_b["pairs"]},
             "c": sizes_c,
             "big_drafts": big_drafts,
         },
@@ -537,6 +571,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{k:28} {v:8.3f}")
     if not args.quick:
         write_results(result, measured_c)
+    return 0
+
+
+def scale_main(tasks: int, as_json: bool, plans: bool, backlog: int | None) -> int:
+    """``--scale N``: bench/scale.py, niced (server included: it inherits the nice value)."""
+    from bench import scale
+
+    os.nice(10)
+    started = time.perf_counter()
+    srv = Server()
+    try:
+        log(f"PostgreSQL {srv.version}; scale {tasks:,} tasks")
+        result = scale.run(srv, tasks, show_plans=plans, backlog=backlog or scale.BACKLOG)
+    finally:
+        srv.close()
+    result.update(
+        postgres=srv.version,
+        cpu=_cpu(),
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        wall_s=round(time.perf_counter() - started, 1),
+    )
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        for k, v in result.items():
+            if k.endswith("_scale"):
+                print(f"{k:32} {v:8.3f}")
     return 0
 
 

@@ -4,7 +4,9 @@
 -- oldest mark), and whether each may be synced (not approved, completed or cancelled). The one
 -- source of pending() and sync_pending: those that may be synced are the ones that wait, each
 -- caller orders them by (pending_since, work_order_id), the one waiting longest first; the others
--- are the closed jobs whose marks sync_pending parks (so this reads few of them).
+-- are the closed jobs whose marks sync_pending parks (so this reads few of them). It reads the
+-- marks and the marked work orders (by id), never every work order: its cost follows the backlog,
+-- not the size of the shop.
 -- A standard SQL body without a SET clause: bound when created, and inlined into its callers'
 -- queries (their LIMIT and ORDER BY reach the aggregate).
 -- Locks:   none (plain reads).
@@ -27,7 +29,11 @@ BEGIN ATOMIC
     FROM (SELECT x.work_order_id, sum(x.weight) AS weight, min(x.marked_at) AS since
           FROM task_sync.work_order_mark x
           GROUP BY x.work_order_id) m
-    JOIN task_sync.work_order w ON w.id = m.work_order_id;
+    JOIN task_sync.work_order w ON w.id = m.work_order_id
+    -- the marked work orders by id: a join alone may read every work order (a hash join, the one
+    -- plan callers that turn nested loops off can have), which made pending() and plan_pending
+    -- cost the size of the shop, not of its backlog
+    WHERE w.id = ANY (ARRAY(SELECT DISTINCT y.work_order_id FROM task_sync.work_order_mark y));
 END;
 
 COMMENT ON FUNCTION task_sync_internal._queue() IS

@@ -1,0 +1,50 @@
+"""What a call reads follows its work, not the size of the shop (bench/run.py --scale).
+
+Counted in rows, not timed: PostgreSQL's per-transaction statistics (pg_stat_xact_user_tables)
+say how many rows of a table a call read, by scans and by index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from tests.builders import bulk_jobs
+
+READ = (
+    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+    " WHERE schemaname = 'task_sync' AND relname = 'work_order'"
+)
+
+
+def _work_orders_read(conn: psycopg.Connection[Any], query: str, setting: str = "") -> tuple[int, list[Any]]:
+    """Rows of work_order that ``query`` read, and its rows (in a transaction of its own, after
+    ``SET LOCAL setting``)."""
+    with conn.transaction(force_rollback=True):
+        if setting:
+            conn.execute(f"SET LOCAL {setting}")
+        before = conn.execute(READ).fetchone()[0]  # type: ignore[index]
+        rows = conn.execute(query).fetchall()
+        return int(conn.execute(READ).fetchone()[0]) - int(before), rows  # type: ignore[index]
+
+
+def test_the_pending_queue_reads_the_marked_work_orders_only(conn: psycopg.Connection[Any]) -> None:
+    """_queue joined the marks to every work order: with nested loops off (plan_pending runs so,
+    and pending() inside it), that join was a hash join over all of them, a sequential scan of
+    work_order, which made plan_pending(100) cost the size of the shop (2.1x its time at 1.5M tasks
+    than at 100k, the backlog the same). The marked work orders are read by id."""
+    wos = bulk_jobs(conn, 3000)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
+        (wos[:3],),
+    )
+    conn.execute("VACUUM ANALYZE")
+    read, rows = _work_orders_read(conn, "SELECT work_order_id FROM task_sync.plan_pending(100)")
+    assert {r[0] for r in rows} == set(wos[:3])
+    assert read < 100, read
+    for setting in ("", "enable_nestloop = off"):
+        read, rows = _work_orders_read(conn, "SELECT work_order_id FROM task_sync.pending(100)", setting)
+        assert sorted(r[0] for r in rows) == sorted(wos[:3])
+        assert read < 100, (setting, read)

@@ -1,6 +1,6 @@
 """Test databases made by the owner role, tests run as the application's role.
 
-In the two-role recipe (README, "Roles in a Django project") the application's login role is a
+In the two-role recipe (docs/django.md, "Roles") the application's login role is a
 member of ``task_sync_writer``: it may not create databases, nor Django's own tables in schema
 ``public`` (PostgreSQL 15+), nor the engine's schema. The owner role does those: the setting
 ``TASK_SYNC_OWNER = {"USER": ..., "PASSWORD": ...}`` names it, and

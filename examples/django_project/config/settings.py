@@ -8,7 +8,7 @@ The database comes from the environment, never from a file:
 ``OWNER_DATABASE_URL`` (optional)
     The owner role's connection to the same database: ``manage.py migrate`` and the test runners
     create and migrate databases as this role (``DJANGO_AS_OWNER=1 manage.py migrate``). Unset:
-    one role does everything (see the README, "Roles in a Django project", for what that gives up).
+    one role does everything (see docs/django.md, "Roles", for what that gives up).
 """
 
 from __future__ import annotations

@@ -268,7 +268,6 @@ def print_status(console: Console, rows: list[PendingWorkOrder], total: int) -> 
     ]
     if failed:
         cols.append(Col("last sync failed", least=12))
-    cols.append(Col("why, and what to do", least=12))
     cells = []
     for r in rows:
         since = r.pending_since.isoformat(timespec="seconds") if r.pending_since else ""
@@ -277,10 +276,21 @@ def print_status(console: Console, rows: list[PendingWorkOrder], total: int) -> 
         if failed:
             retry = f" (retried after {r.retry_after.isoformat(timespec='seconds')})" if r.retry_after else ""
             row.append(Text(f"{r.last_error}{retry}" if r.last_error else ""))
-        row.append(Text(f"{r.reason}: {r.advice}" if r.reason else ""))
         cells.append(row)
     table = fitted_table(console, cols, cells, title=Text(shown), title_justify="left")
     console.print(table)
+    # why each waits and what to do, below the table as prose that wraps, once per advice (a waiting
+    # one's is the same for all): a column of it would squeeze the ids and timestamps at 80 columns
+    advice: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        if r.reason and r.advice:
+            advice.setdefault((r.reason, r.advice), []).append(r.work_order_id)
+    if advice:
+        console.print(Text("why, and what to do:"))
+    for (reason, said), ids in advice.items():
+        who = f"work order {ids[0]}" if len(ids) == 1 else "work orders " + ", ".join(map(str, ids[:5]))
+        more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+        console.print(Text(f"  {who}{more}: {reason}: {said}"))
 
 
 def print_history(console: Console, revisions: list[tuple[str, str | None, str]]) -> None:

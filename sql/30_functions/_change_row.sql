@@ -19,16 +19,31 @@ CREATE FUNCTION task_sync_internal._change_row(
     task_type text DEFAULT NULL,
     source_kind text DEFAULT NULL,
     source_id bigint DEFAULT NULL,
+    -- for each synced field:
+    --   {name} {sql} DEFAULT NULL,
     work_content text DEFAULT NULL,
     production_quantity integer DEFAULT NULL,
+    -- end
+    -- for each synced field:
+    --   previous_{name} {sql} DEFAULT NULL,
     previous_work_content text DEFAULT NULL,
     previous_production_quantity integer DEFAULT NULL,
+    -- end
     restored boolean DEFAULT false,
     overwritten boolean DEFAULT false)
 RETURNS task_sync_internal.change
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ROW(work_order_id, task_id, action, work_order_process_id, process_code, task_type, source_kind, source_id,
-           work_content, production_quantity, previous_work_content, previous_production_quantity,
+           -- for each synced field:
+           --   {name},
+           work_content,
+           production_quantity,
+           -- end
+           -- for each synced field:
+           --   previous_{name},
+           previous_work_content,
+           previous_production_quantity,
+           -- end
            restored, overwritten)::task_sync_internal.change;
 
 COMMENT ON FUNCTION task_sync_internal._change_row(bigint, bigint, text, bigint, text, text, text, bigint, text, integer, text, integer, boolean, boolean) IS

@@ -9,6 +9,10 @@ Django models. This one checks the rest, in one test that lists every problem it
   rows of ``pending()`` and ``sync_pending()`` are ``PendingWorkOrder`` and ``BatchResult``: each
   column a field of the same name and type, each field a column;
 - ``pytask_sync.orm`` maps a class onto every public table, and its columns are the table's;
+- each synced field of ``pytask_sync.fields`` has its columns, of its type: ``task.<name>`` and
+  ``generated_<name>``, ``plan_row``'s ``current_``, ``baseline_`` and ``desired_<name>``,
+  ``<name>`` and ``previous_<name>`` of ``sync_item`` and ``change``; and every column with a
+  synced field's suffix there is one of them (a field added in SQL only is named);
 
 A column added in SQL and not in a description (or the reverse, or another type) fails it
 (``test_a_column_added_in_sql_only_fails_the_catalog`` adds one and sees it named).
@@ -24,6 +28,7 @@ import psycopg
 import pytest
 
 from pytask_sync import models, orm, tables
+from pytask_sync.fields import SYNCED_FIELDS
 from tests.api.test_descriptions import migrated_dsn as migrated_dsn  # the fixture
 
 #: a column's type -> the Python type its description holds
@@ -116,6 +121,24 @@ def catalog_problems(conn: psycopg.Connection[Any]) -> list[str]:
         for name in hints.keys() - columns.keys():
             problems.append(f"{model.__name__}.{name}: no column {name} in {function}'s rows")
 
+    # the synced fields: each one's columns, and no column that looks like one of an unlisted field
+    shapes = {
+        "task_sync.task": ("{}", "generated_{}"),
+        "task_sync.plan_row": ("current_{}", "baseline_{}", "desired_{}"),
+        "task_sync.sync_item": ("{}", "previous_{}"),
+        "task_sync_internal.change": ("{}", "previous_{}"),
+    }
+    for relation, patterns in shapes.items():
+        have = dict(_attributes(conn, relation))
+        want = {p.format(f.name): f.sql for f in SYNCED_FIELDS for p in patterns}
+        for column, type_ in want.items():
+            if have.get(column) != type_:
+                problems.append(f"{relation}.{column}: {have.get(column)}, the synced field's type is {type_}")
+        for prefix in {p.format("") for p in patterns} - {""}:
+            for column in have:
+                if column.startswith(prefix) and column not in want:
+                    problems.append(f"{relation}.{column}: not a synced field of pytask_sync.fields")
+
     # the ORM: a class per public table, with the table's columns
     mapped = {m.persist_selectable.description: m for m in orm.Base.registry.mappers}
     for (table,) in conn.execute(
@@ -151,6 +174,10 @@ def test_every_description_is_the_migrated_database(migrated_dsn: str) -> None:
             "PlanItem.edited: bool for a column of type text",
         ),
         ("ALTER TABLE task_sync.task ADD COLUMN colour text", "pytask_sync.orm.Task: columns ['colour'] differ"),
+        (
+            "ALTER TABLE task_sync.task ADD COLUMN generated_colour text",
+            "task_sync.task.generated_colour: not a synced field",
+        ),
         ("CREATE TABLE task_sync.colour (id int)", "pytask_sync.orm: no class for task_sync.colour"),
     ],
 )

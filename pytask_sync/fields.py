@@ -39,12 +39,28 @@ class SyncedField:
     sa: str
     #: what it is, the first words of the task column's comment, ``{what}``
     what: str
+    #: its name in words, as a plan table's header and the audit's sentences say it, ``{label}``
+    label: str
 
 
 SYNCED_FIELDS: tuple[SyncedField, ...] = (
-    SyncedField(name="work_content", sql="text", py="str", django="TextField", sa="Text", what="What to do"),
     SyncedField(
-        name="production_quantity", sql="integer", py="int", django="IntegerField", sa="Integer", what="How many"
+        name="work_content",
+        sql="text",
+        py="str",
+        django="TextField",
+        sa="Text",
+        what="What to do",
+        label="work content",
+    ),
+    SyncedField(
+        name="production_quantity",
+        sql="integer",
+        py="int",
+        django="IntegerField",
+        sa="Integer",
+        what="How many",
+        label="quantity",
     ),
 )
 

@@ -10,9 +10,9 @@
     <the generated lines>
     <indent>-- end
 
-Each field gives the template lines with ``{name}``, ``{sql}``, ``{py}``, ``{django}``, ``{sa}``
-and ``{what}`` replaced (nothing else is a placeholder: SQL's and Python's braces stay), at the
-marker's indent plus what the template line has beyond its two spaces. The joiner goes between
+Each field gives the template lines with ``{name}``, ``{sql}``, ``{py}``, ``{django}``, ``{sa}``,
+``{what}`` and ``{label}`` replaced (nothing else is a placeholder: SQL's and Python's braces
+stay), at the marker's indent plus what the template line has beyond its two spaces. The joiner goes between
 two fields: ``","`` (or any joiner without letters) at the end of a field's last line, a word
 (``"OR"``) at the start of the next field's first line; without ``joined by`` the fields follow
 each other as they are (a template line that ends with its own comma, for a list that goes on).
@@ -36,7 +36,7 @@ from pytask_sync.fields import SYNCED_FIELDS, SyncedField  # noqa: E402
 #: where blocks may be
 TREES = ("sql", "pytask_sync")
 _START = re.compile(r'^(?P<indent>[ \t]*)(?P<c>--|#) for each synced field(?:, joined by "(?P<join>[^"]*)")?:$')
-_PLACEHOLDER = re.compile(r"\{(name|sql|py|django|sa|what)\}")
+_PLACEHOLDER = re.compile(r"\{(name|sql|py|django|sa|what|label)\}")
 
 
 class BlockError(Exception):

@@ -92,7 +92,9 @@ def test_a_field_added_to_the_list_reaches_the_schema(
 ) -> None:
     """One line in the list: the types and tables the script writes then have the field's columns
     everywhere a synced field has them (the functions also need its desired value, from _desired)."""
-    colour = SyncedField(name="colour", sql="text", py="str", django="TextField", sa="Text", what="Which colour")
+    colour = SyncedField(
+        name="colour", sql="text", py="str", django="TextField", sa="Text", what="Which colour", label="colour"
+    )
     monkeypatch.setattr(script, "SYNCED_FIELDS", (*SYNCED_FIELDS, colour))
     schema = "\n".join(script.generate((ROOT / "sql" / f).read_text()) for f in ("00_schema.sql", "10_types.sql"))
     tables = script.generate((ROOT / "sql" / "20_tables.sql").read_text())

@@ -21,12 +21,17 @@ class PlanItem:
     task_type: str
     source_kind: str
     source_id: int
+    # for each synced field:
+    #   current_{name}: {py} | None
+    #   baseline_{name}: {py} | None
+    #   desired_{name}: {py} | None
     current_work_content: str | None
     baseline_work_content: str | None
     desired_work_content: str | None
     current_production_quantity: int | None
     baseline_production_quantity: int | None
     desired_production_quantity: int | None
+    # end
     edited: bool
     update_fields: tuple[str, ...]
     conflict_fields: tuple[str, ...]

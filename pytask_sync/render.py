@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .fields import SYNCED_FIELDS
 from .models import BatchResult, PendingWorkOrder, PlanItem, SyncPlan, SyncResult
 
 if TYPE_CHECKING:
@@ -157,8 +158,8 @@ def plan_table(console: Console, plan: SyncPlan) -> Table:
                 Text(it.action, style=style),
                 Text(it.process_code or "(deleted)"),
                 Text(f"{it.task_type} {ident}\n{it.source_kind} {it.source_id}"),
-                _cell(_change(it, "work_content")),
-                Text(_change(it, "production_quantity")),
+                # a text field's cell is cut after CELL_CHARS characters
+                *((_cell if f.sql == "text" else Text)(_change(it, f.name)) for f in SYNCED_FIELDS),
                 Text(_note(it), style="yellow" if it.action == "conflict" else "dim"),
             ]
         )
@@ -166,8 +167,7 @@ def plan_table(console: Console, plan: SyncPlan) -> Table:
         Col("action", keep=True),
         Col("process", least=6),
         Col("task", least=12),
-        Col("work content", least=8),
-        Col("quantity", least=8),
+        *(Col(f.label, least=8) for f in SYNCED_FIELDS),
         Col("note", least=8),
     ]
     title = Text(f"Plan for work order {plan.work_order_id} ({plan.order_number})")

@@ -228,11 +228,17 @@ task = Table(
     Column("task_type", Text, nullable=False),
     Column("source_kind", Text),
     Column("source_id", BigInteger),
+    # for each synced field:
+    #   Column("{name}", {sa}),
     Column("work_content", Text),
     Column("production_quantity", Integer),
+    # end
     Column("quantity_completed", Integer, nullable=False, server_default=text("0")),
+    # for each synced field:
+    #   Column("generated_{name}", {sa}),
     Column("generated_work_content", Text),
     Column("generated_production_quantity", Integer),
+    # end
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     PrimaryKeyConstraint("work_order_id", "id", name="task_pkey"),
     UniqueConstraint("id", name="task__id_key"),
@@ -298,10 +304,16 @@ sync_item = Table(
     Column("task_type", Text, nullable=False),
     Column("source_kind", Text, nullable=False),
     Column("source_id", BigInteger, nullable=False),
+    # for each synced field:
+    #   Column("{name}", {sa}),
     Column("work_content", Text),
     Column("production_quantity", Integer),
+    # end
+    # for each synced field:
+    #   Column("previous_{name}", {sa}),
     Column("previous_work_content", Text),
     Column("previous_production_quantity", Integer),
+    # end
     Column("restored", Boolean, nullable=False, server_default=text("false")),
     Column("overwritten", Boolean, nullable=False, server_default=text("false")),
     PrimaryKeyConstraint("work_order_id", "sync_run_id", "task_id", name="sync_item_pkey"),

@@ -14,12 +14,19 @@ CREATE TYPE task_sync.plan_row AS (
     task_type                       text,
     source_kind                     text,
     source_id                       bigint,
-    current_work_content            text,     -- what the task holds now (null for add and dismissed)
-    baseline_work_content           text,     -- what the engine generated last time
-    desired_work_content            text,     -- what the rules yield now (null for remove and orphaned)
-    current_production_quantity     integer,
-    baseline_production_quantity    integer,
-    desired_production_quantity     integer,
+    -- current: what the task holds now (null for add and dismissed); baseline: what the engine
+    -- generated last time; desired: what the rules yield now (null for remove and orphaned)
+    -- for each synced field:
+    --   current_{name}    {sql},
+    --   baseline_{name}   {sql},
+    --   desired_{name}    {sql},
+    current_work_content    text,
+    baseline_work_content   text,
+    desired_work_content    text,
+    current_production_quantity    integer,
+    baseline_production_quantity   integer,
+    desired_production_quantity    integer,
+    -- end
     edited                          boolean,  -- the draft differs from its baseline (a planner changed it)
     update_fields                   text[],   -- fields a sync writes with the rule value
     conflict_fields                 text[],   -- fields the planner changed while the rules moved too
@@ -37,12 +44,17 @@ COMMENT ON COLUMN task_sync.plan_row.process_code IS 'The code of that route row
 COMMENT ON COLUMN task_sync.plan_row.task_type IS 'The task type of the generation key';
 COMMENT ON COLUMN task_sync.plan_row.source_kind IS 'The source kind of the generation key';
 COMMENT ON COLUMN task_sync.plan_row.source_id IS 'The source of the generation key (a catalog id, a line id or the work order id)';
+-- for each synced field:
+--   COMMENT ON COLUMN task_sync.plan_row.current_{name} IS 'What the task holds now (NULL for add and dismissed)';
+--   COMMENT ON COLUMN task_sync.plan_row.baseline_{name} IS 'What the engine generated last time (the baseline)';
+--   COMMENT ON COLUMN task_sync.plan_row.desired_{name} IS 'What the rules yield now (NULL for remove and orphaned)';
 COMMENT ON COLUMN task_sync.plan_row.current_work_content IS 'What the task holds now (NULL for add and dismissed)';
 COMMENT ON COLUMN task_sync.plan_row.baseline_work_content IS 'What the engine generated last time (the baseline)';
 COMMENT ON COLUMN task_sync.plan_row.desired_work_content IS 'What the rules yield now (NULL for remove and orphaned)';
 COMMENT ON COLUMN task_sync.plan_row.current_production_quantity IS 'What the task holds now (NULL for add and dismissed)';
 COMMENT ON COLUMN task_sync.plan_row.baseline_production_quantity IS 'What the engine generated last time (the baseline)';
 COMMENT ON COLUMN task_sync.plan_row.desired_production_quantity IS 'What the rules yield now (NULL for remove and orphaned)';
+-- end
 COMMENT ON COLUMN task_sync.plan_row.edited IS 'The draft differs from its baseline: a planner changed it';
 COMMENT ON COLUMN task_sync.plan_row.update_fields IS 'The fields a sync writes with the rule value';
 COMMENT ON COLUMN task_sync.plan_row.conflict_fields IS 'The fields a planner changed while the rules moved too';
@@ -73,10 +85,16 @@ CREATE TYPE task_sync_internal.change AS (
     task_type                       text,
     source_kind                     text,
     source_id                       bigint,
-    work_content                    text,
-    production_quantity             integer,
-    previous_work_content           text,
-    previous_production_quantity    integer,
+    -- for each synced field:
+    --   {name}    {sql},
+    work_content    text,
+    production_quantity    integer,
+    -- end
+    -- for each synced field:
+    --   previous_{name}   {sql},
+    previous_work_content   text,
+    previous_production_quantity   integer,
+    -- end
     restored                        boolean,
     overwritten                     boolean
 );

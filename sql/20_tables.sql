@@ -267,12 +267,19 @@ CREATE TABLE task_sync.task (
     task_type                       text NOT NULL,
     source_kind                     text,
     source_id                       bigint,
-    work_content                    text,
-    production_quantity             integer,
+    -- the synced fields (pytask_sync/fields.py): the planner's to edit
+    -- for each synced field:
+    --   {name}    {sql},
+    work_content    text,
+    production_quantity    integer,
+    -- end
     quantity_completed              integer NOT NULL DEFAULT 0,
     -- the baseline: what the engine generated last time, for the three-way comparison
-    generated_work_content          text,
-    generated_production_quantity   integer,
+    -- for each synced field:
+    --   generated_{name}    {sql},
+    generated_work_content    text,
+    generated_production_quantity    integer,
+    -- end
     created_at                      timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT task_pkey PRIMARY KEY (work_order_id, id),
     CONSTRAINT task__id_key UNIQUE (id),
@@ -281,8 +288,13 @@ CREATE TABLE task_sync.task (
     CONSTRAINT task__origin_check CHECK (origin IN ('generated', 'manual')),
     CONSTRAINT task__source_check CHECK ((source_kind IS NULL) = (source_id IS NULL)),
     CONSTRAINT task__generated_check CHECK (origin = 'manual' OR (
-        source_kind IS NOT NULL AND generated_work_content IS NOT NULL
-        AND generated_production_quantity IS NOT NULL)),
+        source_kind IS NOT NULL
+        -- for each synced field:
+        --   AND generated_{name} IS NOT NULL
+        AND generated_work_content IS NOT NULL
+        AND generated_production_quantity IS NOT NULL
+        -- end
+        )),
     CONSTRAINT task__production_quantity_check CHECK (production_quantity >= 0),
     CONSTRAINT task__quantity_completed_check CHECK (quantity_completed >= 0),
     -- tasks are never deleted by deleting their work order: formal tasks are people's work
@@ -297,8 +309,11 @@ CREATE TABLE task_sync.task (
 );
 COMMENT ON TABLE task_sync.task IS
     'Tasks of work orders. The engine writes only drafts of origin generated; formal and manual tasks are never touched';
+-- for each synced field:
+--   COMMENT ON COLUMN task_sync.task.generated_{name} IS 'Baseline: the {name} the engine generated last';
 COMMENT ON COLUMN task_sync.task.generated_work_content IS 'Baseline: the work_content the engine generated last';
 COMMENT ON COLUMN task_sync.task.generated_production_quantity IS 'Baseline: the production_quantity the engine generated last';
+-- end
 -- the generation key: a duplicate generated task is impossible
 CREATE UNIQUE INDEX task__generation_key_key ON task_sync.task
     (work_order_id, work_order_process_id, task_type, source_kind, source_id)
@@ -317,9 +332,11 @@ COMMENT ON COLUMN task_sync.task.task_type IS 'What kind of work (plate_making, 
 COMMENT ON COLUMN task_sync.task.source_kind IS 'The kind of source it was generated for: part of the generation key';
 COMMENT ON COLUMN task_sync.task.source_id IS
     'The source: the work order, a linked catalog row, or a line (by its kind): part of the generation key';
+-- for each synced field:
+--   COMMENT ON COLUMN task_sync.task.{name} IS '{what}: the planner''s to edit; a sync writes it only while it holds the baseline';
 COMMENT ON COLUMN task_sync.task.work_content IS 'What to do: the planner''s to edit; a sync writes it only while it holds the baseline';
-COMMENT ON COLUMN task_sync.task.production_quantity IS
-    'How many: the planner''s to edit; a sync writes it only while it holds the baseline';
+COMMENT ON COLUMN task_sync.task.production_quantity IS 'How many: the planner''s to edit; a sync writes it only while it holds the baseline';
+-- end
 COMMENT ON COLUMN task_sync.task.quantity_completed IS 'How many are done (people''s; never written by a sync)';
 COMMENT ON COLUMN task_sync.task.created_at IS 'When it was created';
 
@@ -405,10 +422,17 @@ CREATE TABLE task_sync.sync_item (
     task_type                       text NOT NULL,
     source_kind                     text NOT NULL,
     source_id                       bigint NOT NULL,
-    work_content                    text,       -- the task's values after the sync (null for remove)
-    production_quantity             integer,
-    previous_work_content           text,       -- and before it (null for add)
+    -- the task's values after the sync (null for remove), and before it (null for add)
+    -- for each synced field:
+    --   {name}    {sql},
+    work_content    text,
+    production_quantity    integer,
+    -- end
+    -- for each synced field:
+    --   previous_{name}    {sql},
+    previous_work_content    text,
     previous_production_quantity    integer,
+    -- end
     restored                        boolean NOT NULL DEFAULT false,
     overwritten                     boolean NOT NULL DEFAULT false,
     -- no foreign keys: the audit outlives tasks and work orders, and checking them would cost
@@ -431,10 +455,16 @@ COMMENT ON COLUMN task_sync.sync_item.process_code IS 'Its process code, as it w
 COMMENT ON COLUMN task_sync.sync_item.task_type IS 'Its task type';
 COMMENT ON COLUMN task_sync.sync_item.source_kind IS 'Its source kind (kept after the kind is dropped)';
 COMMENT ON COLUMN task_sync.sync_item.source_id IS 'Its source';
+-- for each synced field:
+--   COMMENT ON COLUMN task_sync.sync_item.{name} IS '{name} after the sync (NULL for remove)';
 COMMENT ON COLUMN task_sync.sync_item.work_content IS 'work_content after the sync (NULL for remove)';
 COMMENT ON COLUMN task_sync.sync_item.production_quantity IS 'production_quantity after the sync (NULL for remove)';
+-- end
+-- for each synced field:
+--   COMMENT ON COLUMN task_sync.sync_item.previous_{name} IS '{name} before the sync (NULL for add)';
 COMMENT ON COLUMN task_sync.sync_item.previous_work_content IS 'work_content before the sync (NULL for add)';
 COMMENT ON COLUMN task_sync.sync_item.previous_production_quantity IS 'production_quantity before the sync (NULL for add)';
+-- end
 
 -- The transactions in which the engine is writing right now: _apply inserts its transaction's
 -- row before its writes and deletes it after them, so that the task triggers can tell the

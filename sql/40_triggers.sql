@@ -95,12 +95,23 @@ CREATE TRIGGER work_order_process__guard_update AFTER UPDATE ON task_sync.work_o
 CREATE TRIGGER task__guard_insert AFTER INSERT ON task_sync.task
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
-        '{"origin": "manual", "generated_work_content": null, "generated_production_quantity": null}');
+        '{"origin": "manual"'
+        -- for each synced field:
+        --   ', "generated_{name}": null'
+        ', "generated_work_content": null'
+        ', "generated_production_quantity": null'
+        -- end
+        '}');
 CREATE TRIGGER task__guard_update AFTER UPDATE ON task_sync.task
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION task_sync_internal.tg_any__guard_columns(
         'id', 'work_order_id', 'work_order_process_id', 'origin', 'task_type', 'source_kind', 'source_id',
-        'generated_work_content', 'generated_production_quantity', 'created_at');
+        -- for each synced field:
+        --   'generated_{name}',
+        'generated_work_content',
+        'generated_production_quantity',
+        -- end
+        'created_at');
 
 -- A new task's id is the sequence's (tg_task__guard_id); the engine's inserts are generated rows.
 CREATE TRIGGER task__guard_id BEFORE INSERT ON task_sync.task

@@ -35,11 +35,14 @@ CREATE VIEW task_sync.sync_changes AS
                    format('added: %s, quantity %s', i.work_content, i.production_quantity) END,
                CASE WHEN i.action = 'remove' THEN
                    format('removed: %s, quantity %s', i.previous_work_content, i.previous_production_quantity) END,
+               -- for each synced field:
+               --   CASE WHEN i.action IN ('update', 'conflict') AND i.{name} IS DISTINCT FROM i.previous_{name}
+               --        THEN format('{label}: %s -> %s', i.previous_{name}, i.{name}) END,
                CASE WHEN i.action IN ('update', 'conflict') AND i.work_content IS DISTINCT FROM i.previous_work_content
                     THEN format('work content: %s -> %s', i.previous_work_content, i.work_content) END,
-               CASE WHEN i.action IN ('update', 'conflict')
-                         AND i.production_quantity IS DISTINCT FROM i.previous_production_quantity
+               CASE WHEN i.action IN ('update', 'conflict') AND i.production_quantity IS DISTINCT FROM i.previous_production_quantity
                     THEN format('quantity: %s -> %s', i.previous_production_quantity, i.production_quantity) END,
+               -- end
                CASE WHEN i.action = 'conflict' THEN 'the planner''s values kept; the rules changed too' END,
                CASE WHEN i.restored THEN 're-added a draft a planner had deleted' END,
                CASE WHEN i.overwritten THEN 'overwrote the planner''s values' END) AS change

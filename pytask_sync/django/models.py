@@ -344,7 +344,15 @@ class Task(_Row):
     ``source_id``); ``generated_*`` are the values the engine generated last (the baseline).
     """
 
-    writable = ("work_content", "production_quantity", "quantity_completed", "status")
+    writable = (
+        # for each synced field:
+        #   "{name}",
+        "work_content",
+        "production_quantity",
+        # end
+        "quantity_completed",
+        "status",
+    )
 
     id = models.BigAutoField(primary_key=True)
     work_order = models.ForeignKey(WorkOrder, models.DO_NOTHING, related_name="tasks")
@@ -356,11 +364,17 @@ class Task(_Row):
     task_type = models.TextField()
     source_kind = models.TextField(null=True, blank=True)
     source_id = models.BigIntegerField(null=True, blank=True)
+    # for each synced field:
+    #   {name} = models.{django}(null=True, blank=True)
     work_content = models.TextField(null=True, blank=True)
     production_quantity = models.IntegerField(null=True, blank=True)
+    # end
     quantity_completed = models.IntegerField(default=0)
+    # for each synced field:
+    #   generated_{name} = models.{django}(null=True, blank=True, editable=False)
     generated_work_content = models.TextField(null=True, blank=True, editable=False)
     generated_production_quantity = models.IntegerField(null=True, blank=True, editable=False)
+    # end
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
@@ -489,10 +503,16 @@ class SyncItem(models.Model):
     task_type = models.TextField()
     source_kind = models.TextField()
     source_id = models.BigIntegerField()
+    # for each synced field:
+    #   {name} = models.{django}(null=True)
     work_content = models.TextField(null=True)
     production_quantity = models.IntegerField(null=True)
+    # end
+    # for each synced field:
+    #   previous_{name} = models.{django}(null=True)
     previous_work_content = models.TextField(null=True)
     previous_production_quantity = models.IntegerField(null=True)
+    # end
     restored = models.BooleanField()
     overwritten = models.BooleanField()
 

@@ -18,12 +18,17 @@ CREATE FUNCTION task_sync_internal._plan_line(
     task_type text DEFAULT NULL,
     source_kind text DEFAULT NULL,
     source_id bigint DEFAULT NULL,
+    -- for each synced field:
+    --   current_{name} {sql} DEFAULT NULL,
+    --   baseline_{name} {sql} DEFAULT NULL,
+    --   desired_{name} {sql} DEFAULT NULL,
     current_work_content text DEFAULT NULL,
     baseline_work_content text DEFAULT NULL,
     desired_work_content text DEFAULT NULL,
     current_production_quantity integer DEFAULT NULL,
     baseline_production_quantity integer DEFAULT NULL,
     desired_production_quantity integer DEFAULT NULL,
+    -- end
     edited boolean DEFAULT false,
     update_fields text[] DEFAULT '{}',
     conflict_fields text[] DEFAULT '{}',
@@ -32,8 +37,11 @@ CREATE FUNCTION task_sync_internal._plan_line(
 RETURNS task_sync.plan_row
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ROW(work_order_id, action, task_id, work_order_process_id, process_code, task_type, source_kind, source_id,
+           -- for each synced field:
+           --   current_{name}, baseline_{name}, desired_{name},
            current_work_content, baseline_work_content, desired_work_content,
            current_production_quantity, baseline_production_quantity, desired_production_quantity,
+           -- end
            edited, update_fields, conflict_fields, restored, overwritten)::task_sync.plan_row;
 
 COMMENT ON FUNCTION task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint, text, text, text, integer, integer, integer, boolean, text[], text[], boolean, boolean) IS

@@ -31,8 +31,11 @@ AS $$
         -- generated tasks, draft and formal; wpk is the key's process, 0 once the process is deleted
         SELECT t.id, t.work_order_id, t.work_order_process_id, coalesce(t.work_order_process_id, 0) AS wpk,
                t.task_type, t.source_kind, t.source_id, t.status <> 'draft' AS formal,
-               t.work_content, t.production_quantity,
-               t.generated_work_content, t.generated_production_quantity
+               -- for each synced field, joined by ",":
+               --   t.{name}, t.generated_{name}
+               t.work_content, t.generated_work_content,
+               t.production_quantity, t.generated_production_quantity
+               -- end
         FROM task_sync.task t
         WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated'
     ),
@@ -54,11 +57,15 @@ AS $$
         SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id FROM d
     ),
     matched AS (
-        SELECT g.*, d.process_code, d.work_content AS desired_work_content,
+        SELECT g.*, d.process_code,
+               -- for each synced field, joined by ",":
+               --   d.{name} AS desired_{name},
+               --   task_sync_internal._field_outcome(g.{name}, g.generated_{name}, d.{name}) AS {name}_outcome
+               d.work_content AS desired_work_content,
+               task_sync_internal._field_outcome(g.work_content, g.generated_work_content, d.work_content) AS work_content_outcome,
                d.production_quantity AS desired_production_quantity,
-               task_sync_internal._field_outcome(g.work_content, g.generated_work_content, d.work_content) AS wc,
-               task_sync_internal._field_outcome(g.production_quantity, g.generated_production_quantity,
-                                        d.production_quantity) AS pq
+               task_sync_internal._field_outcome(g.production_quantity, g.generated_production_quantity, d.production_quantity) AS production_quantity_outcome
+               -- end
         FROM g
         JOIN d ON d.work_order_id = g.work_order_id AND d.work_order_process_id = g.wpk
               AND d.task_type = g.task_type AND d.source_kind = g.source_kind AND d.source_id = g.source_id
@@ -71,7 +78,11 @@ AS $$
                action => CASE WHEN dismissed AND NOT p_restore_dismissed THEN 'dismissed' ELSE 'add' END,
                work_order_process_id => d.work_order_process_id, process_code => d.process_code,
                task_type => d.task_type, source_kind => d.source_kind, source_id => d.source_id,
-               desired_work_content => d.work_content, desired_production_quantity => d.production_quantity,
+               -- for each synced field:
+               --   desired_{name} => d.{name},
+               desired_work_content => d.work_content,
+               desired_production_quantity => d.production_quantity,
+               -- end
                restored => dismissed AND p_restore_dismissed)).*
     FROM d
     CROSS JOIN LATERAL (
@@ -85,11 +96,18 @@ AS $$
                work_order_id => g.work_order_id, action => CASE WHEN g.formal THEN 'orphaned' ELSE 'remove' END,
                task_id => g.id, work_order_process_id => g.work_order_process_id, process_code => p.code,
                task_type => g.task_type, source_kind => g.source_kind, source_id => g.source_id,
+               -- for each synced field:
+               --   current_{name} => g.{name}, baseline_{name} => g.generated_{name},
                current_work_content => g.work_content, baseline_work_content => g.generated_work_content,
-               current_production_quantity => g.production_quantity,
-               baseline_production_quantity => g.generated_production_quantity,
-               edited => g.work_content IS DISTINCT FROM g.generated_work_content
-                         OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity)).*
+               current_production_quantity => g.production_quantity, baseline_production_quantity => g.generated_production_quantity,
+               -- end
+               edited => (
+                   -- for each synced field, joined by "OR":
+                   --   g.{name} IS DISTINCT FROM g.generated_{name}
+                   g.work_content IS DISTINCT FROM g.generated_work_content
+                   OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity
+                   -- end
+                   ))).*
     FROM g
     LEFT JOIN task_sync.work_order_process wop
            ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
@@ -101,28 +119,62 @@ AS $$
     -- any field it writes makes an update (_field_writes), else the draft is kept
     SELECT (task_sync_internal._plan_line(
                work_order_id => m.work_order_id,
-               action => CASE WHEN (m.wc = 'conflict' AND NOT task_sync_internal._field_writes(m.wc, p_overwrite_edits))
-                                   OR (m.pq = 'conflict' AND NOT task_sync_internal._field_writes(m.pq, p_overwrite_edits))
-                              THEN 'conflict'
-                              WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits)
-                                   OR task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'update'
+               action => CASE WHEN (
+                                  -- for each synced field, joined by "OR":
+                                  --   (m.{name}_outcome = 'conflict'
+                                  --    AND NOT task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits))
+                                  (m.work_content_outcome = 'conflict'
+                                   AND NOT task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits))
+                                  OR (m.production_quantity_outcome = 'conflict'
+                                   AND NOT task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits))
+                                  -- end
+                                  ) THEN 'conflict'
+                              WHEN (
+                                  -- for each synced field, joined by "OR":
+                                  --   task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits)
+                                  task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits)
+                                  OR task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits)
+                                  -- end
+                                  ) THEN 'update'
                               ELSE 'keep' END,
                task_id => m.id, work_order_process_id => m.work_order_process_id, process_code => m.process_code,
                task_type => m.task_type, source_kind => m.source_kind, source_id => m.source_id,
+               -- for each synced field:
+               --   current_{name} => m.{name}, baseline_{name} => m.generated_{name},
+               --   desired_{name} => m.desired_{name},
                current_work_content => m.work_content, baseline_work_content => m.generated_work_content,
                desired_work_content => m.desired_work_content,
-               current_production_quantity => m.production_quantity,
-               baseline_production_quantity => m.generated_production_quantity,
+               current_production_quantity => m.production_quantity, baseline_production_quantity => m.generated_production_quantity,
                desired_production_quantity => m.desired_production_quantity,
-               edited => m.work_content IS DISTINCT FROM m.generated_work_content
-                         OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity,
+               -- end
+               edited => (
+                   -- for each synced field, joined by "OR":
+                   --   m.{name} IS DISTINCT FROM m.generated_{name}
+                   m.work_content IS DISTINCT FROM m.generated_work_content
+                   OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity
+                   -- end
+                   ),
                update_fields => array_remove(ARRAY[
-                   CASE WHEN task_sync_internal._field_writes(m.wc, p_overwrite_edits) THEN 'work_content' END,
-                   CASE WHEN task_sync_internal._field_writes(m.pq, p_overwrite_edits) THEN 'production_quantity' END],
-                   NULL),
-               conflict_fields => array_remove(ARRAY[CASE WHEN m.wc = 'conflict' THEN 'work_content' END,
-                                                     CASE WHEN m.pq = 'conflict' THEN 'production_quantity' END], NULL),
-               overwritten => p_overwrite_edits AND 'conflict' IN (m.wc, m.pq))).*
+                   -- for each synced field, joined by ",":
+                   --   CASE WHEN task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits) THEN '{name}' END
+                   CASE WHEN task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits) THEN 'work_content' END,
+                   CASE WHEN task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits) THEN 'production_quantity' END
+                   -- end
+                   ], NULL),
+               conflict_fields => array_remove(ARRAY[
+                   -- for each synced field, joined by ",":
+                   --   CASE WHEN m.{name}_outcome = 'conflict' THEN '{name}' END
+                   CASE WHEN m.work_content_outcome = 'conflict' THEN 'work_content' END,
+                   CASE WHEN m.production_quantity_outcome = 'conflict' THEN 'production_quantity' END
+                   -- end
+                   ], NULL),
+               overwritten => p_overwrite_edits AND 'conflict' IN (
+                   -- for each synced field, joined by ",":
+                   --   m.{name}_outcome
+                   m.work_content_outcome,
+                   m.production_quantity_outcome
+                   -- end
+                   ))).*
     FROM matched m
 $$;
 

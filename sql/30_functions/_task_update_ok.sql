@@ -62,7 +62,12 @@ BEGIN
                          v_column, 'task'),
         DETAIL = format('These columns of task_sync.%s keep their values: %s.', 'task',
                         'id, work_order_id, work_order_process_id, origin, task_type, source_kind, source_id, '
-                        'generated_work_content, generated_production_quantity, created_at'),
+                        -- for each synced field:
+                        --   'generated_{name}, '
+                        'generated_work_content, '
+                        'generated_production_quantity, '
+                        -- end
+                        'created_at'),
         HINT = 'Write the row''s current value, or leave the column out of the UPDATE.';
 END
 $$;

@@ -99,9 +99,25 @@ BEGIN
         RETURNING s.id, s.work_order_id
     ),
     items AS (
-        -- side effect only: the audit's items, each change under its work order's run
-        INSERT INTO task_sync.sync_item
-        SELECT runs.id, a.*
+        -- side effect only: the audit's items, each change under its work order's run, column by
+        -- name (task_sync_internal.change is sync_item without sync_run_id: tests/api/test_catalog.py)
+        INSERT INTO task_sync.sync_item (
+            sync_run_id, work_order_id, task_id, action, work_order_process_id, process_code, task_type,
+            source_kind, source_id,
+            -- for each synced field:
+            --   {name}, previous_{name},
+            work_content, previous_work_content,
+            production_quantity, previous_production_quantity,
+            -- end
+            restored, overwritten)
+        SELECT runs.id, a.work_order_id, a.task_id, a.action, a.work_order_process_id, a.process_code, a.task_type,
+               a.source_kind, a.source_id,
+               -- for each synced field:
+               --   a.{name}, a.previous_{name},
+               a.work_content, a.previous_work_content,
+               a.production_quantity, a.previous_production_quantity,
+               -- end
+               a.restored, a.overwritten
         FROM unnest(p_changes) a
         JOIN runs ON runs.work_order_id = a.work_order_id
     )

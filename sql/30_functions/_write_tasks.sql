@@ -39,10 +39,19 @@ BEGIN
     ins AS (
         INSERT INTO task_sync.task AS t (
             work_order_id, work_order_process_id, status, origin, task_type, source_kind, source_id,
-            work_content, production_quantity, generated_work_content, generated_production_quantity)
+            -- for each synced field, joined by ",":
+            --   {name}, generated_{name}
+            work_content, generated_work_content,
+            production_quantity, generated_production_quantity
+            -- end
+            )
         SELECT r.work_order_id, r.work_order_process_id, 'draft', 'generated', r.task_type, r.source_kind,
-               r.source_id, r.desired_work_content, r.desired_production_quantity,
-               r.desired_work_content, r.desired_production_quantity
+               r.source_id,
+               -- for each synced field, joined by ",":
+               --   r.desired_{name}, r.desired_{name}
+               r.desired_work_content, r.desired_work_content,
+               r.desired_production_quantity, r.desired_production_quantity
+               -- end
         FROM r
         WHERE r.action = 'add'
         -- a plain insert (ON CONFLICT's speculative insertion cost 7 % of an initial batch): no
@@ -58,26 +67,45 @@ BEGIN
         UPDATE task_sync.task t SET
             -- three ways, on the row as it is now (_field_write): a field still at its baseline takes
             -- the rule value; an edited field keeps the planner's value unless told to overwrite a conflict
+            -- for each synced field, joined by ",":
+            --   {name} = task_sync_internal._field_write(
+            --       t.{name}, t.generated_{name}, r.desired_{name}, p_overwrite_edits),
+            --   generated_{name} = r.desired_{name}
             work_content = task_sync_internal._field_write(
                 t.work_content, t.generated_work_content, r.desired_work_content, p_overwrite_edits),
-            production_quantity = task_sync_internal._field_write(
-                t.production_quantity, t.generated_production_quantity, r.desired_production_quantity,
-                p_overwrite_edits),
             generated_work_content = r.desired_work_content,
+            production_quantity = task_sync_internal._field_write(
+                t.production_quantity, t.generated_production_quantity, r.desired_production_quantity, p_overwrite_edits),
             generated_production_quantity = r.desired_production_quantity
+            -- end
         FROM r
         WHERE (r.action IN ('update', 'conflict')
                -- a kept draft is written only when its baseline moves (the engine alone writes
                -- baselines, under the work order's lock, so the plan's baseline is the row's)
                OR (r.action = 'keep'
-                   AND (r.baseline_work_content IS DISTINCT FROM r.desired_work_content
-                        OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity)))
+                   AND (
+                       -- for each synced field, joined by "OR":
+                       --   r.baseline_{name} IS DISTINCT FROM r.desired_{name}
+                       r.baseline_work_content IS DISTINCT FROM r.desired_work_content
+                       OR r.baseline_production_quantity IS DISTINCT FROM r.desired_production_quantity
+                       -- end
+                       )))
           AND t.work_order_id = ANY (p_work_order_ids)
           AND t.work_order_id = r.work_order_id AND t.id = r.task_id
           AND t.status = 'draft' AND t.origin = 'generated'
-          AND (t.generated_work_content IS DISTINCT FROM r.desired_work_content
-               OR t.generated_production_quantity IS DISTINCT FROM r.desired_production_quantity)
-        RETURNING r.*, t.work_content AS new_work_content, t.production_quantity AS new_production_quantity
+          AND (
+               -- for each synced field, joined by "OR":
+               --   t.generated_{name} IS DISTINCT FROM r.desired_{name}
+               t.generated_work_content IS DISTINCT FROM r.desired_work_content
+               OR t.generated_production_quantity IS DISTINCT FROM r.desired_production_quantity
+               -- end
+               )
+        RETURNING r.*,
+                  -- for each synced field, joined by ",":
+                  --   t.{name} AS new_{name}
+                  t.work_content AS new_work_content,
+                  t.production_quantity AS new_production_quantity
+                  -- end
     ),
     forgotten AS (
         -- side effect only (nothing reads it: PostgreSQL runs every data-modifying WITH statement to
@@ -94,18 +122,30 @@ BEGIN
                 AND r.work_order_id = x.work_order_id AND r.work_order_process_id = x.work_order_process_id
                 AND r.task_type = x.task_type AND r.source_kind = x.source_kind AND r.source_id = x.source_id)
     )
-    -- the changes, as the audit records them: the values before and after
-    SELECT del.work_order_id, del.task_id, 'remove' AS action, del.work_order_process_id, del.process_code,
-           del.task_type, del.source_kind, del.source_id,
-           NULL::text AS work_content, NULL::integer AS production_quantity,
-           del.current_work_content AS previous_work_content,
-           del.current_production_quantity AS previous_production_quantity,
-           false AS restored, false AS overwritten
+    -- the changes, as the audit records them: the values before and after, each built by name
+    -- (_change_row), so a column of task_sync_internal.change is set where a branch names it
+    SELECT (task_sync_internal._change_row(
+               work_order_id => del.work_order_id, task_id => del.task_id, action => 'remove',
+               work_order_process_id => del.work_order_process_id, process_code => del.process_code,
+               task_type => del.task_type, source_kind => del.source_kind, source_id => del.source_id,
+               -- for each synced field, joined by ",":
+               --   previous_{name} => del.current_{name}
+               previous_work_content => del.current_work_content,
+               previous_production_quantity => del.current_production_quantity
+               -- end
+               )).*
     FROM del
     UNION ALL
-    SELECT ins.work_order_id, ins.id, 'add', r.work_order_process_id, r.process_code,
-           r.task_type, r.source_kind, r.source_id,
-           r.desired_work_content, r.desired_production_quantity, NULL, NULL, r.restored, false
+    SELECT (task_sync_internal._change_row(
+               work_order_id => ins.work_order_id, task_id => ins.id, action => 'add',
+               work_order_process_id => r.work_order_process_id, process_code => r.process_code,
+               task_type => r.task_type, source_kind => r.source_kind, source_id => r.source_id,
+               -- for each synced field:
+               --   {name} => r.desired_{name},
+               work_content => r.desired_work_content,
+               production_quantity => r.desired_production_quantity,
+               -- end
+               restored => r.restored)).*
     FROM ins
     JOIN r ON r.work_order_id = ins.work_order_id AND r.work_order_process_id = ins.work_order_process_id
           AND r.task_type = ins.task_type AND r.source_kind = ins.source_kind AND r.source_id = ins.source_id
@@ -114,10 +154,16 @@ BEGIN
     -- labelled as the plan labels it (a draft with a conflict in one field and an update in the
     -- other is a conflict; with p_overwrite_edits it is an update), so that execute's counts
     -- are its preview's summary; the values before and after say what was written
-    SELECT upd.work_order_id, upd.task_id, upd.action,
-           upd.work_order_process_id, upd.process_code, upd.task_type, upd.source_kind, upd.source_id,
-           upd.new_work_content, upd.new_production_quantity,
-           upd.current_work_content, upd.current_production_quantity, false, upd.overwritten
+    SELECT (task_sync_internal._change_row(
+               work_order_id => upd.work_order_id, task_id => upd.task_id, action => upd.action,
+               work_order_process_id => upd.work_order_process_id, process_code => upd.process_code,
+               task_type => upd.task_type, source_kind => upd.source_kind, source_id => upd.source_id,
+               -- for each synced field:
+               --   {name} => upd.new_{name}, previous_{name} => upd.current_{name},
+               work_content => upd.new_work_content, previous_work_content => upd.current_work_content,
+               production_quantity => upd.new_production_quantity, previous_production_quantity => upd.current_production_quantity,
+               -- end
+               overwritten => upd.overwritten)).*
     FROM upd
     WHERE upd.action <> 'keep';
 END

@@ -43,10 +43,20 @@ BEGIN
         WHERE (o.origin = 'generated' OR n.origin = 'generated')
           AND NOT (o.origin = 'generated' AND n.origin = 'manual')
           AND ((o.origin, o.work_order_id, o.work_order_process_id, o.task_type, o.source_kind, o.source_id,
-                o.generated_work_content, o.generated_production_quantity)
+                -- for each synced field, joined by ",":
+                --   o.generated_{name}
+                o.generated_work_content,
+                o.generated_production_quantity
+                -- end
+                )
                IS DISTINCT FROM
                (n.origin, n.work_order_id, n.work_order_process_id, n.task_type, n.source_kind, n.source_id,
-                n.generated_work_content, n.generated_production_quantity)
+                -- for each synced field, joined by ",":
+                --   n.generated_{name}
+                n.generated_work_content,
+                n.generated_production_quantity
+                -- end
+                )
                OR (o.status <> 'draft' AND n.status = 'draft'))));
     RETURN NULL;
 END

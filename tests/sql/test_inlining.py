@@ -108,7 +108,7 @@ def test_a_plan_line_is_built_by_the_names_of_plan_row(conn: psycopg.Connection[
 
 
 def test_a_change_is_a_sync_item_without_its_run(conn: psycopg.Connection[Any]) -> None:
-    """_write_books writes each change as ``SELECT runs.id, a.*``: the type must be sync_item's
+    """_write_books writes each change under its run: the type must be sync_item's
     columns after sync_run_id, in order, names and types."""
 
     def columns(relation: str) -> list[tuple[str, str]]:

@@ -184,6 +184,8 @@ def test_every_description_is_the_migrated_database(migrated_dsn: str) -> None:
 def test_a_column_added_in_sql_only_fails_the_catalog(conn: psycopg.Connection[Any], mutation: str, named: str) -> None:
     """The canonical install (whose schema is the migrated one: tests/packaging/test_migrations.py),
     changed in SQL only: the catalog names the description that no longer says what the database says."""
+    if "ALTER ATTRIBUTE" in mutation and conn.info.server_version < 160000:
+        pytest.skip("PostgreSQL 15 refuses to change the type of an attribute a function's argument uses")
     assert catalog_problems(conn) == []
     conn.execute(mutation)
     problems = catalog_problems(conn)

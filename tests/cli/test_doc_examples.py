@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
 
+import psycopg
 import pytest
 
 from pytask_sync.migrate import migrate
@@ -23,10 +25,25 @@ def _script() -> ModuleType:
     return module
 
 
+#: the major version the examples are written on: the embedded server's, the default
+WRITTEN_ON = 18
+
+
+def _task_ids_aside(text: str) -> str:
+    """The text with task ids (``#12``, ``task 12``) and plan hashes (which cover them) said alike:
+    which id a sync draws for which draft follows the order of a set-based INSERT, which is the
+    planner's and may differ between major versions; everything else must agree."""
+    text = re.sub(r"[0-9a-f]{64}", "H", re.sub(r"(#|task |task_id\W+)\d+", r"\1N", text))
+    return re.sub(r" +", " ", text)  # a shorter id pads its cell
+
+
 def test_the_examples_in_the_docs_are_what_the_code_prints(empty_dsn: str) -> None:
     script = _script()
     migrate(empty_dsn)
-    diff = script.differences(empty_dsn)
+    with psycopg.connect(empty_dsn) as conn:
+        major = conn.info.server_version // 10000
+    same = (lambda t: t) if major == WRITTEN_ON else _task_ids_aside
+    diff = script.differences(empty_dsn, same=same)
     assert not diff, "run: python scripts/doc_examples.py\n" + "".join(diff)
 
 

@@ -21,7 +21,8 @@ application points at, an ``execute`` of an approved or failing work order: the 
 and any other error aborts the client, which the report counts. Before and after, the size of
 every table and index of the schema; after, the invariants of ``bench/load.py``, deadlocks
 (``pg_stat_database.deadlocks``, must not move), failed transactions and aborted clients (0), and
-the marks: how many, of how many work orders, and the most any one work order holds.
+the marks: how many, of how many work orders, and the most any one work order holds; and how
+many work orders each path synced (``sync_run.via``: the batch loops against ``execute``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ SIZES = """
     WHERE c.relnamespace = 'task_sync'::regnamespace AND c.relkind IN ('r', 'i')
     ORDER BY c.relkind DESC, c.relname"""
 
+#: work orders synced, by path (the batch loops' progress: a call that ends in an error syncs none)
+SYNCED = "SELECT via, count(*) FROM task_sync.sync_run GROUP BY via"
+
 MARKS = """
     SELECT count(*), count(DISTINCT work_order_id),
            coalesce(max(n), 0), pg_total_relation_size('task_sync.work_order_mark')
@@ -107,6 +111,7 @@ def run_once(admin_dsn: str, isolation: str, seconds: int, n: int, owner_rate: i
     with psycopg.connect(owner_dsn, autocommit=True) as c:
         application_rows(c)
         before = sizes(c)
+        synced_before = dict(c.execute(SYNCED).fetchall())
         deadlocks_before = c.execute(
             "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()[0]  # type: ignore[index]
@@ -131,6 +136,7 @@ def run_once(admin_dsn: str, isolation: str, seconds: int, n: int, owner_rate: i
             zip(("rows", "work_orders", "most_of_one_work_order", "bytes"), c.execute(MARKS).fetchone(), strict=True)
         )  # type: ignore[arg-type]
         failures = c.execute("SELECT reason, count(*) FROM task_sync.sync_failure GROUP BY 1").fetchall()
+        synced = {via: n - synced_before.get(via, 0) for via, n in c.execute(SYNCED).fetchall()}
         after = sizes(c)
     checks["deadlocks"] = int(deadlocks) - int(deadlocks_before)
     checks["failed_transactions"] = w["failed"] + s["failed"] + o["failed"]
@@ -142,6 +148,7 @@ def run_once(admin_dsn: str, isolation: str, seconds: int, n: int, owner_rate: i
         "transactions": {k: v["transactions"] for k, v in runs.items()},
         "retried": {k: v["retried_transactions"] for k, v in runs.items()},
         "serialization_failures": {k: v["serialization_failures"] for k, v in runs.items()},
+        "work_orders_synced": synced,
         "deadlock_failures": {k: v["deadlock_failures"] for k, v in runs.items()},
         "abort_messages": sorted({m for v in runs.values() for m in v["abort_messages"]}),
         "checks": checks,

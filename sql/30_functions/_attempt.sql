@@ -16,10 +16,13 @@
 --            them, and the attempt is rolled back so that none of its locks is kept;
 --   failed   anything else failed (an application's foreign key to a draft the sync must remove, a
 --            trigger of one's own, ...): failed_state, failed_message and failed_detail say what,
---            and the attempt is rolled back.
--- Serialization failures and deadlocks (40001, 40P01), lock timeouts (55P03), cancellation and
--- errors of resources or of the server itself (classes 53, 54, 57, 58, XX) are raised as they are:
--- they are not one work order's doing, and end the call. (The exception caught here is how the
+--            and the attempt is rolled back. A serialization failure (40001) of a row changed
+--            since the snapshot of a REPEATABLE READ or SERIALIZABLE transaction is a failure
+--            too (failed_state 40001): the caller leaves the work order it was for to a later
+--            call, whose snapshot sees the change.
+-- Conflicts of serializable transactions (40001 with a 'Reason code:' detail), deadlocks (40P01),
+-- lock timeouts (55P03), cancellation and errors of resources or of the server itself (classes 53,
+-- 54, 57, 58, XX) are raised as they are: they are not one work order's doing, and end the call. (The exception caught here is how the
 -- attempt is rolled back: in PL/pgSQL only a block that catches an exception undoes what it did,
 -- row locks included. The caller reads the result.)
 -- Locks:   those of _claim and _hold_route, kept only when the group is synced; the rows _apply
@@ -83,7 +86,18 @@ BEGIN
     EXCEPTION
         WHEN SQLSTATE 'TSR01' THEN
             NULL;   -- busy says which
-        WHEN SQLSTATE '40001' OR SQLSTATE '40P01' OR SQLSTATE '55P03' THEN
+        WHEN SQLSTATE '40001' THEN
+            GET STACKED DIAGNOSTICS failed_state = RETURNED_SQLSTATE, failed_message = MESSAGE_TEXT,
+                                    failed_detail = PG_EXCEPTION_DETAIL;
+            -- a row of the group changed since the transaction's snapshot (REPEATABLE READ,
+            -- SERIALIZABLE): the caller leaves the one it was for to a later call. A conflict of
+            -- serializable transactions (its detail, never translated, begins 'Reason code:') is
+            -- the caller's to retry.
+            IF failed_detail LIKE 'Reason code:%' THEN
+                RAISE;
+            END IF;
+            synced := '{}';
+        WHEN SQLSTATE '40P01' OR SQLSTATE '55P03' THEN
             RAISE;  -- the caller's to retry
         WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS failed_state = RETURNED_SQLSTATE, failed_message = MESSAGE_TEXT,

@@ -26,8 +26,12 @@
 -- The marks of work orders that may not be synced are parked (_park_marks: one row per work order
 -- in work_order_mark_parked; reopening the work order brings them back), so that they neither pile
 -- up nor slow the candidates.
--- Serialization failures and deadlocks (40001, 40P01), lock timeouts, cancellation and resource
--- errors end the call as they are: they are the caller's to retry.
+-- At REPEATABLE READ and SERIALIZABLE, a work order whose rows changed since the call's snapshot
+-- (locking them fails with 40001) is left to a later call, found as a failing one is (in halves)
+-- but not recorded; parking, failure records and folds leave such rows to a later call too. The
+-- marks of the work orders found busy are folded into one each at the end.
+-- Conflicts of serializable transactions, deadlocks (40P01), lock timeouts, cancellation and
+-- resource errors end the call as they are: they are the caller's to retry.
 -- The locks of synced work orders last until the caller's transaction ends: to keep that short
 -- for a large backlog, call it with a limit in a transaction of its own, again while it returns
 -- rows (the CLI and the worker do). It never waits for a row lock or a transaction; only a
@@ -35,7 +39,7 @@
 -- SECURITY DEFINER (owner's rights, search_path pinned), like execute and for the same reason.
 -- Locks:   per chunk, all SKIP LOCKED (never waiting): see _claim and _hold_route; the rows of
 --          the closed work orders whose marks it parks, of a work order whose failure it records
---          and of those in p_skip whose marks it folds, FOR NO KEY UPDATE.
+--          and of those found busy or in p_skip whose marks it folds, FOR NO KEY UPDATE.
 -- Raises:  TSC07 a read-only transaction (a hot standby: run it on the primary); TSV01 negative limit.
 -- Writes:  task, task_dismissal, work_order_mark, work_order_mark_parked, work_order, sync_run,
 --          sync_item, sync_failure (through _apply, and the failures it records).
@@ -90,11 +94,6 @@ BEGIN
             (SELECT count(*) FROM task_sync_internal._queue() c WHERE c.may_sync),
             coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
     END IF;
-    -- the marks of the work orders the caller passes over (the worker's too big ones, which keep
-    -- changing while they wait) are folded into one each, so that they do not pile up
-    IF cardinality(p_skip) > 0 THEN
-        PERFORM task_sync_internal._fold_marks(p_skip);
-    END IF;
     -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing
     WHILE (v_pass = 0 OR v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
         v_pass := v_pass + 1;
@@ -104,7 +103,12 @@ BEGIN
             v_next := task_sync_internal._candidates(least(c_ahead * v_size, coalesce(v_left, c_ahead * v_size)),
                                                      v_seen);
             IF cardinality(v_next.closed) > 0 THEN
-                PERFORM task_sync_internal._park_marks(v_next.closed);
+                BEGIN
+                    PERFORM task_sync_internal._park_marks(v_next.closed);
+                    v_used := v_used + 1;
+                EXCEPTION WHEN serialization_failure THEN
+                    NULL;   -- one changed since this call's snapshot: a later call parks them
+                END;
             END IF;
             v_queue := v_next.try;
             v_seen := v_seen || v_next.try;
@@ -132,12 +136,28 @@ BEGIN
             ELSIF cardinality(v_group) > 1 THEN
                 -- again in halves, down to the one that fails
                 v_ranges := ARRAY[v_first, (v_first + v_last) / 2, (v_first + v_last) / 2 + 1, v_last] || v_ranges;
-            ELSE
-                PERFORM task_sync_internal._record_failure(v_group[1], v_try.failed_state, v_try.failed_message,
-                                                           v_try.failed_detail);
+            ELSIF v_try.failed_state <> '40001' THEN
+                BEGIN
+                    PERFORM task_sync_internal._record_failure(v_group[1], v_try.failed_state, v_try.failed_message,
+                                                               v_try.failed_detail);
+                    v_used := v_used + 1;
+                EXCEPTION WHEN serialization_failure THEN
+                    NULL;   -- it changed since this call's snapshot: a later call tries it again
+                END;
             END IF;
+            -- (a lone 40001: the work order changed since this call's snapshot; a later call syncs it)
         END LOOP;
     END LOOP;
+    -- the marks of the work orders found busy and of those the caller passes over (the worker's
+    -- too big ones), which keep changing while they wait, are folded into one each, so that they
+    -- do not pile up
+    IF cardinality(v_busy || p_skip) > 0 THEN
+        BEGIN
+            PERFORM task_sync_internal._fold_marks(v_busy || p_skip);
+        EXCEPTION WHEN serialization_failure THEN
+            NULL;   -- one changed since this call's snapshot: a later call folds them
+        END;
+    END IF;
 END
 $$;
 

@@ -180,5 +180,6 @@ COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
     'order whose sync fails is recorded in sync_failure and the others are synced. TSC07: a read-only '
     'transaction (run it on the primary); TSV01: negative limit';
 
+DROP FUNCTION task_sync_internal._stale(bigint[]);
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

@@ -85,6 +85,39 @@ $$;
 COMMENT ON FUNCTION task_sync_internal._attempt(bigint[]) IS
     'One group of sync_pending: claim, plan, apply, kept only when synced; says which were busy or what failed';
 
+CREATE OR REPLACE FUNCTION task_sync_internal._stale(p_work_order_ids bigint[])
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_id        bigint;
+    v_stale     bigint[] := '{}'::bigint[];
+BEGIN
+    IF current_setting('transaction_isolation') = 'read committed' THEN
+        RETURN v_stale;
+    END IF;
+    FOREACH v_id IN ARRAY p_work_order_ids LOOP
+        BEGIN
+            PERFORM FROM task_sync.work_order w WHERE w.id = v_id FOR NO KEY UPDATE SKIP LOCKED;
+            PERFORM FROM task_sync.task t
+            WHERE t.work_order_id = v_id AND t.origin = 'generated' AND t.status = 'draft'
+            FOR UPDATE SKIP LOCKED;
+            RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'TSR01: probed';  -- roll back: keep no lock
+        EXCEPTION
+            WHEN SQLSTATE 'TSR01' THEN
+                NULL;
+            WHEN SQLSTATE '40001' THEN
+                v_stale := v_stale || v_id;
+        END;
+    END LOOP;
+    RETURN v_stale;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._stale(bigint[]) IS
+    'Which of these work orders changed since the transaction''s snapshot (REPEATABLE READ), probed as _claim locks';
+
 CREATE OR REPLACE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL, p_skip bigint[] DEFAULT NULL)
 RETURNS TABLE (
     work_order_id   bigint,
@@ -106,6 +139,7 @@ DECLARE
     c_chunks    CONSTANT integer := 40;     -- chunks the backlog is cut into, at most (when larger)
     c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
     c_ahead     CONSTANT integer := 4;      -- chunks of candidates read at once
+    c_probe     CONSTANT integer := 64;     -- a group this small that met a row changed since the snapshot is probed
     v_used      integer := 0;               -- committed so far
     v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
     v_size      integer := c_chunk;         -- work orders per chunk
@@ -116,6 +150,8 @@ DECLARE
     v_chunk     bigint[];
     v_ranges    integer[];                  -- groups of the chunk still to try: (first, last) index pairs
     v_busy      bigint[] := '{}'::bigint[]; -- found busy in this call: left out of every group
+    v_stale     bigint[] := '{}'::bigint[]; -- changed since this call's snapshot: left out too
+    v_probed    bigint[];
     v_first     integer;
     v_last      integer;
     v_group     bigint[];
@@ -163,19 +199,25 @@ BEGIN
             v_first := v_ranges[1];
             v_last := v_ranges[2];
             v_ranges := v_ranges[3:];
-            v_group := ARRAY(SELECT g FROM unnest(v_chunk[v_first:v_last]) AS g WHERE g <> ALL (v_busy));
+            v_group := ARRAY(SELECT g FROM unnest(v_chunk[v_first:v_last]) AS g WHERE g <> ALL (v_busy || v_stale));
             CONTINUE WHEN cardinality(v_group) = 0;
             v_try := task_sync_internal._attempt(v_group);
-            IF cardinality(v_try.busy) > 0 THEN
-                -- the same group again, without the busy ones
+            -- (REPEATABLE READ, SERIALIZABLE) a row of the group changed since this call's
+            -- snapshot: in a small group, the work orders whose rows a probe finds changed
+            v_probed := CASE WHEN v_try.failed_state = '40001' AND cardinality(v_group) BETWEEN 2 AND c_probe
+                             THEN task_sync_internal._stale(v_group) ELSE '{}' END;
+            IF cardinality(v_try.busy) > 0 OR cardinality(v_probed) > 0 THEN
+                -- the same group again, without the busy ones and those changed since the snapshot
+                -- (a later call syncs them)
                 v_busy := v_busy || v_try.busy;
+                v_stale := v_stale || v_probed;
                 v_ranges := ARRAY[v_first, v_last] || v_ranges;
             ELSIF v_try.failed_state IS NULL THEN
                 RETURN QUERY SELECT * FROM unnest(v_try.synced);
                 v_left := v_left - cardinality(v_try.synced);
                 v_used := v_used + 1;
             ELSIF cardinality(v_group) > 1 THEN
-                -- again in halves, down to the one that fails
+                -- again in halves, down to the one that fails (or changed since the snapshot)
                 v_ranges := ARRAY[v_first, (v_first + v_last) / 2, (v_first + v_last) / 2 + 1, v_last] || v_ranges;
             ELSIF v_try.failed_state <> '40001' THEN
                 BEGIN

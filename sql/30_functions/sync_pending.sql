@@ -27,8 +27,8 @@
 -- in work_order_mark_parked; reopening the work order brings them back), so that they neither pile
 -- up nor slow the candidates.
 -- At REPEATABLE READ and SERIALIZABLE, a work order whose rows changed since the call's snapshot
--- (locking them fails with 40001) is left to a later call, found as a failing one is (in halves)
--- but not recorded; parking, failure records and folds leave such rows to a later call too. The
+-- (locking them fails with 40001) is left to a later call, not recorded: found by a probe of each
+-- work order of a group of at most 64 (_stale), else as a failing one is (in halves); parking, failure records and folds leave such rows to a later call too. The
 -- marks of the work orders found busy are folded into one each at the end.
 -- Conflicts of serializable transactions, deadlocks (40P01), lock timeouts, cancellation and
 -- resource errors end the call as they are: they are the caller's to retry.
@@ -65,6 +65,7 @@ DECLARE
     c_chunks    CONSTANT integer := 40;     -- chunks the backlog is cut into, at most (when larger)
     c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
     c_ahead     CONSTANT integer := 4;      -- chunks of candidates read at once
+    c_probe     CONSTANT integer := 64;     -- a group this small that met a row changed since the snapshot is probed
     v_used      integer := 0;               -- committed so far
     v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
     v_size      integer := c_chunk;         -- work orders per chunk
@@ -75,6 +76,8 @@ DECLARE
     v_chunk     bigint[];
     v_ranges    integer[];                  -- groups of the chunk still to try: (first, last) index pairs
     v_busy      bigint[] := '{}'::bigint[]; -- found busy in this call: left out of every group
+    v_stale     bigint[] := '{}'::bigint[]; -- changed since this call's snapshot: left out too
+    v_probed    bigint[];
     v_first     integer;
     v_last      integer;
     v_group     bigint[];
@@ -122,19 +125,25 @@ BEGIN
             v_first := v_ranges[1];
             v_last := v_ranges[2];
             v_ranges := v_ranges[3:];
-            v_group := ARRAY(SELECT g FROM unnest(v_chunk[v_first:v_last]) AS g WHERE g <> ALL (v_busy));
+            v_group := ARRAY(SELECT g FROM unnest(v_chunk[v_first:v_last]) AS g WHERE g <> ALL (v_busy || v_stale));
             CONTINUE WHEN cardinality(v_group) = 0;
             v_try := task_sync_internal._attempt(v_group);
-            IF cardinality(v_try.busy) > 0 THEN
-                -- the same group again, without the busy ones
+            -- (REPEATABLE READ, SERIALIZABLE) a row of the group changed since this call's
+            -- snapshot: in a small group, the work orders whose rows a probe finds changed
+            v_probed := CASE WHEN v_try.failed_state = '40001' AND cardinality(v_group) BETWEEN 2 AND c_probe
+                             THEN task_sync_internal._stale(v_group) ELSE '{}' END;
+            IF cardinality(v_try.busy) > 0 OR cardinality(v_probed) > 0 THEN
+                -- the same group again, without the busy ones and those changed since the snapshot
+                -- (a later call syncs them)
                 v_busy := v_busy || v_try.busy;
+                v_stale := v_stale || v_probed;
                 v_ranges := ARRAY[v_first, v_last] || v_ranges;
             ELSIF v_try.failed_state IS NULL THEN
                 RETURN QUERY SELECT * FROM unnest(v_try.synced);
                 v_left := v_left - cardinality(v_try.synced);
                 v_used := v_used + 1;
             ELSIF cardinality(v_group) > 1 THEN
-                -- again in halves, down to the one that fails
+                -- again in halves, down to the one that fails (or changed since the snapshot)
                 v_ranges := ARRAY[v_first, (v_first + v_last) / 2, (v_first + v_last) / 2 + 1, v_last] || v_ranges;
             ELSIF v_try.failed_state <> '40001' THEN
                 BEGIN

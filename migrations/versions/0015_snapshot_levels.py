@@ -2,7 +2,7 @@
 
 Revision ID: 0015_snapshot_levels
 Revises: 0014_fields_by_name
-Create Date: 2026-12-07 17:21:45+00:00
+Create Date: 2026-12-07 17:46:27+00:00
 
 Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
 started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one

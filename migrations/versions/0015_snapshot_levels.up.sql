@@ -93,6 +93,7 @@ AS $$
 DECLARE
     v_id        bigint;
     v_stale     bigint[] := '{}'::bigint[];
+    v_detail    text;
 BEGIN
     IF current_setting('transaction_isolation') = 'read committed' THEN
         RETURN v_stale;
@@ -108,6 +109,10 @@ BEGIN
             WHEN SQLSTATE 'TSR01' THEN
                 NULL;
             WHEN SQLSTATE '40001' THEN
+                GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                IF v_detail LIKE 'Reason code:%' THEN
+                    RAISE;  -- a conflict of serializable transactions: the caller's to retry
+                END IF;
                 v_stale := v_stale || v_id;
         END;
     END LOOP;
@@ -152,6 +157,7 @@ DECLARE
     v_busy      bigint[] := '{}'::bigint[]; -- found busy in this call: left out of every group
     v_stale     bigint[] := '{}'::bigint[]; -- changed since this call's snapshot: left out too
     v_probed    bigint[];
+    v_detail    text;                       -- of a serialization failure caught
     v_first     integer;
     v_last      integer;
     v_group     bigint[];
@@ -184,7 +190,12 @@ BEGIN
                     PERFORM task_sync_internal._park_marks(v_next.closed);
                     v_used := v_used + 1;
                 EXCEPTION WHEN serialization_failure THEN
-                    NULL;   -- one changed since this call's snapshot: a later call parks them
+                    -- one changed since this call's snapshot: a later call parks them
+                    -- (a conflict of serializable transactions is the caller's)
+                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                    IF v_detail LIKE 'Reason code:%' THEN
+                        RAISE;
+                    END IF;
                 END;
             END IF;
             v_queue := v_next.try;
@@ -225,7 +236,12 @@ BEGIN
                                                                v_try.failed_detail);
                     v_used := v_used + 1;
                 EXCEPTION WHEN serialization_failure THEN
-                    NULL;   -- it changed since this call's snapshot: a later call tries it again
+                    -- it changed since this call's snapshot: a later call tries it again
+                    -- (a conflict of serializable transactions is the caller's)
+                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                    IF v_detail LIKE 'Reason code:%' THEN
+                        RAISE;
+                    END IF;
                 END;
             END IF;
             -- (a lone 40001: the work order changed since this call's snapshot; a later call syncs it)
@@ -238,7 +254,12 @@ BEGIN
         BEGIN
             PERFORM task_sync_internal._fold_marks(v_busy || p_skip);
         EXCEPTION WHEN serialization_failure THEN
-            NULL;   -- one changed since this call's snapshot: a later call folds them
+            -- one changed since this call's snapshot: a later call folds them
+            -- (a conflict of serializable transactions is the caller's)
+            GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+            IF v_detail LIKE 'Reason code:%' THEN
+                RAISE;
+            END IF;
         END;
     END IF;
 END

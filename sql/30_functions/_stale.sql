@@ -8,7 +8,7 @@
 -- the ones found; a row it does not probe (a route row, a mark) leaves the group to be halved.
 -- At READ COMMITTED nothing is stale ('{}'); each probe takes a transaction id of its own.
 -- Locks:   none kept (row locks taken and released in a subtransaction, never waiting).
--- Raises:  nothing.
+-- Raises:  a conflict of serializable transactions (40001 with a 'Reason code:' detail).
 -- Writes:  nothing.
 
 CREATE FUNCTION task_sync_internal._stale(p_work_order_ids bigint[])
@@ -19,6 +19,7 @@ AS $$
 DECLARE
     v_id        bigint;
     v_stale     bigint[] := '{}'::bigint[];
+    v_detail    text;
 BEGIN
     IF current_setting('transaction_isolation') = 'read committed' THEN
         RETURN v_stale;
@@ -34,6 +35,10 @@ BEGIN
             WHEN SQLSTATE 'TSR01' THEN
                 NULL;
             WHEN SQLSTATE '40001' THEN
+                GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                IF v_detail LIKE 'Reason code:%' THEN
+                    RAISE;  -- a conflict of serializable transactions: the caller's to retry
+                END IF;
                 v_stale := v_stale || v_id;
         END;
     END LOOP;

@@ -78,6 +78,7 @@ DECLARE
     v_busy      bigint[] := '{}'::bigint[]; -- found busy in this call: left out of every group
     v_stale     bigint[] := '{}'::bigint[]; -- changed since this call's snapshot: left out too
     v_probed    bigint[];
+    v_detail    text;                       -- of a serialization failure caught
     v_first     integer;
     v_last      integer;
     v_group     bigint[];
@@ -110,7 +111,12 @@ BEGIN
                     PERFORM task_sync_internal._park_marks(v_next.closed);
                     v_used := v_used + 1;
                 EXCEPTION WHEN serialization_failure THEN
-                    NULL;   -- one changed since this call's snapshot: a later call parks them
+                    -- one changed since this call's snapshot: a later call parks them
+                    -- (a conflict of serializable transactions is the caller's)
+                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                    IF v_detail LIKE 'Reason code:%' THEN
+                        RAISE;
+                    END IF;
                 END;
             END IF;
             v_queue := v_next.try;
@@ -151,7 +157,12 @@ BEGIN
                                                                v_try.failed_detail);
                     v_used := v_used + 1;
                 EXCEPTION WHEN serialization_failure THEN
-                    NULL;   -- it changed since this call's snapshot: a later call tries it again
+                    -- it changed since this call's snapshot: a later call tries it again
+                    -- (a conflict of serializable transactions is the caller's)
+                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                    IF v_detail LIKE 'Reason code:%' THEN
+                        RAISE;
+                    END IF;
                 END;
             END IF;
             -- (a lone 40001: the work order changed since this call's snapshot; a later call syncs it)
@@ -164,7 +175,12 @@ BEGIN
         BEGIN
             PERFORM task_sync_internal._fold_marks(v_busy || p_skip);
         EXCEPTION WHEN serialization_failure THEN
-            NULL;   -- one changed since this call's snapshot: a later call folds them
+            -- one changed since this call's snapshot: a later call folds them
+            -- (a conflict of serializable transactions is the caller's)
+            GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+            IF v_detail LIKE 'Reason code:%' THEN
+                RAISE;
+            END IF;
         END;
     END IF;
 END

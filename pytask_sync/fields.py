@@ -47,11 +47,11 @@ class SyncedField:
     #: ``format()`` string with one ``%s``, ``{says}``
     says: str
     #: its desired value: an SQL expression of the final ``SELECT`` of ``_desired``, ``{desired}``,
-    #: over ``rt`` (the route row with its rule: ``rt.code`` and ``rt.name`` of the process,
-    #: ``rt.task_type``, ``rt.source_kind``, ``rt.pre`` the content template resolved but for
-    #: ``{source_name}``, and ``rt.rule``, the whole ``task_sync.generation_rule`` row: a rule
-    #: column of its own is ``(rt.rule).<column>``), ``s`` (the source: ``s.source_id``, ``s.name``,
-    #: ``s.quantity``) and ``wo`` (the work order: ``wo.order_number``, ``wo.production_quantity``)
+    #: over ``rt`` (the route row: ``rt.code`` and ``rt.name`` of the process, every column of its
+    #: ``task_sync.generation_rule`` row, so a rule column of the field's own is ``rt.<column>``,
+    #: and ``rt.pre``, the content template resolved but for ``{source_name}``), ``s`` (the source:
+    #: ``s.source_id``, ``s.name``, ``s.quantity``) and ``wo`` (the work order: ``wo.order_number``,
+    #: ``wo.production_quantity``)
     desired: str
 
 
@@ -65,8 +65,8 @@ SYNCED_FIELDS: tuple[SyncedField, ...] = (
         what="What to do",
         label="work content",
         says="%s",
-        desired="task_sync_internal._content_from_pre(rt.pre, (rt.rule).content_template, wo.order_number, rt.code,\n"
-        "                                     rt.name, s.name)",
+        desired="task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name,\n"
+        "                                     s.name)",
     ),
     SyncedField(
         name="production_quantity",
@@ -77,7 +77,7 @@ SYNCED_FIELDS: tuple[SyncedField, ...] = (
         what="How many",
         label="quantity",
         says="quantity %s",
-        desired="CASE (rt.rule).quantity_source\n"
+        desired="CASE rt.quantity_source\n"
         "    WHEN 'one' THEN 1\n"
         "    WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)\n"
         "    ELSE s.quantity\n"

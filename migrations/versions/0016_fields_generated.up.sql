@@ -22,12 +22,11 @@ AS $$
     WITH effective_rule AS MATERIALIZED (
         -- the rules each process of the catalog takes: its own, else the defaults; a template's
         -- regular-expression check runs here, once per rule and process
-        SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r AS rule,
-               task_sync_internal._template_ok(r.content_template) AS template_ok
+        SELECT p.id AS process_id, p.code, p.name, r.*, task_sync_internal._template_ok(r.content_template) AS template_ok
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code = p.code
         UNION ALL
-        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r, task_sync_internal._template_ok(r.content_template)
+        SELECT p.id, p.code, p.name, r.*, task_sync_internal._template_ok(r.content_template)
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code IS NULL
         WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
@@ -41,9 +40,8 @@ AS $$
     -- so that sources are joined by (work order, kind) and never multiplied first)
     route AS MATERIALIZED (
         -- the template resolved here, once per rule and route row; per task only {source_name} is left
-        SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.rule,
-               task_sync_internal._template_pre((er.rule).content_template, er.template_ok, wo.order_number, er.code,
-                                                er.name) AS pre
+        SELECT wop.work_order_id, wop.id AS work_order_process_id, er.*,
+               task_sync_internal._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
         FROM task_sync.work_order_process wop
         JOIN effective_rule er ON er.process_id = wop.process_id
         JOIN wo ON wo.id = wop.work_order_id
@@ -54,12 +52,12 @@ AS $$
         SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
         FROM task_sync_internal._sources(p_work_order_ids) s
     )
-    SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+    SELECT rt.work_order_id, rt.work_order_process_id, rt.code, rt.task_type, rt.source_kind, s.source_id,
            -- for each synced field, joined by ",":
            --   {desired}
-           task_sync_internal._content_from_pre(rt.pre, (rt.rule).content_template, wo.order_number, rt.code,
-                                                rt.name, s.name),
-           CASE (rt.rule).quantity_source
+           task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name,
+                                                s.name),
+           CASE rt.quantity_source
                WHEN 'one' THEN 1
                WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
                ELSE s.quantity

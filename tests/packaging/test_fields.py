@@ -96,7 +96,7 @@ def test_a_block_without_its_end_is_refused(script: ModuleType) -> None:
 
 
 #: a field no release has: a new SQL type (so new _field_outcome / _field_write overloads), its
-#: desired value from a rule column (through rt.rule) and the process
+#: desired value from a rule column and the process
 RUSH = SyncedField(
     name="rush",
     sql="boolean",
@@ -106,7 +106,7 @@ RUSH = SyncedField(
     what="Whether to hurry",
     label="rush",
     says="rush %s",
-    desired="(rt.rule).process_code IS NULL\n    OR rt.code = 'PRT'",
+    desired="rt.process_code IS NULL\n    OR rt.code = 'PRT'",
 )
 
 

@@ -14,10 +14,10 @@ Each field gives the template lines with ``{name}``, ``{sql}``, ``{py}``, ``{dja
 ``{what}``, ``{label}``, ``{says}`` and ``{desired}`` replaced (nothing else is a placeholder:
 SQL's and Python's braces stay), at the marker's indent plus what the template line has beyond its
 two spaces (a value of several lines keeps that indent on each; a bare ``--`` is an empty
-template line). The joiner goes between two
-fields: ``","`` (or any joiner without letters) at the end of a field's last line, a word
-(``"OR"``) at the start of the next field's first line; without ``joined by`` the fields follow
-each other as they are (a template line that ends with its own comma, for a list that goes on).
+template line). The joiner goes between two fields: ``","`` (or any joiner without letters) at
+the end of a field's last line, a word (``"OR"``) at the start of the next field's first line;
+without ``joined by`` the fields follow each other as they are (a template line that ends with
+its own comma, for a list that goes on).
 
 ``-- for each synced type:`` is the same for each SQL type the fields have, once per type in the
 order the fields first name it, with ``{sql}`` its only placeholder: the overloads a type needs

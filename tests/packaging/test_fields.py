@@ -90,6 +90,30 @@ def test_the_joiners(script: ModuleType, join: str | None, expected: list[str]) 
     assert script.generate(text).split("\n") == [marker, template, *expected, "  -- end"]
 
 
+def test_a_block_for_each_type_is_written_once_per_type(script: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two text fields and an integer one: the overloads of a type are written once."""
+    colour = SyncedField(
+        name="colour", sql="text", py="str", django="TextField", sa="Text", what="", label="", says="", desired=""
+    )
+    monkeypatch.setattr(script, "SYNCED_FIELDS", (*SYNCED_FIELDS, colour))
+    text = "\n".join(["-- for each synced type:", "--   f({sql})", "--", "stale", "-- end"])
+    assert script.generate(text).split("\n")[3:] == ["f(text)", "", "f(integer)", "", "-- end"]
+    with pytest.raises(script.BlockError, match=r"\{name\} in a block for each synced type"):
+        script.generate("-- for each synced type:\n--   {name}\n-- end")
+
+
+def test_a_value_of_several_lines_keeps_the_indent_of_its_line(script: ModuleType) -> None:
+    text = "\n".join(["    -- for each synced field:", "    --     {desired},", "    -- end"])
+    lines = script.generate(text).split("\n")
+    case = lines.index("      CASE rt.quantity_source")
+    assert lines[case + 1 : case + 5] == [
+        "          WHEN 'one' THEN 1",
+        "          WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)",
+        "          ELSE s.quantity",
+        "      END,",
+    ]
+
+
 def test_a_block_without_its_end_is_refused(script: ModuleType) -> None:
     with pytest.raises(script.BlockError, match="has no '-- end'"):
         script.generate("-- for each synced field:\n--   {name}\nx\n")

@@ -12,10 +12,12 @@ the marked lines::
     <the generated lines>
     -- end
 
-(``#`` instead of ``--`` in Python). ``tests/packaging/test_fields.py`` checks that the committed
-files are what the script generates. Adding a synced field is a line here, the script, how the
-rules compute its desired value (``_desired``) and how it is compared (a ``_field_outcome`` and
-``_field_write`` overload for a new type), and a revision (``scripts/freeze_revision.py``).
+(``#`` instead of ``--`` in Python; ``for each synced type`` blocks hold what each SQL type of
+the fields needs once, the ``_field_outcome`` and ``_field_write`` overloads and their grants).
+``tests/packaging/test_fields.py`` checks that the committed files are what the script generates,
+and that a field added here reaches every block and syncs. Adding a synced field is an entry here
+(with how the rules compute its desired value), the script, and a revision; docs/contributing.md
+says the steps.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ class SyncedField:
     what: str
     #: its name in words, as a plan table's header and the audit's sentences say it, ``{label}``
     label: str
+    #: how ``sync_changes`` says its value in the sentence of a task added or removed: a
+    #: ``format()`` string with one ``%s``, ``{says}``
+    says: str
+    #: its desired value: an SQL expression of the final ``SELECT`` of ``_desired``, ``{desired}``,
+    #: over ``rt`` (the route row: ``rt.code`` and ``rt.name`` of the process, every column of its
+    #: ``task_sync.generation_rule`` row, so a rule column of the field's own is ``rt.<column>``,
+    #: and ``rt.pre``, the content template resolved but for ``{source_name}``), ``s`` (the source:
+    #: ``s.source_id``, ``s.name``, ``s.quantity``) and ``wo`` (the work order: ``wo.order_number``,
+    #: ``wo.production_quantity``)
+    desired: str
 
 
 SYNCED_FIELDS: tuple[SyncedField, ...] = (
@@ -52,6 +64,9 @@ SYNCED_FIELDS: tuple[SyncedField, ...] = (
         sa="Text",
         what="What to do",
         label="work content",
+        says="%s",
+        desired="task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name,\n"
+        "                                     s.name)",
     ),
     SyncedField(
         name="production_quantity",
@@ -61,6 +76,12 @@ SYNCED_FIELDS: tuple[SyncedField, ...] = (
         sa="Integer",
         what="How many",
         label="quantity",
+        says="quantity %s",
+        desired="CASE rt.quantity_source\n"
+        "    WHEN 'one' THEN 1\n"
+        "    WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)\n"
+        "    ELSE s.quantity\n"
+        "END",
     ),
 )
 

@@ -146,16 +146,18 @@ def frozen(before: str | None = None) -> dict[str, Function]:
 
 
 def _normal(signature: str) -> str:
-    """A signature spelled one way: ``schema.name(type, type)``."""
-    name, _, args = signature.partition("(")
+    """A signature spelled one way: ``schema.name(type, type)`` (its ``--`` comments left out: a
+    signature may span lines with a generated block of the synced fields in it)."""
+    name, _, args = re.sub(r"--[^\n]*", "", signature).partition("(")
     return f"{name.strip()}({', '.join(a.strip() for a in args.rstrip(')').split(',') if a.strip())})"
 
 
 def _definition(text: str) -> str:
-    """The text of a definition without the comments outside its $$ body, nor blank lines."""
+    """The text of a definition without the comments outside its $$ body, its words outside the
+    body spaced one way (how a signature is laid out over lines does not count)."""
     parts = text.split("$$")
     for i in range(0, len(parts), 2):  # outside the body
-        parts[i] = "\n".join(ln for ln in parts[i].splitlines() if ln.strip() and not ln.lstrip().startswith("--"))
+        parts[i] = " ".join(" ".join(ln for ln in parts[i].splitlines() if not ln.lstrip().startswith("--")).split())
     return "$$".join(parts)
 
 

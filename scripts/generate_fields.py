@@ -11,11 +11,17 @@
     <indent>-- end
 
 Each field gives the template lines with ``{name}``, ``{sql}``, ``{py}``, ``{django}``, ``{sa}``,
-``{what}`` and ``{label}`` replaced (nothing else is a placeholder: SQL's and Python's braces
-stay), at the marker's indent plus what the template line has beyond its two spaces. The joiner goes between
-two fields: ``","`` (or any joiner without letters) at the end of a field's last line, a word
-(``"OR"``) at the start of the next field's first line; without ``joined by`` the fields follow
-each other as they are (a template line that ends with its own comma, for a list that goes on).
+``{what}``, ``{label}``, ``{says}`` and ``{desired}`` replaced (nothing else is a placeholder:
+SQL's and Python's braces stay), at the marker's indent plus what the template line has beyond its
+two spaces (a value of several lines keeps that indent on each; a bare ``--`` is an empty
+template line). The joiner goes between two fields: ``","`` (or any joiner without letters) at
+the end of a field's last line, a word (``"OR"``) at the start of the next field's first line;
+without ``joined by`` the fields follow each other as they are (a template line that ends with
+its own comma, for a list that goes on).
+
+``-- for each synced type:`` is the same for each SQL type the fields have, once per type in the
+order the fields first name it, with ``{sql}`` its only placeholder: the overloads a type needs
+(``_field_outcome``, ``_field_write``) and their grants.
 
 It rewrites the files in place; ``--check`` writes nothing, prints the files that differ and exits
 1 if any does (``tests/packaging/test_fields.py`` runs it so). A function's body changes with its
@@ -27,6 +33,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,25 +42,47 @@ from pytask_sync.fields import SYNCED_FIELDS, SyncedField  # noqa: E402
 
 #: where blocks may be
 TREES = ("sql", "pytask_sync")
-_START = re.compile(r'^(?P<indent>[ \t]*)(?P<c>--|#) for each synced field(?:, joined by "(?P<join>[^"]*)")?:$')
-_PLACEHOLDER = re.compile(r"\{(name|sql|py|django|sa|what|label)\}")
+_START = re.compile(
+    r'^(?P<indent>[ \t]*)(?P<c>--|#) for each synced (?P<each>field|type)(?:, joined by "(?P<join>[^"]*)")?:$'
+)
+_PLACEHOLDER = re.compile(r"\{(name|sql|py|django|sa|what|label|says|desired)\}")
 
 
 class BlockError(Exception):
     """A marked block the script cannot read."""
 
 
-def _expand(template: str, field: SyncedField) -> str:
-    return _PLACEHOLDER.sub(lambda m: str(getattr(field, m.group(1))), template)
+class _SyncedType(NamedTuple):
+    """What a ``for each synced type`` block has of each type: ``{sql}``."""
+
+    sql: str
 
 
-def _block(indent: str, join: str | None, templates: list[str]) -> list[str]:
+def _types() -> tuple[_SyncedType, ...]:
+    """The SQL types of the synced fields, each once, in the order the fields first name them."""
+    return tuple(_SyncedType(sql) for sql in dict.fromkeys(f.sql for f in SYNCED_FIELDS))
+
+
+def _expand(template: str, item: SyncedField | _SyncedType, where: str) -> list[str]:
+    """The template's lines for one field (or type); a value of several lines keeps the line's indent."""
+
+    def value(m: re.Match[str]) -> str:
+        if not hasattr(item, m.group(1)):
+            raise BlockError(f"{where}: {m.group(0)} in a block for each synced type (only {{sql}} is)")
+        text = str(getattr(item, m.group(1)))
+        return text.replace("\n", "\n" + template[: len(template) - len(template.lstrip())])
+
+    return _PLACEHOLDER.sub(value, template).split("\n")
+
+
+def _block(indent: str, join: str | None, templates: list[str], each: str, where: str) -> list[str]:
+    items: tuple[SyncedField | _SyncedType, ...] = SYNCED_FIELDS if each == "field" else _types()
     out: list[str] = []
-    for i, field in enumerate(SYNCED_FIELDS):
-        lines = [indent + _expand(t, field) for t in templates]
+    for i, item in enumerate(items):
+        lines = [indent + line for t in templates for line in _expand(t, item, where)]
         if join and i > 0 and re.search(r"[A-Za-z]", join):
             lines[0] = indent + join + " " + lines[0][len(indent) :]
-        if join and i < len(SYNCED_FIELDS) - 1 and not re.search(r"[A-Za-z]", join):
+        if join and i < len(items) - 1 and not re.search(r"[A-Za-z]", join):
             lines[-1] += join
         out.extend(lines)
     return out
@@ -72,7 +101,7 @@ def generate(text: str, where: str = "<text>") -> str:
             continue
         indent, c = start["indent"], start["c"]
         templates: list[str] = []
-        while i < len(lines) and lines[i].startswith(f"{indent}{c}   "):
+        while i < len(lines) and (lines[i].startswith(f"{indent}{c}   ") or lines[i] == f"{indent}{c}"):
             templates.append(lines[i][len(indent) + len(c) + 3 :])
             out.append(lines[i])
             i += 1
@@ -83,7 +112,7 @@ def generate(text: str, where: str = "<text>") -> str:
             i += 1
         if i == len(lines):
             raise BlockError(f"{where}: the block at line {len(out) - len(templates)} has no '{end}'")
-        out.extend(_block(indent, start["join"], templates))
+        out.extend(_block(indent, start["join"], templates, start["each"], f"{where}:{len(out) - len(templates)}"))
         out.append(lines[i])
         i += 1
     return "\n".join(out)

@@ -41,13 +41,21 @@ GRANT EXECUTE ON FUNCTION
     task_sync_internal._template_pre(text, boolean, text, text, text),
     task_sync_internal._content_from_pre(text, text, text, text, text, text),
     task_sync_internal._content_tokens(text, text, text, text, text),
+    -- for each synced type:
+    --   task_sync_internal._field_outcome({sql}, {sql}, {sql}),
     task_sync_internal._field_outcome(text, text, text),
     task_sync_internal._field_outcome(integer, integer, integer),
+    -- end
     task_sync_internal._field_writes(text, boolean),
     task_sync_internal._desired(bigint[]),
     task_sync_internal._sources(bigint[]),
-    task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint, text, text, text, integer,
-                                  integer, integer, boolean, text[], text[], boolean, boolean),
+    task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint,
+                                  -- for each synced field:
+                                  --   {sql}, {sql}, {sql},
+                                  text, text, text,
+                                  integer, integer, integer,
+                                  -- end
+                                  boolean, text[], text[], boolean, boolean),
     task_sync_internal._plan_rows(bigint[], boolean, boolean),
     task_sync_internal._items(task_sync.plan_row[]),
     task_sync_internal._plan_hash(task_sync.plan_row[]),

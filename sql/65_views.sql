@@ -31,10 +31,21 @@ CREATE VIEW task_sync.sync_changes AS
     SELECT i.sync_run_id, s.ran_at, i.work_order_id, w.order_number, i.action, i.task_id, i.process_code,
            i.task_type, i.source_kind, i.source_id,
            concat_ws('; ',
-               CASE WHEN i.action = 'add' THEN
-                   format('added: %s, quantity %s', i.work_content, i.production_quantity) END,
-               CASE WHEN i.action = 'remove' THEN
-                   format('removed: %s, quantity %s', i.previous_work_content, i.previous_production_quantity) END,
+               -- a task added or removed: its values, each as its field's entry says it
+               CASE WHEN i.action = 'add' THEN 'added: ' || concat_ws(', ',
+                   -- for each synced field, joined by ",":
+                   --   format('{says}', i.{name})
+                   format('%s', i.work_content),
+                   format('quantity %s', i.production_quantity)
+                   -- end
+               ) END,
+               CASE WHEN i.action = 'remove' THEN 'removed: ' || concat_ws(', ',
+                   -- for each synced field, joined by ",":
+                   --   format('{says}', i.previous_{name})
+                   format('%s', i.previous_work_content),
+                   format('quantity %s', i.previous_production_quantity)
+                   -- end
+               ) END,
                -- for each synced field:
                --   CASE WHEN i.action IN ('update', 'conflict') AND i.{name} IS DISTINCT FROM i.previous_{name}
                --        THEN format('{label}: %s -> %s', i.previous_{name}, i.{name}) END,

@@ -46,5 +46,16 @@ RETURN ROW(work_order_id, task_id, action, work_order_process_id, process_code, 
            -- end
            restored, overwritten)::task_sync_internal.change;
 
-COMMENT ON FUNCTION task_sync_internal._change_row(bigint, bigint, text, bigint, text, text, text, bigint, text, integer, text, integer, boolean, boolean) IS
+COMMENT ON FUNCTION task_sync_internal._change_row(bigint, bigint, text, bigint, text, text, text, bigint,
+                                                   -- for each synced field:
+                                                   --   {sql},
+                                                   text,
+                                                   integer,
+                                                   -- end
+                                                   -- for each synced field:
+                                                   --   {sql},
+                                                   text,
+                                                   integer,
+                                                   -- end
+                                                   boolean, boolean) IS
     'One change a sync applied, built by name (named notation; unset columns take a change''s defaults)';

@@ -1,13 +1,16 @@
 -- task_sync_internal._desired(p_work_order_ids bigint[])
 --   -> setof (work_order_id, work_order_process_id, process_code, task_type, source_kind, source_id,
---             work_content, production_quantity)
+--             then each synced field's desired value)
 -- The desired set D: the generated tasks the rules yield for these work orders now, computed from
 -- the database alone. Every process of a work order takes the rules of its code, or the default
 -- rules (process_code NULL) when its code has none; each rule yields one task per source of its
 -- source_kind, as _sources gives them for every registered kind (the work order itself, each
 -- linked catalog row of a link kind, each line of a line kind, e.g. each material line that needs
 -- cutting), reading only these work orders' rows and the catalog rows they name. One set-based
--- query for any number of work orders.
+-- query for any number of work orders. Each synced field's value is the expression its entry of
+-- pytask_sync/fields.py gives (desired), over the route row with every column of its rule (rt:
+-- r.* and er.* below, so that a rule column added for a field reaches it), the source (s) and the
+-- work order (wo).
 -- Locks:   none (plain reads).
 -- Raises:  nothing.
 -- Writes:  nothing.
@@ -20,8 +23,11 @@ RETURNS TABLE (
     task_type               text,
     source_kind             text,
     source_id               bigint,
-    work_content            text,
-    production_quantity     integer
+    -- for each synced field, joined by ",":
+    --   {name} {sql}
+    work_content text,
+    production_quantity integer
+    -- end
 )
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -29,13 +35,11 @@ AS $$
     WITH effective_rule AS MATERIALIZED (
         -- the rules each process of the catalog takes: its own, else the defaults; a template's
         -- regular-expression check runs here, once per rule and process
-        SELECT p.id AS process_id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source,
-               r.content_template, task_sync_internal._template_ok(r.content_template) AS template_ok
+        SELECT p.id AS process_id, p.code, p.name, r.*, task_sync_internal._template_ok(r.content_template) AS template_ok
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code = p.code
         UNION ALL
-        SELECT p.id, p.code, p.name, r.source_kind, r.task_type, r.quantity_source, r.content_template,
-               task_sync_internal._template_ok(r.content_template)
+        SELECT p.id, p.code, p.name, r.*, task_sync_internal._template_ok(r.content_template)
         FROM task_sync.process p
         JOIN task_sync.generation_rule r ON r.process_code IS NULL
         WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
@@ -49,8 +53,7 @@ AS $$
     -- so that sources are joined by (work order, kind) and never multiplied first)
     route AS MATERIALIZED (
         -- the template resolved here, once per rule and route row; per task only {source_name} is left
-        SELECT wop.work_order_id, wop.id, er.code, er.name, er.task_type, er.source_kind, er.quantity_source,
-               er.content_template,
+        SELECT wop.work_order_id, wop.id AS work_order_process_id, er.*,
                task_sync_internal._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
         FROM task_sync.work_order_process wop
         JOIN effective_rule er ON er.process_id = wop.process_id
@@ -62,13 +65,17 @@ AS $$
         SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
         FROM task_sync_internal._sources(p_work_order_ids) s
     )
-    SELECT rt.work_order_id, rt.id, rt.code, rt.task_type, rt.source_kind, s.source_id,
-           task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name, s.name),
+    SELECT rt.work_order_id, rt.work_order_process_id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+           -- for each synced field, joined by ",":
+           --   {desired}
+           task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name,
+                                                s.name),
            CASE rt.quantity_source
                WHEN 'one' THEN 1
                WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
                ELSE s.quantity
            END
+           -- end
     FROM route rt
     JOIN source s ON s.work_order_id = rt.work_order_id AND s.kind = rt.source_kind
     JOIN wo ON wo.id = rt.work_order_id

@@ -44,5 +44,11 @@ RETURN ROW(work_order_id, action, task_id, work_order_process_id, process_code, 
            -- end
            edited, update_fields, conflict_fields, restored, overwritten)::task_sync.plan_row;
 
-COMMENT ON FUNCTION task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint, text, text, text, integer, integer, integer, boolean, text[], text[], boolean, boolean) IS
+COMMENT ON FUNCTION task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint,
+                                                  -- for each synced field:
+                                                  --   {sql}, {sql}, {sql},
+                                                  text, text, text,
+                                                  integer, integer, integer,
+                                                  -- end
+                                                  boolean, text[], text[], boolean, boolean) IS
     'A line of a plan built by name (named notation; unset columns take a line''s defaults)';

@@ -132,3 +132,19 @@ def test_the_revision_file_is_the_one_template_rendered(freeze: ModuleType) -> N
     assert text.startswith('"""Try it.\n\nRevision ID: 0099_try\nRevises: 0010_batch_cost\n')
     assert 'revision = "0099_try"\ndown_revision = "0010_batch_cost"\n' in text
     assert "frozen_steps(__file__)" not in SCRIPT.read_text()  # no second copy of the template
+
+
+def test_a_signature_laid_out_over_lines_with_a_block_is_the_same_function(freeze: ModuleType) -> None:
+    """_plan_line's and _change_row's comments name their signatures over lines, with a generated
+    block of the synced fields in them: the key is the signature, and a layout alone is no change."""
+    path = freeze.FUNCTIONS / "_plan_line.sql"
+    text = path.read_text()
+    start = text.index("COMMENT ON FUNCTION task_sync_internal._plan_line(")
+    end = text.index(") IS", start)
+    signature = freeze._normal(text[start + len("COMMENT ON FUNCTION ") : end + 1])
+    assert "--" not in signature and "synced" not in signature
+    assert signature.startswith("task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, ")
+    assert signature in freeze.frozen()
+    assert freeze.diff() == ([], [], [])
+    path.write_text(text[:start] + f"COMMENT ON FUNCTION {signature[:-1]}" + text[end:])  # on one line
+    assert freeze.diff() == ([], [], [])

@@ -16,17 +16,23 @@ from typing import Any
 import psycopg
 import pytest
 
-# function -> the argument types of a call with one parameter per argument
+from pytask_sync.fields import SYNCED_FIELDS
+
+#: the SQL types of the synced fields, each once: each has its _field_outcome and _field_write
+TYPES = list(dict.fromkeys(f.sql for f in SYNCED_FIELDS))
+
+# function (or one overload of it) -> the argument types of a call with one parameter per argument
 SCALAR = {
     "_template_ok": ["text"],
     "_template_pre": ["text", "boolean", "text", "text", "text"],
     "_content_from_pre": ["text", "text", "text", "text", "text", "text"],
-    "_field_outcome": ["text", "text", "text"],
+    **{f"_field_outcome {t}": [t, t, t] for t in TYPES},
     "_field_writes": ["text", "boolean"],
-    "_field_write": ["integer", "integer", "integer", "boolean"],
+    **{f"_field_write {t}": [t, t, t, "boolean"] for t in TYPES},
     "_plan_line": [
-        *["bigint", "text", "bigint", "bigint", "text", "text", "text", "bigint", "text", "text", "text"],
-        *["integer", "integer", "integer", "boolean", "text[]", "text[]", "boolean", "boolean"],
+        *["bigint", "text", "bigint", "bigint", "text", "text", "text", "bigint"],
+        *[f.sql for f in SYNCED_FIELDS for _ in range(3)],
+        *["boolean", "text[]", "text[]", "boolean", "boolean"],
     ],
 }
 SET_RETURNING = {
@@ -50,6 +56,7 @@ def generic_plan(conn: psycopg.Connection[Any], select: str, types: list[str]) -
 @pytest.mark.parametrize("name", sorted(SCALAR))
 def test_per_row_helpers_are_inlined(conn: psycopg.Connection[Any], name: str) -> None:
     types = SCALAR[name]
+    name = name.split()[0]
     args = ", ".join(f"${i}" for i in range(1, len(types) + 1))
     plan = generic_plan(conn, f"SELECT task_sync_internal.{name}({args})", types)
     assert f".{name}(" not in plan, plan
@@ -70,7 +77,7 @@ def test_inlined_helpers_do_not_depend_on_the_search_path(conn: psycopg.Connecti
         "SELECT p.proname FROM pg_proc p"
         " WHERE p.pronamespace = 'task_sync_internal'::regnamespace AND p.proname = ANY (%s)"
         " AND (p.prosqlbody IS NULL OR p.proconfig IS NOT NULL)",
-        (sorted(SCALAR) + sorted(SET_RETURNING),),
+        (sorted({n.split()[0] for n in SCALAR}) + sorted(SET_RETURNING),),
     ).fetchall()
     assert rows == []
 

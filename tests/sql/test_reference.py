@@ -95,3 +95,29 @@ def test_the_audit_reads_in_words(conn: psycopg.Connection[Any]) -> None:
     )
     assert "quantity: " in changes["update"] and " -> " in changes["update"]
     assert "the planner's values kept" in changes["conflict"]
+
+
+def test_a_task_added_or_removed_is_said_with_its_values(conn: psycopg.Connection[Any]) -> None:
+    """sync_changes says a task added or removed by its synced fields' values (the work content
+    bare, then 'quantity N'), as each field's entry in pytask_sync.fields says it."""
+    b = Builder(conn)
+    wo = b.realistic()
+    b.execute(wo)
+    conn.execute(
+        "DELETE FROM task_sync.work_order_process WHERE work_order_id = %s AND process_id = %s",
+        (wo, b.process_id("PRT")),
+    )
+    b.execute(wo)
+    rows = conn.execute(
+        "SELECT c.action, c.change, i.work_content, i.production_quantity, i.previous_work_content,"
+        " i.previous_production_quantity FROM task_sync.sync_changes c"
+        " JOIN task_sync.sync_item i USING (sync_run_id, task_id) WHERE c.work_order_id = %s"
+        " AND c.action IN ('add', 'remove')",
+        (wo,),
+    ).fetchall()
+    expected = {
+        (action, f"added: {content}, quantity {quantity}" if action == "add" else f"removed: {was}, quantity {had}")
+        for action, _, content, quantity, was, had in rows
+    }
+    assert {(action, change) for action, change, *_ in rows} == expected
+    assert {action for action, *_ in rows} == {"add", "remove"}

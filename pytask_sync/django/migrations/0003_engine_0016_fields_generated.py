@@ -1,5 +1,5 @@
 # ruff: noqa: RUF012
-"""The engine up to alembic revision 0015_snapshot_levels (pytask-sync 0.2.0); the models' state is unchanged.
+"""The engine up to alembic revision 0016_fields_generated (pytask-sync 0.2.0); the models' state is unchanged.
 
 ``UpgradeEngine`` runs the package's alembic revisions after ``0014_fields_by_name`` on Django's
 connection, in this migration's transaction (a database ``pytask-sync migrate`` already brought
@@ -12,8 +12,8 @@ from pytask_sync.django.operations import UpgradeEngine
 
 
 class Migration(migrations.Migration):
-    """The engine's revision 0015_snapshot_levels."""
+    """The engine's revisions 0015_snapshot_levels and 0016_fields_generated."""
 
     dependencies = [("task_sync", "0002_engine_0014_fields_by_name")]
 
-    operations = [UpgradeEngine("0015_snapshot_levels")]
+    operations = [UpgradeEngine("0016_fields_generated")]

@@ -48,3 +48,19 @@ def test_the_pending_queue_reads_the_marked_work_orders_only(conn: psycopg.Conne
         read, rows = _work_orders_read(conn, "SELECT work_order_id FROM task_sync.pending(100)", setting)
         assert sorted(r[0] for r in rows) == sorted(wos[:3])
         assert read < 100, (setting, read)
+
+
+def test_plan_pending_takes_no_lock(conn: psycopg.Connection[Any]) -> None:
+    """plan_pending reads the queue pending() lists, not pending() itself: pending()'s word on
+    each work order (busy: _busy's row locks, in a subtransaction) gives a transaction id, a WAL
+    record per draft and a flush at commit, for a reason no plan needs."""
+    wos = bulk_jobs(conn, 20)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
+        (wos[:3],),
+    )
+    with conn.transaction(force_rollback=True):
+        rows = conn.execute("SELECT DISTINCT work_order_id FROM task_sync.plan_pending(100)").fetchall()
+        assert sorted(r[0] for r in rows) == sorted(wos[:3])
+        assert conn.execute("SELECT pg_current_xact_id_if_assigned()").fetchone() == (None,)

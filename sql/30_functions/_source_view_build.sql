@@ -12,8 +12,8 @@
 -- CTE: the table was read twice, for the join and for the catalog ids, which at ten million tasks,
 -- the work orders' rows on as many index pages as rows, was a quarter of a plan's reads), and only
 -- the catalog rows those name (c.id = ANY (ARRAY(the links' catalog ids)): one index scan for all
--- of them); the join of the two is then of the work orders' own rows. The engine plans with nested loops off
--- (see execute), under which the view's join read each catalog in full into a hash, so a call's
+-- of them); the join of the two is then of the work orders' own rows. The engine plans with nested
+-- loops off (see execute), under which the view's join read each catalog in full into a hash, so a call's
 -- cost grew with the catalogs (a print shop's artworks grow without bound), and a scalar subquery
 -- per source instead doubled the desired set of a batch. It is a SQL function with a standard body
 -- and no SET clause, so it is inlined into _desired with the parameter in place (and bound when

@@ -8,7 +8,7 @@
 -- marks and the marked work orders (by id), never every work order: its cost follows the backlog,
 -- not the size of the shop.
 -- A standard SQL body without a SET clause: bound when created, and inlined into its callers'
--- queries (their LIMIT and ORDER BY reach the aggregate).
+-- queries.
 -- Locks:   none (plain reads).
 -- Raises:  nothing.
 -- Writes:  nothing.
@@ -24,16 +24,20 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE
 BEGIN ATOMIC
+    -- the marks read once (their table is as large as the most marks it ever held, not the backlog)
+    WITH m AS MATERIALIZED (
+        SELECT x.work_order_id, sum(x.weight) AS weight, min(x.marked_at) AS since
+        FROM task_sync.work_order_mark x
+        GROUP BY x.work_order_id
+    )
     SELECT w.id, w.order_number, w.synced_version, m.weight, m.since,
            task_sync_internal._may_sync(w.status, w.approval_status)
-    FROM (SELECT x.work_order_id, sum(x.weight) AS weight, min(x.marked_at) AS since
-          FROM task_sync.work_order_mark x
-          GROUP BY x.work_order_id) m
+    FROM m
     JOIN task_sync.work_order w ON w.id = m.work_order_id
     -- the marked work orders by id: a join alone may read every work order (a hash join, the one
     -- plan callers that turn nested loops off can have), which made pending() and plan_pending
     -- cost the size of the shop, not of its backlog
-    WHERE w.id = ANY (ARRAY(SELECT DISTINCT y.work_order_id FROM task_sync.work_order_mark y));
+    WHERE w.id = ANY (ARRAY(SELECT m.work_order_id FROM m));
 END;
 
 COMMENT ON FUNCTION task_sync_internal._queue() IS

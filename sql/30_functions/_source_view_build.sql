@@ -8,10 +8,12 @@
 --   link        work_order_<kind> (the names: _kind_tables) joined to its catalog: source_id the catalog id, name its name;
 --   line        work_order_<kind> joined to its catalog: source_id the line id, name the catalog
 --               name, quantity the line's; with line_filter, only lines where that column is true.
--- The function's branches read only the given work orders' links and lines, and only the catalog
--- rows those name (c.id = ANY (ARRAY(the links' catalog ids)): one index scan for all of them);
--- the join of the two is then of the work orders' own rows. The engine plans with nested loops off
--- (see execute), under which the view's join read each catalog in full into a hash, so a call's
+-- The function's branches read only the given work orders' links and lines, once (a materialized
+-- CTE: the table was read twice, for the join and for the catalog ids, which at ten million tasks,
+-- the work orders' rows on as many index pages as rows, was a quarter of a plan's reads), and only
+-- the catalog rows those name (c.id = ANY (ARRAY(the links' catalog ids)): one index scan for all
+-- of them); the join of the two is then of the work orders' own rows. The engine plans with nested
+-- loops off (see execute), under which the view's join read each catalog in full into a hash, so a call's
 -- cost grew with the catalogs (a print shop's artworks grow without bound), and a scalar subquery
 -- per source instead doubled the desired set of a batch. It is a SQL function with a standard body
 -- and no SET clause, so it is inlined into _desired with the parameter in place (and bound when
@@ -54,16 +56,17 @@ BEGIN
                 'SELECT w.id, %L::text, w.id, w.order_number, NULL::integer FROM task_sync.work_order w'
                 ' WHERE w.id = ANY (p_work_order_ids)', k.kind)
             ELSE format(
-                'SELECT l.work_order_id, %L::text, %s, c.name, %s'
-                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I'
-                ' WHERE l.work_order_id = ANY (p_work_order_ids)%s'
-                ' AND c.id = ANY (ARRAY(SELECT x.%I FROM task_sync.%I x WHERE x.work_order_id = ANY (p_work_order_ids)))',
+                'SELECT s.* FROM (WITH l AS MATERIALIZED ('
+                'SELECT l.work_order_id, l.%I%s FROM task_sync.%I l WHERE l.work_order_id = ANY (p_work_order_ids)%s)'
+                ' SELECT l.work_order_id, %L::text, %s, c.name, %s'
+                ' FROM l JOIN task_sync.%I c ON c.id = l.%I'
+                ' WHERE c.id = ANY (ARRAY(SELECT l.%I FROM l))) s',
+                n.id_column, CASE k.shape WHEN 'link' THEN '' ELSE ', l.id, l.quantity' END, n.link_table,
+                CASE WHEN k.line_filter IS NOT NULL THEN format(' AND l.%I', k.line_filter) ELSE '' END,
                 k.kind,
                 CASE k.shape WHEN 'link' THEN format('l.%I', n.id_column) ELSE 'l.id' END,
                 CASE k.shape WHEN 'link' THEN 'NULL::integer' ELSE 'l.quantity' END,
-                n.link_table, k.kind, n.id_column,
-                CASE WHEN k.line_filter IS NOT NULL THEN format(' AND l.%I', k.line_filter) ELSE '' END,
-                n.id_column, n.link_table)
+                k.kind, n.id_column, n.id_column)
             END AS f
         FROM task_sync.source_kind k
         CROSS JOIN LATERAL task_sync_internal._kind_tables(k.kind) n

@@ -23,11 +23,25 @@ SET enable_nestloop = off
 SET jit = off
 AS $$
 BEGIN
+    IF p_limit < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
+            HINT = 'Pass a limit >= 0, or NULL for no limit.';
+    END IF;
+    -- the work orders pending() lists, read from _queue as pending() reads them, without the reason
+    -- pending() gives each: its _busy takes row locks (a transaction id, a WAL record per draft,
+    -- a flush at commit) for a word no plan needs
     RETURN QUERY
         SELECT (i.r).*
         FROM task_sync_internal._items(ARRAY(
                 SELECT r
-                FROM task_sync_internal._plan_rows(ARRAY(SELECT p.work_order_id FROM task_sync.pending(p_limit) AS p)) AS r)) AS i
+                FROM task_sync_internal._plan_rows(ARRAY(
+                    SELECT c.work_order_id
+                    FROM task_sync_internal._queue() c
+                    WHERE c.may_sync
+                    ORDER BY c.pending_since, c.work_order_id
+                    LIMIT p_limit)) AS r)) AS i
         ORDER BY i.ord;
 END
 $$;

@@ -22,6 +22,8 @@ DECLARE
     v_before    timestamptz;
     v_runs      bigint := 0;
     v_done      integer;
+    v_seen      integer;
+    v_last      bigint := -9223372036854775808;    -- the highest run id looked at: each batch starts after it
 BEGIN
     PERFORM task_sync_internal._require_writable('task_sync.prune_history');
     IF p_older_than IS NULL OR p_older_than < interval '0' THEN
@@ -32,10 +34,13 @@ BEGIN
     END IF;
     v_before := now() - p_older_than;
     LOOP
+        -- after the last run id looked at: the rows deleted before in this call are still in the
+        -- index (and visible to other sessions), and a search from the lowest id read all of them
+        -- again, batch after batch
         WITH runs AS MATERIALIZED (
             SELECT s.work_order_id, s.id
             FROM task_sync.sync_run s
-            WHERE s.ran_at < v_before
+            WHERE s.ran_at < v_before AND s.id > v_last
             ORDER BY s.id
             LIMIT c_batch
         ),
@@ -43,13 +48,17 @@ BEGIN
             DELETE FROM task_sync.sync_item i
             USING runs r
             WHERE i.work_order_id = r.work_order_id AND i.sync_run_id = r.id
+        ),
+        gone AS (
+            DELETE FROM task_sync.sync_run s
+            USING runs r
+            WHERE s.work_order_id = r.work_order_id AND s.id = r.id
+            RETURNING s.id
         )
-        DELETE FROM task_sync.sync_run s
-        USING runs r
-        WHERE s.work_order_id = r.work_order_id AND s.id = r.id;
-        GET DIAGNOSTICS v_done = ROW_COUNT;
+        SELECT (SELECT count(*) FROM gone), count(*), max(r.id) FROM runs r
+        INTO v_done, v_seen, v_last;
         v_runs := v_runs + v_done;
-        EXIT WHEN v_done < c_batch;
+        EXIT WHEN v_seen < c_batch;
     END LOOP;
     RETURN v_runs;
 END

@@ -48,3 +48,43 @@ def test_the_pending_queue_reads_the_marked_work_orders_only(conn: psycopg.Conne
         read, rows = _work_orders_read(conn, "SELECT work_order_id FROM task_sync.pending(100)", setting)
         assert sorted(r[0] for r in rows) == sorted(wos[:3])
         assert read < 100, (setting, read)
+
+
+MARK_SCANS = (
+    "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables"
+    " WHERE schemaname = 'task_sync' AND relname = 'work_order_mark'"
+)
+
+
+def test_the_pending_queue_reads_the_marks_once(conn: psycopg.Connection[Any]) -> None:
+    """The marks' table is as large as the most marks it ever held (an initial load marks every
+    work order), not as the backlog: at ten million tasks a read of it was the part of pending() that
+    grew with the shop. _queue read it twice (the aggregate, and the ids of the marked work orders);
+    once now."""
+    wos = bulk_jobs(conn, 300)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
+        (wos[:3],),
+    )
+    for query in ("SELECT * FROM task_sync.pending(100)", "SELECT * FROM task_sync.plan_pending(100)"):
+        with conn.transaction(force_rollback=True):
+            before = conn.execute(MARK_SCANS).fetchone()[0]  # type: ignore[index]
+            conn.execute(query).fetchall()
+            assert conn.execute(MARK_SCANS).fetchone()[0] - before == 1, query  # type: ignore[index]
+
+
+def test_plan_pending_takes_no_lock(conn: psycopg.Connection[Any]) -> None:
+    """plan_pending reads the queue pending() lists, not pending() itself: pending()'s word on
+    each work order (busy: _busy's row locks, in a subtransaction) gives a transaction id, a WAL
+    record per draft and a flush at commit, for a reason no plan needs."""
+    wos = bulk_jobs(conn, 20)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
+        (wos[:3],),
+    )
+    with conn.transaction(force_rollback=True):
+        rows = conn.execute("SELECT DISTINCT work_order_id FROM task_sync.plan_pending(100)").fetchall()
+        assert sorted(r[0] for r in rows) == sorted(wos[:3])
+        assert conn.execute("SELECT pg_current_xact_id_if_assigned()").fetchone() == (None,)

@@ -17,9 +17,12 @@
 --   too_big  its sync alone outlasted a caller's statement_timeout (last_error names the limit),
 --            passed over likewise;
 --   retry    its last batch sync failed, and the pause is over: the next sync_pending tries again.
--- Locks:   none (plain reads).
+-- Locks:   none kept. _busy looks at the 200 that wait longest by locking their rows (SKIP LOCKED)
+--          in a subtransaction it rolls back: on a primary that gives the call a transaction id
+--          and a WAL record per row it locked, flushed at commit (plan_pending, which does not
+--          ask why, takes no lock). Plain reads otherwise.
 -- Raises:  TSV01 negative limit.
--- Writes:  nothing.
+-- Writes:  no rows.
 
 CREATE FUNCTION task_sync.pending(p_limit integer DEFAULT NULL)
 RETURNS TABLE (

@@ -1,4 +1,4 @@
--- 0016_fields_generated down: back to 0014_fields_by_name.
+-- 0016_fields_generated down: back to 0015_snapshot_levels.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
 CREATE OR REPLACE FUNCTION task_sync_internal._desired(p_work_order_ids bigint[])

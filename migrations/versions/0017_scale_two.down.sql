@@ -1,4 +1,4 @@
--- 0017_scale_two down: back to 0014_fields_by_name.
+-- 0017_scale_two down: back to 0016_fields_generated.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
 CREATE OR REPLACE FUNCTION task_sync_internal._queue()

@@ -175,3 +175,32 @@ def test_the_marks_of_a_busy_work_order_fold_into_one(
     holder.rollback()
     assert [r.work_order_id for r in ts.sync_pending()] == [held]
     assert ts.check_sync_needed(held) is False
+
+
+def test_a_call_full_of_rows_changed_since_its_snapshot_keeps_its_subtransactions_cached(
+    conn: psycopg.Connection[Any], connect: Callable[..., Any]
+) -> None:
+    """Every attempt, probe and halving is a subtransaction: PostgreSQL caches 64 per transaction and
+    slows every reader of the database once one has more (it overflows). The probes and the failed
+    attempts are rolled back, which frees their slots: a call that meets 100 changed work orders
+    among 150 stays within the cache while its transaction is open."""
+    if conn.info.server_version < 160000:
+        pytest.skip("pg_stat_get_backend_subxact: PostgreSQL 16 and later")
+    wos = bulk_jobs(conn, 150)
+    ts = TaskSync(conn)
+    ts.sync_pending()
+    conn.execute(BUMP, (wos,))
+    batch = _snapshot_at(connect, "repeatable read")
+    changed = wos[::3] + wos[1::3]  # 100 of them, spread over every group
+    conn.execute(BUMP, (changed,))
+    synced = {r[0] for r in batch.execute("SELECT * FROM task_sync.sync_pending()")}
+    assert synced == set(wos) - set(changed)
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    count, overflowed = conn.execute(
+        "SELECT s.subxact_count, s.subxact_overflowed"
+        " FROM pg_stat_get_backend_idset() AS b (id), pg_stat_get_backend_subxact(b.id) AS s"
+        " WHERE pg_stat_get_backend_pid(b.id) = %s",
+        (batch.info.backend_pid,),
+    ).fetchone()  # type: ignore[misc]
+    batch.commit()
+    assert overflowed is False and count <= 64, (count, overflowed)

@@ -11,11 +11,14 @@ import pty
 import queue
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -317,10 +320,20 @@ def test_the_worker_logs_with_timestamps_and_says_when_it_reconnects(conn: psyco
         assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) pytask_sync\.worker: ", ln), ln
 
 
+@pytest.fixture
+def embedded_dir() -> Any:
+    """A folder for an embedded server's data, outside pytest's own temporary root: pytest makes that
+    root private (mode 700) whenever a pytest process starts (the sample project's, another run's),
+    and the server's user could then no longer reach its data (pg_ctl stop: Permission denied)."""
+    folder = Path(tempfile.mkdtemp(prefix="pytask-sync-test-embedded-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_the_embedded_server_has_a_lifecycle_and_is_never_stopped_by_a_command_that_did_not_start_it(
-    tmp_path: Any,
+    embedded_dir: Path,
 ) -> None:
-    env = {"PYTASK_SYNC_EMBEDDED_DIR": str(tmp_path / "pg")}
+    env = {"PYTASK_SYNC_EMBEDDED_DIR": str(embedded_dir / "pg")}
 
     def db(*argv: str) -> Any:
         res = cli("db", *argv, "--json", env=env)

@@ -28,8 +28,10 @@
 -- up nor slow the candidates.
 -- At REPEATABLE READ and SERIALIZABLE, a work order whose rows changed since the call's snapshot
 -- (locking them fails with 40001) is left to a later call, not recorded: found by a probe of each
--- work order of a group of at most 64 (_stale), else as a failing one is (in halves); parking, failure records and folds leave such rows to a later call too. The
--- marks of the work orders found busy are folded into one each at the end.
+-- work order of a group of at most 64 (_stale), else as a failing one is (in halves). Parking
+-- and folds leave such work orders out and do the others (_keep_up); a failure whose work order
+-- changed is recorded by a later call. The marks of the work orders found busy are folded into
+-- one each at the end.
 -- Conflicts of serializable transactions, deadlocks (40P01), lock timeouts, cancellation and
 -- resource errors end the call as they are: they are the caller's to retry.
 -- The locks of synced work orders last until the caller's transaction ends: to keep that short
@@ -106,18 +108,8 @@ BEGIN
         IF cardinality(v_queue) = 0 THEN
             v_next := task_sync_internal._candidates(least(c_ahead * v_size, coalesce(v_left, c_ahead * v_size)),
                                                      v_seen);
-            IF cardinality(v_next.closed) > 0 THEN
-                BEGIN
-                    PERFORM task_sync_internal._park_marks(v_next.closed);
-                    v_used := v_used + 1;
-                EXCEPTION WHEN serialization_failure THEN
-                    -- one changed since this call's snapshot: a later call parks them
-                    -- (a conflict of serializable transactions is the caller's)
-                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-                    IF v_detail LIKE 'Reason code:%' THEN
-                        RAISE;
-                    END IF;
-                END;
+            IF cardinality(v_next.closed) > 0 AND task_sync_internal._keep_up('park', v_next.closed) THEN
+                v_used := v_used + 1;
             END IF;
             v_queue := v_next.try;
             v_seen := v_seen || v_next.try;
@@ -172,16 +164,7 @@ BEGIN
     -- too big ones), which keep changing while they wait, are folded into one each, so that they
     -- do not pile up
     IF cardinality(v_busy || p_skip) > 0 THEN
-        BEGIN
-            PERFORM task_sync_internal._fold_marks(v_busy || p_skip);
-        EXCEPTION WHEN serialization_failure THEN
-            -- one changed since this call's snapshot: a later call folds them
-            -- (a conflict of serializable transactions is the caller's)
-            GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-            IF v_detail LIKE 'Reason code:%' THEN
-                RAISE;
-            END IF;
-        END;
+        PERFORM task_sync_internal._keep_up('fold', v_busy || p_skip);
     END IF;
 END
 $$;

@@ -1,5 +1,5 @@
 # ruff: noqa: RUF012
-"""The engine up to alembic revision 0017_scale_two (pytask-sync 0.2.0); the models' state is unchanged.
+"""The engine up to alembic revision 0018_keep_up (pytask-sync 0.2.0); the models' state is unchanged.
 
 ``UpgradeEngine`` runs the package's alembic revisions after the one the database is at on
 Django's connection, in this migration's transaction (a database ``pytask-sync migrate`` already
@@ -12,8 +12,8 @@ from pytask_sync.django.operations import UpgradeEngine
 
 
 class Migration(migrations.Migration):
-    """The engine's revisions 0015_snapshot_levels to 0017_scale_two."""
+    """The engine's revisions 0015_snapshot_levels to 0018_keep_up."""
 
     dependencies = [("task_sync", "0002_engine_0014_fields_by_name")]
 
-    operations = [UpgradeEngine("0017_scale_two")]
+    operations = [UpgradeEngine("0018_keep_up")]

@@ -1,0 +1,154 @@
+-- 0018_keep_up down: back to 0017_scale_two.
+SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+CREATE OR REPLACE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL, p_skip bigint[] DEFAULT NULL)
+RETURNS TABLE (
+    work_order_id   bigint,
+    added           integer,
+    removed         integer,
+    updated         integer,
+    conflicts       integer,
+    sync_run_id     bigint
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
+SET enable_nestloop = off
+SET jit = off
+AS $$
+DECLARE
+    c_chunk     CONSTANT integer := 500;    -- work orders per chunk, at least
+    c_chunks    CONSTANT integer := 40;     -- chunks the backlog is cut into, at most (when larger)
+    c_budget    CONSTANT integer := 60;     -- committed subtransactions per call (PostgreSQL caches 64)
+    c_ahead     CONSTANT integer := 4;      -- chunks of candidates read at once
+    c_probe     CONSTANT integer := 64;     -- a group this small that met a row changed since the snapshot is probed
+    v_used      integer := 0;               -- committed so far
+    v_left      integer := p_limit;         -- how many more may be synced (NULL: no limit)
+    v_size      integer := c_chunk;         -- work orders per chunk
+    v_pass      integer := 0;
+    v_seen      bigint[] := coalesce(p_skip, '{}'::bigint[]);  -- tried in this call, or not to be tried
+    v_next      record;                     -- candidates, and closed jobs met
+    v_queue     bigint[] := '{}'::bigint[]; -- candidates read and not yet tried, longest waiting first
+    v_chunk     bigint[];
+    v_ranges    integer[];                  -- groups of the chunk still to try: (first, last) index pairs
+    v_busy      bigint[] := '{}'::bigint[]; -- found busy in this call: left out of every group
+    v_stale     bigint[] := '{}'::bigint[]; -- changed since this call's snapshot: left out too
+    v_probed    bigint[];
+    v_detail    text;                       -- of a serialization failure caught
+    v_first     integer;
+    v_last      integer;
+    v_group     bigint[];
+    v_try       record;                     -- what an attempt did
+BEGIN
+    PERFORM task_sync_internal._require_writable('task_sync.sync_pending');
+    IF p_limit < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
+            HINT = 'Pass a limit >= 0, or NULL for no limit.';
+    END IF;
+    -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more
+    -- than a chunk)
+    IF p_limit IS NULL OR p_limit > c_chunk THEN
+        v_size := greatest(c_chunk, ceil(least(
+            (SELECT count(*) FROM task_sync_internal._queue() c WHERE c.may_sync),
+            coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
+    END IF;
+    -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing
+    WHILE (v_pass = 0 OR v_left IS NULL OR v_left > 0) AND v_used < c_budget LOOP
+        v_pass := v_pass + 1;
+        -- 1. candidates, read for a few chunks at once (each read scans the oldest marks); one
+        -- that another session synced meanwhile has no mark left when claimed, and is passed over
+        IF cardinality(v_queue) = 0 THEN
+            v_next := task_sync_internal._candidates(least(c_ahead * v_size, coalesce(v_left, c_ahead * v_size)),
+                                                     v_seen);
+            IF cardinality(v_next.closed) > 0 THEN
+                BEGIN
+                    PERFORM task_sync_internal._park_marks(v_next.closed);
+                    v_used := v_used + 1;
+                EXCEPTION WHEN serialization_failure THEN
+                    -- one changed since this call's snapshot: a later call parks them
+                    -- (a conflict of serializable transactions is the caller's)
+                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                    IF v_detail LIKE 'Reason code:%' THEN
+                        RAISE;
+                    END IF;
+                END;
+            END IF;
+            v_queue := v_next.try;
+            v_seen := v_seen || v_next.try;
+        END IF;
+        EXIT WHEN cardinality(v_queue) = 0;
+        v_chunk := v_queue[1:least(v_size, coalesce(v_left, v_size))];
+        v_queue := v_queue[cardinality(v_chunk) + 1:];
+        -- 2 to 4, a group at a time, the whole chunk first
+        v_ranges := ARRAY[1, cardinality(v_chunk)];
+        WHILE cardinality(v_ranges) > 0 AND v_used < c_budget LOOP
+            v_first := v_ranges[1];
+            v_last := v_ranges[2];
+            v_ranges := v_ranges[3:];
+            v_group := ARRAY(SELECT g FROM unnest(v_chunk[v_first:v_last]) AS g WHERE g <> ALL (v_busy || v_stale));
+            CONTINUE WHEN cardinality(v_group) = 0;
+            v_try := task_sync_internal._attempt(v_group);
+            -- (REPEATABLE READ, SERIALIZABLE) a row of the group changed since this call's
+            -- snapshot: in a small group, the work orders whose rows a probe finds changed
+            v_probed := CASE WHEN v_try.failed_state = '40001' AND cardinality(v_group) BETWEEN 2 AND c_probe
+                             THEN task_sync_internal._stale(v_group) ELSE '{}' END;
+            IF cardinality(v_try.busy) > 0 OR cardinality(v_probed) > 0 THEN
+                -- the same group again, without the busy ones and those changed since the snapshot
+                -- (a later call syncs them)
+                v_busy := v_busy || v_try.busy;
+                v_stale := v_stale || v_probed;
+                v_ranges := ARRAY[v_first, v_last] || v_ranges;
+            ELSIF v_try.failed_state IS NULL THEN
+                RETURN QUERY SELECT * FROM unnest(v_try.synced);
+                v_left := v_left - cardinality(v_try.synced);
+                v_used := v_used + 1;
+            ELSIF cardinality(v_group) > 1 THEN
+                -- again in halves, down to the one that fails (or changed since the snapshot)
+                v_ranges := ARRAY[v_first, (v_first + v_last) / 2, (v_first + v_last) / 2 + 1, v_last] || v_ranges;
+            ELSIF v_try.failed_state <> '40001' THEN
+                BEGIN
+                    PERFORM task_sync_internal._record_failure(v_group[1], v_try.failed_state, v_try.failed_message,
+                                                               v_try.failed_detail);
+                    v_used := v_used + 1;
+                EXCEPTION WHEN serialization_failure THEN
+                    -- it changed since this call's snapshot: a later call tries it again
+                    -- (a conflict of serializable transactions is the caller's)
+                    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+                    IF v_detail LIKE 'Reason code:%' THEN
+                        RAISE;
+                    END IF;
+                END;
+            END IF;
+            -- (a lone 40001: the work order changed since this call's snapshot; a later call syncs it)
+        END LOOP;
+    END LOOP;
+    -- the marks of the work orders found busy and of those the caller passes over (the worker's
+    -- too big ones), which keep changing while they wait, are folded into one each, so that they
+    -- do not pile up
+    IF cardinality(v_busy || p_skip) > 0 THEN
+        BEGIN
+            PERFORM task_sync_internal._fold_marks(v_busy || p_skip);
+        EXCEPTION WHEN serialization_failure THEN
+            -- one changed since this call's snapshot: a later call folds them
+            -- (a conflict of serializable transactions is the caller's)
+            GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+            IF v_detail LIKE 'Reason code:%' THEN
+                RAISE;
+            END IF;
+        END;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
+    'sync_pending(p_limit NULL, p_skip NULL) -> rows: syncs pending work orders set-based (at most p_limit; '
+    'NULL: all; never those in p_skip), never waiting: what another session holds stays pending, a work '
+    'order whose sync fails is recorded in sync_failure and the others are synced. TSC07: a read-only '
+    'transaction (run it on the primary); TSV01: negative limit';
+
+DROP FUNCTION task_sync_internal._keep_up(text, bigint[]);
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

@@ -19,9 +19,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from bench.load import CHECKS
 from pytask_sync import TaskSync
 from tests.builders import Builder, bulk_jobs
-from tests.concurrency.test_snapshot_levels import BUMP, _marked, _snapshot_at
+from tests.concurrency.test_snapshot_levels import BUMP, _marked, _snapshot_at, subxacts
 
 LEVELS = ["repeatable read", "serializable"]
 
@@ -151,18 +152,6 @@ def test_reopened_after_snapshot_while_parking(
         _consistent(conn, w)
 
 
-CHECKS_SQL = {
-    "duplicate_generation_keys": """
-        SELECT count(*) FROM (
-            SELECT 1 FROM task_sync.task WHERE origin = 'generated' AND work_order_process_id IS NOT NULL
-            GROUP BY work_order_id, work_order_process_id, task_type, source_kind, source_id
-            HAVING count(*) > 1) d""",
-    "not_pending_but_actionable": "SELECT task_sync.repair_marks()",
-    "synced_ahead_of_definition": """
-        SELECT count(*) FROM task_sync.pending() p WHERE p.synced_version > p.definition_version""",
-}
-
-
 @pytest.mark.parametrize("level", LEVELS)
 def test_two_batches_a_writer_and_a_planner_at_random_keep_every_invariant(
     conn: psycopg.Connection[Any], connect: Callable[..., Any], level: str
@@ -259,7 +248,7 @@ def test_two_batches_a_writer_and_a_planner_at_random_keep_every_invariant(
         if not ts.sync_pending():
             break
     bad = {}
-    for name, sql in CHECKS_SQL.items():
+    for name, sql in CHECKS.items():  # bench/load.py's invariants
         with conn.transaction(force_rollback=True):
             bad[name] = conn.execute(sql).fetchone()[0]
     assert all(v == 0 for v in bad.values()), bad
@@ -298,13 +287,7 @@ def test_failures_busy_and_changed_ones_keep_the_subtransactions_cached(
     conn.execute(BUMP, ([held],))
     conn.execute(BUMP, ([held],))
     batch.execute("SELECT * FROM task_sync.sync_pending(NULL, %s)", ([wos[199]],)).fetchall()
-    conn.execute("SELECT pg_stat_clear_snapshot()")
-    count, overflowed = conn.execute(
-        "SELECT s.subxact_count, s.subxact_overflowed"
-        " FROM pg_stat_get_backend_idset() AS b (id), pg_stat_get_backend_subxact(b.id) AS s"
-        " WHERE pg_stat_get_backend_pid(b.id) = %s",
-        (batch.info.backend_pid,),
-    ).fetchone()  # type: ignore[misc]
+    count, overflowed = subxacts(conn, batch)
     batch.commit()
     holder.rollback()
     failures = conn.execute("SELECT count(*) FROM task_sync.sync_failure").fetchone()[0]

@@ -32,6 +32,18 @@ def _snapshot_at(connect: Callable[..., Any], level: str) -> psycopg.Connection[
     return s
 
 
+def subxacts(conn: psycopg.Connection[Any], session: psycopg.Connection[Any]) -> tuple[int, bool]:
+    """How many subtransactions the open transaction of ``session`` keeps cached, and whether it
+    overflowed PostgreSQL's cache of 64 (PostgreSQL 16 and later)."""
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    return conn.execute(  # type: ignore[return-value]
+        "SELECT s.subxact_count, s.subxact_overflowed"
+        " FROM pg_stat_get_backend_idset() AS b (id), pg_stat_get_backend_subxact(b.id) AS s"
+        " WHERE pg_stat_get_backend_pid(b.id) = %s",
+        (session.info.backend_pid,),
+    ).fetchone()
+
+
 def _marked(conn: psycopg.Connection[Any]) -> set[int]:
     return {r[0] for r in conn.execute("SELECT DISTINCT work_order_id FROM task_sync.work_order_mark")}
 
@@ -195,12 +207,6 @@ def test_a_call_full_of_rows_changed_since_its_snapshot_keeps_its_subtransaction
     conn.execute(BUMP, (changed,))
     synced = {r[0] for r in batch.execute("SELECT * FROM task_sync.sync_pending()")}
     assert synced == set(wos) - set(changed)
-    conn.execute("SELECT pg_stat_clear_snapshot()")
-    count, overflowed = conn.execute(
-        "SELECT s.subxact_count, s.subxact_overflowed"
-        " FROM pg_stat_get_backend_idset() AS b (id), pg_stat_get_backend_subxact(b.id) AS s"
-        " WHERE pg_stat_get_backend_pid(b.id) = %s",
-        (batch.info.backend_pid,),
-    ).fetchone()  # type: ignore[misc]
+    count, overflowed = subxacts(conn, batch)
     batch.commit()
     assert overflowed is False and count <= 64, (count, overflowed)

@@ -10,9 +10,9 @@ the profile's catalogs for 100,000 tasks, times N / 100,000):
 * the work orders are inserted in chunks of 20,000 (COPY into a staging table, then one INSERT
   per table, as a bulk import does: the engine's statement triggers mark each work order once);
 * the initial sync is ``sync_pending(5000)`` until it returns nothing (the load's rate, tasks/s);
-* then the history of scaling.build: a seventh of the general drafts deleted (dismissals), 10 %
-  of the work orders changed and synced (a second sync in the audit), and a tenth of the second
-  half changed and left pending (the backlog of marks);
+* then ``workload.history``: a seventh of the general drafts deleted (dismissals), 10 % of the
+  work orders changed and synced (a second sync in the audit), and ``BACKLOG`` work orders of the
+  second half changed and left pending (the backlog of marks, the same at every size);
 * VACUUM ANALYZE (timed), bytes per task (the database) and per audit row (sync_run, sync_item).
 
 The 100,000-task database is cloned (CREATE DATABASE ... TEMPLATE) and the same calls alternate
@@ -113,27 +113,15 @@ def build(srv: Server, db: str, tasks: int, backlog: int = BACKLOG) -> dict[str,
         workload.PROFILE.update(saved)
     with srv.connect(db) as c:
         c.execute("VACUUM ANALYZE")
-        sync_all = "SELECT count(*) FROM task_sync.sync_pending(5000)"
         t = time.perf_counter()
-        while c.execute(sync_all).fetchone() != (0,):
-            pass
+        workload.sync_all(c)
         initial_s = time.perf_counter() - t
         generated = c.execute("SELECT count(*) FROM task_sync.task").fetchone()[0]  # type: ignore[index]
         figures["initial_sync_s"] = round(initial_s, 1)
         figures["initial_tasks_per_s"] = round(generated / initial_s)
         log(f"  {db}: {n_wo:,} work orders, {generated:,} tasks synced in {initial_s:.0f} s")
         figures["initial_synced_before"] = c.execute("SELECT now()").fetchone()[0].isoformat()  # type: ignore[index]
-        c.execute(
-            "DELETE FROM task_sync.task WHERE id IN (SELECT id FROM task_sync.task"
-            " WHERE task_type = 'general' AND work_order_id % 7 = 0)"
-        )
-        with c.transaction():
-            workload.churn(c, ids, 0.1, seed=8)
-        while c.execute(sync_all).fetchone() != (0,):
-            pass
-        with c.transaction():  # the backlog: never the work orders measured
-            second = ids[len(ids) // 2 :]
-            workload.churn(c, second, min(1.0, backlog / len(second)), seed=9)
+        workload.history(c, ids, min(1.0, backlog / (len(ids) - len(ids) // 2)))
         t = time.perf_counter()
         c.execute("VACUUM ANALYZE")
         figures["vacuum_analyze_s"] = round(time.perf_counter() - t, 1)

@@ -92,19 +92,8 @@ def build(srv: Server, db: str, work_orders: int, catalogs: int) -> None:
         workload.PROFILE.clear()
         workload.PROFILE.update(saved)
     with srv.connect(db) as c:
-        sync_all = "SELECT count(*) FROM task_sync.sync_pending(5000)"
-        while c.execute(sync_all).fetchone() != (0,):
-            pass
-        c.execute(
-            "DELETE FROM task_sync.task WHERE id IN (SELECT id FROM task_sync.task"
-            " WHERE task_type = 'general' AND work_order_id % 7 = 0)"
-        )
-        with c.transaction():
-            workload.churn(c, ids, 0.1, seed=8)
-        while c.execute(sync_all).fetchone() != (0,):
-            pass
-        with c.transaction():
-            workload.churn(c, ids[len(ids) // 2 :], 0.1, seed=9)  # not the work orders measured
+        workload.sync_all(c)
+        workload.history(c, ids)
         c.execute("VACUUM ANALYZE")
 
 

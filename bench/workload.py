@@ -163,3 +163,25 @@ def churn(conn: psycopg.Connection[Any], wo_ids: list[int], fraction: float, see
             "UPDATE task_sync.work_order SET production_quantity = %s WHERE id = %s", [(q, wo) for wo, q in qty]
         )
     return changed
+
+
+def sync_all(conn: psycopg.Connection[Any]) -> None:
+    """Sync every pending work order, in batches of 5,000 (autocommit: a transaction each)."""
+    while conn.execute("SELECT count(*) FROM task_sync.sync_pending(5000)").fetchone() != (0,):
+        pass
+
+
+def history(conn: psycopg.Connection[Any], wo_ids: list[int], backlog: float = 0.1) -> None:
+    """A synced shop's history (autocommit): a seventh of the general drafts deleted (dismissals),
+    10 % of the work orders changed and synced (a second sync in the audit), then a ``backlog``
+    share of the second half changed and left pending (the marks; never the first half, whose work
+    orders the benchmarks measure)."""
+    conn.execute(
+        "DELETE FROM task_sync.task WHERE id IN (SELECT id FROM task_sync.task"
+        " WHERE task_type = 'general' AND work_order_id % 7 = 0)"
+    )
+    with conn.transaction():
+        churn(conn, wo_ids, 0.1, seed=8)
+    sync_all(conn)
+    with conn.transaction():
+        churn(conn, wo_ids[len(wo_ids) // 2 :], backlog, seed=9)

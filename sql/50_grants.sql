@@ -34,6 +34,7 @@ GRANT EXECUTE ON FUNCTION
     -- the helpers they call (SECURITY INVOKER functions run with the caller's rights)
     task_sync_internal._check_work_order_id(bigint),
     task_sync_internal._check_flags(boolean, boolean),
+    task_sync_internal._check_limit(integer),
     task_sync_internal._work_order(bigint),
     task_sync_internal._may_sync(text, text),
     task_sync_internal._queue(),

@@ -1,6 +1,23 @@
--- 0018_keep_up up: Parking and folds at REPEATABLE READ leave out the work orders changed since the snapshot, not the whole step.
+-- 0018_keep_up up: Upkeep of the marks at REPEATABLE READ without the rows changed since the snapshot.
 -- Frozen from the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+CREATE OR REPLACE FUNCTION task_sync_internal._check_limit(p_limit integer)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_limit < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'TSV01',
+            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
+            HINT = 'Pass a limit >= 0, or NULL for no limit.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._check_limit(integer) IS 'Raises TSV01 for a negative limit';
 
 CREATE OR REPLACE FUNCTION task_sync_internal._keep_up(p_step text, p_work_order_ids bigint[])
 RETURNS boolean
@@ -38,6 +55,97 @@ $$;
 
 COMMENT ON FUNCTION task_sync_internal._keep_up(text, bigint[]) IS
     'Parks or folds the marks of these work orders (sync_pending), leaving out those changed since the snapshot';
+
+CREATE OR REPLACE FUNCTION task_sync.pending(p_limit integer DEFAULT NULL)
+RETURNS TABLE (
+    work_order_id       bigint,
+    order_number        text,
+    definition_version  bigint,
+    synced_version      bigint,
+    pending_since       timestamptz,
+    last_error          text,
+    retry_after         timestamptz,
+    reason              text,
+    advice              text
+)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM task_sync_internal._check_limit(p_limit);
+    RETURN QUERY
+        WITH q AS MATERIALIZED (
+            SELECT c.work_order_id, c.order_number, c.synced_version + c.weight AS definition_version,
+                   c.synced_version, c.pending_since, f.work_order_id IS NOT NULL AS failed,
+                   f.sqlstate || ': ' || f.message AS last_error,
+                   f.retry_after, f.reason, f.advice,
+                   f.retry_after > clock_timestamp() AND f.definition_version >= c.synced_version + c.weight AS paused
+            FROM task_sync_internal._queue() c
+            LEFT JOIN task_sync.sync_failure f ON f.work_order_id = c.work_order_id
+            WHERE c.may_sync
+            ORDER BY c.pending_since, c.work_order_id
+            LIMIT p_limit
+        ),
+        busy AS (
+            SELECT unnest(task_sync_internal._busy(ARRAY(
+                SELECT q.work_order_id FROM q WHERE NOT coalesce(q.paused, false)
+                ORDER BY q.pending_since, q.work_order_id LIMIT 200))) AS work_order_id
+        )
+        SELECT q.work_order_id, q.order_number, q.definition_version, q.synced_version, q.pending_since,
+               q.last_error, q.retry_after,
+               CASE WHEN q.paused THEN q.reason
+                    WHEN b.work_order_id IS NOT NULL THEN 'busy'
+                    WHEN q.failed THEN 'retry'
+                    ELSE 'waiting' END,
+               CASE WHEN q.paused THEN q.advice
+                    WHEN b.work_order_id IS NOT NULL THEN
+                        'Another session holds it now (a sync of it, or an open edit of the work order or of one of '
+                        'its drafts): sync_pending passes over it; a later call takes it once that transaction ends.'
+                    WHEN q.failed THEN
+                        'Its last batch sync failed (last_error) and its pause is over: the next sync_pending tries '
+                        'it again. ' || q.advice
+                    ELSE 'Nothing holds it back: the next sync_pending syncs it (or task_sync.execute(id, true)).' END
+        FROM q
+        LEFT JOIN busy b ON b.work_order_id = q.work_order_id
+        ORDER BY q.pending_since, q.work_order_id;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.pending(integer) IS
+    'pending(p_limit NULL) -> rows: work orders that need a sync and may be synced, longest waiting '
+    'first (at most p_limit; NULL: all), with the error of a failed batch sync, why it waits (reason) and what to '
+    'do (advice). TSV01: negative limit';
+
+CREATE OR REPLACE FUNCTION task_sync.plan_pending(p_limit integer DEFAULT NULL)
+RETURNS SETOF task_sync.plan_row
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
+SET enable_nestloop = off
+SET jit = off
+AS $$
+BEGIN
+    PERFORM task_sync_internal._check_limit(p_limit);
+    -- the work orders pending() lists, read from _queue as pending() reads them, without the reason
+    -- pending() gives each: its _busy takes row locks (a transaction id, a WAL record per draft,
+    -- a flush at commit) for a word no plan needs
+    RETURN QUERY
+        SELECT (i.r).*
+        FROM task_sync_internal._items(ARRAY(
+                SELECT r
+                FROM task_sync_internal._plan_rows(ARRAY(
+                    SELECT c.work_order_id
+                    FROM task_sync_internal._queue() c
+                    WHERE c.may_sync
+                    ORDER BY c.pending_since, c.work_order_id
+                    LIMIT p_limit)) AS r)) AS i
+        ORDER BY i.ord;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync.plan_pending(integer) IS
+    'plan_pending(p_limit): the visible plan items of every pending work order (at most p_limit, NULL: all), '
+    'set-based and read-only: a fleet-wide what-if of a rule change inside a rolled-back transaction. TSV01: negative limit';
 
 CREATE OR REPLACE FUNCTION task_sync.sync_pending(p_limit integer DEFAULT NULL, p_skip bigint[] DEFAULT NULL)
 RETURNS TABLE (
@@ -80,12 +188,7 @@ DECLARE
     v_try       record;                     -- what an attempt did
 BEGIN
     PERFORM task_sync_internal._require_writable('task_sync.sync_pending');
-    IF p_limit < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSV01',
-            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
-            HINT = 'Pass a limit >= 0, or NULL for no limit.';
-    END IF;
+    PERFORM task_sync_internal._check_limit(p_limit);
     -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more
     -- than a chunk)
     IF p_limit IS NULL OR p_limit > c_chunk THEN
@@ -169,5 +272,6 @@ COMMENT ON FUNCTION task_sync.sync_pending(integer, bigint[]) IS
     'transaction (run it on the primary); TSV01: negative limit';
 
 
+GRANT EXECUTE ON FUNCTION task_sync_internal._check_limit(integer) TO task_sync_reader;
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

@@ -40,12 +40,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF p_limit < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSV01',
-            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
-            HINT = 'Pass a limit >= 0, or NULL for no limit.';
-    END IF;
+    PERFORM task_sync_internal._check_limit(p_limit);
     RETURN QUERY
         WITH q AS MATERIALIZED (
             SELECT c.work_order_id, c.order_number, c.synced_version + c.weight AS definition_version,

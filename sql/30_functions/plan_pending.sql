@@ -23,12 +23,7 @@ SET enable_nestloop = off
 SET jit = off
 AS $$
 BEGIN
-    IF p_limit < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSV01',
-            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
-            HINT = 'Pass a limit >= 0, or NULL for no limit.';
-    END IF;
+    PERFORM task_sync_internal._check_limit(p_limit);
     -- the work orders pending() lists, read from _queue as pending() reads them, without the reason
     -- pending() gives each: its _busy takes row locks (a transaction id, a WAL record per draft,
     -- a flush at commit) for a word no plan needs

@@ -87,12 +87,7 @@ DECLARE
     v_try       record;                     -- what an attempt did
 BEGIN
     PERFORM task_sync_internal._require_writable('task_sync.sync_pending');
-    IF p_limit < 0 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'TSV01',
-            MESSAGE = format('TSV01: invalid limit: %s', p_limit),
-            HINT = 'Pass a limit >= 0, or NULL for no limit.';
-    END IF;
+    PERFORM task_sync_internal._check_limit(p_limit);
     -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more
     -- than a chunk)
     IF p_limit IS NULL OR p_limit > c_chunk THEN

@@ -4,7 +4,7 @@
 -- not to be tried), nor one whose last sync failed until its retry_after or a new change
 -- (_paused). They are looked for among the oldest 10,000 marks first (an index scan: what
 -- waits longest is there, however many marks a storm of rule changes left behind it), and in the
--- whole queue (_queue, as pending() reads it) when those hold too few. closed: the work orders met
+-- whole queue (_queue) when those hold too few. closed: the work orders met
 -- among the oldest marks that may not be synced (approved, completed, cancelled), whose marks the
 -- caller parks.
 -- Locks:   none (plain reads).

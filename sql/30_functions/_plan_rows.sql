@@ -70,6 +70,62 @@ AS $$
         JOIN d ON d.work_order_id = g.work_order_id AND d.work_order_process_id = g.wpk
               AND d.task_type = g.task_type AND d.source_kind = g.source_kind AND d.source_id = g.source_id
         WHERE NOT g.formal
+        OFFSET 0    -- each outcome computed once per row, not at each use below
+    ),
+    judged AS (
+        -- each matched draft's line words, computed once per row (OFFSET 0 keeps this a level of
+        -- its own): the lines below are taken apart into columns with .*, which copies the call of
+        -- _plan_line, arguments and all, into each column before the planner simplifies them, so
+        -- its arguments are kept to columns (expressions there cost milliseconds of planning)
+        SELECT m.*,
+               CASE WHEN (
+                        -- for each synced field, joined by "OR":
+                        --   (m.{name}_outcome = 'conflict'
+                        --    AND NOT task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits))
+                        (m.work_content_outcome = 'conflict'
+                         AND NOT task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits))
+                        OR (m.production_quantity_outcome = 'conflict'
+                         AND NOT task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits))
+                        -- end
+                        ) THEN 'conflict'
+                    WHEN (
+                        -- for each synced field, joined by "OR":
+                        --   task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits)
+                        task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits)
+                        OR task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits)
+                        -- end
+                        ) THEN 'update'
+                    ELSE 'keep' END AS action,
+               (
+                   -- for each synced field, joined by "OR":
+                   --   m.{name} IS DISTINCT FROM m.generated_{name}
+                   m.work_content IS DISTINCT FROM m.generated_work_content
+                   OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity
+                   -- end
+                   ) AS edited,
+               array_remove(ARRAY[
+                   -- for each synced field, joined by ",":
+                   --   CASE WHEN task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits) THEN '{name}' END
+                   CASE WHEN task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits) THEN 'work_content' END,
+                   CASE WHEN task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits) THEN 'production_quantity' END
+                   -- end
+                   ], NULL) AS update_fields,
+               array_remove(ARRAY[
+                   -- for each synced field, joined by ",":
+                   --   CASE WHEN m.{name}_outcome = 'conflict' THEN '{name}' END
+                   CASE WHEN m.work_content_outcome = 'conflict' THEN 'work_content' END,
+                   CASE WHEN m.production_quantity_outcome = 'conflict' THEN 'production_quantity' END
+                   -- end
+                   ], NULL) AS conflict_fields,
+               p_overwrite_edits AND 'conflict' IN (
+                   -- for each synced field, joined by ",":
+                   --   m.{name}_outcome
+                   m.work_content_outcome,
+                   m.production_quantity_outcome
+                   -- end
+                   ) AS overwritten
+        FROM matched m
+        OFFSET 0
     )
     -- each line built by name (_plan_line); the three kinds of line:
     -- keys in D with no generated task
@@ -118,25 +174,7 @@ AS $$
     -- drafts whose key is in D, three ways: a conflict the sync does not write stays a conflict,
     -- any field it writes makes an update (_field_writes), else the draft is kept
     SELECT (task_sync_internal._plan_line(
-               work_order_id => m.work_order_id,
-               action => CASE WHEN (
-                                  -- for each synced field, joined by "OR":
-                                  --   (m.{name}_outcome = 'conflict'
-                                  --    AND NOT task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits))
-                                  (m.work_content_outcome = 'conflict'
-                                   AND NOT task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits))
-                                  OR (m.production_quantity_outcome = 'conflict'
-                                   AND NOT task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits))
-                                  -- end
-                                  ) THEN 'conflict'
-                              WHEN (
-                                  -- for each synced field, joined by "OR":
-                                  --   task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits)
-                                  task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits)
-                                  OR task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits)
-                                  -- end
-                                  ) THEN 'update'
-                              ELSE 'keep' END,
+               work_order_id => m.work_order_id, action => m.action,
                task_id => m.id, work_order_process_id => m.work_order_process_id, process_code => m.process_code,
                task_type => m.task_type, source_kind => m.source_kind, source_id => m.source_id,
                -- for each synced field:
@@ -147,35 +185,9 @@ AS $$
                current_production_quantity => m.production_quantity, baseline_production_quantity => m.generated_production_quantity,
                desired_production_quantity => m.desired_production_quantity,
                -- end
-               edited => (
-                   -- for each synced field, joined by "OR":
-                   --   m.{name} IS DISTINCT FROM m.generated_{name}
-                   m.work_content IS DISTINCT FROM m.generated_work_content
-                   OR m.production_quantity IS DISTINCT FROM m.generated_production_quantity
-                   -- end
-                   ),
-               update_fields => array_remove(ARRAY[
-                   -- for each synced field, joined by ",":
-                   --   CASE WHEN task_sync_internal._field_writes(m.{name}_outcome, p_overwrite_edits) THEN '{name}' END
-                   CASE WHEN task_sync_internal._field_writes(m.work_content_outcome, p_overwrite_edits) THEN 'work_content' END,
-                   CASE WHEN task_sync_internal._field_writes(m.production_quantity_outcome, p_overwrite_edits) THEN 'production_quantity' END
-                   -- end
-                   ], NULL),
-               conflict_fields => array_remove(ARRAY[
-                   -- for each synced field, joined by ",":
-                   --   CASE WHEN m.{name}_outcome = 'conflict' THEN '{name}' END
-                   CASE WHEN m.work_content_outcome = 'conflict' THEN 'work_content' END,
-                   CASE WHEN m.production_quantity_outcome = 'conflict' THEN 'production_quantity' END
-                   -- end
-                   ], NULL),
-               overwritten => p_overwrite_edits AND 'conflict' IN (
-                   -- for each synced field, joined by ",":
-                   --   m.{name}_outcome
-                   m.work_content_outcome,
-                   m.production_quantity_outcome
-                   -- end
-                   ))).*
-    FROM matched m
+               edited => m.edited, update_fields => m.update_fields, conflict_fields => m.conflict_fields,
+               overwritten => m.overwritten)).*
+    FROM judged m
 $$;
 
 COMMENT ON FUNCTION task_sync_internal._plan_rows(bigint[], boolean, boolean) IS

@@ -1,12 +1,13 @@
 -- task_sync_internal._queue()
 --   -> setof (work_order_id, order_number, synced_version, weight, pending_since, may_sync)
 -- The work orders with marks (weight: how many changes the marks stand for; pending_since: the
--- oldest mark), and whether each may be synced (not approved, completed or cancelled). The one
--- source of pending() and sync_pending: those that may be synced are the ones that wait, each
--- caller orders them by (pending_since, work_order_id), the one waiting longest first; the others
--- are the closed jobs whose marks sync_pending parks (so this reads few of them). It reads the
--- marks and the marked work orders (by id), never every work order: its cost follows the backlog,
--- not the size of the shop.
+-- oldest mark), and whether each may be synced (not approved, completed or cancelled). The source
+-- of sync_pending's candidates past the oldest marks (_candidates): those that may be synced are
+-- the ones that wait, each caller orders them by (pending_since, work_order_id), the one waiting
+-- longest first; the others are the closed jobs whose marks sync_pending parks (so this reads few
+-- of them). It reads the marks and every marked work order (by id), never every work order: its
+-- cost follows the backlog, not the size of the shop. pending() and plan_pending read _waiting,
+-- which stops at the work orders they return.
 -- A standard SQL body without a SET clause: bound when created, and inlined into its callers'
 -- queries.
 -- Locks:   none (plain reads).

@@ -1,7 +1,7 @@
 -- task_sync.pending(p_limit integer DEFAULT NULL)
 --   -> setof (work_order_id, order_number, definition_version, synced_version, pending_since,
 --             last_error, retry_after, reason, advice)
--- The work orders that need a sync and may be synced (_queue), the one waiting longest
+-- The work orders that need a sync and may be synced (_waiting), the one waiting longest
 -- first; at most p_limit of them (NULL: all). definition_version is synced_version plus the
 -- changes its marks stand for; pending_since is when the oldest of them was made. last_error and
 -- retry_after say why sync_pending could not sync it last time and until when it passes over it
@@ -48,11 +48,8 @@ BEGIN
                    f.sqlstate || ': ' || f.message AS last_error,
                    f.retry_after, f.reason, f.advice,
                    f.retry_after > clock_timestamp() AND f.definition_version >= c.synced_version + c.weight AS paused
-            FROM task_sync_internal._queue() c
+            FROM task_sync_internal._waiting(p_limit) c
             LEFT JOIN task_sync.sync_failure f ON f.work_order_id = c.work_order_id
-            WHERE c.may_sync
-            ORDER BY c.pending_since, c.work_order_id
-            LIMIT p_limit
         ),
         busy AS (
             SELECT unnest(task_sync_internal._busy(ARRAY(

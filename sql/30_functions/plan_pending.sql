@@ -24,19 +24,15 @@ SET jit = off
 AS $$
 BEGIN
     PERFORM task_sync_internal._check_limit(p_limit);
-    -- the work orders pending() lists, read from _queue as pending() reads them, without the reason
-    -- pending() gives each: its _busy takes row locks (a transaction id, a WAL record per draft,
-    -- a flush at commit) for a word no plan needs
+    -- the work orders pending() lists, read from _waiting as pending() reads them, without the
+    -- reason pending() gives each: its _busy takes row locks (a transaction id, a WAL record per
+    -- draft, a flush at commit) for a word no plan needs
     RETURN QUERY
         SELECT (i.r).*
         FROM task_sync_internal._items(ARRAY(
                 SELECT r
                 FROM task_sync_internal._plan_rows(ARRAY(
-                    SELECT c.work_order_id
-                    FROM task_sync_internal._queue() c
-                    WHERE c.may_sync
-                    ORDER BY c.pending_since, c.work_order_id
-                    LIMIT p_limit)) AS r)) AS i
+                    SELECT c.work_order_id FROM task_sync_internal._waiting(p_limit) c)) AS r)) AS i
         ORDER BY i.ord;
 END
 $$;

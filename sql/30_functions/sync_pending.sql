@@ -89,10 +89,11 @@ BEGIN
     PERFORM task_sync_internal._require_writable('task_sync.sync_pending');
     PERFORM task_sync_internal._check_limit(p_limit);
     -- the chunks' size: a fortieth of a large backlog (counted only for a call that may sync more
-    -- than a chunk)
+    -- than a chunk, from the marks alone: closed jobs not yet parked count too, near enough for a
+    -- size, and no work order is read for it)
     IF p_limit IS NULL OR p_limit > c_chunk THEN
         v_size := greatest(c_chunk, ceil(least(
-            (SELECT count(*) FROM task_sync_internal._queue() c WHERE c.may_sync),
+            (SELECT count(DISTINCT m.work_order_id) FROM task_sync.work_order_mark m),
             coalesce(p_limit, 2147483647))::numeric / c_chunks)::integer);
     END IF;
     -- the first pass always runs: sync_pending(0) parks the closed jobs' marks and syncs nothing

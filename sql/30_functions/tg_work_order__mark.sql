@@ -5,6 +5,8 @@
 -- (reopened: no longer approved, completed or cancelled) gets its parked marks back
 -- (work_order_mark_parked, see sync_pending) as one mark of their weight, so that it is pending
 -- for the changes made while it was closed, and is announced with NOTIFY task_sync.
+-- An update of a sync itself (_applying(): only _apply can make it true) writes synced_version
+-- alone: it marks and reopens nothing, and the trigger returns at once.
 -- SECURITY DEFINER (owner's rights, search_path pinned): it writes the engine's books on behalf
 -- of people's statements; a trigger function cannot be called directly, and it reads only the
 -- statement's own transition tables.
@@ -21,6 +23,9 @@ AS $$
 DECLARE
     v_moved bigint[];   -- reopened work orders whose parked marks came back: announced
 BEGIN
+    IF task_sync_internal._applying() THEN
+        RETURN NULL;
+    END IF;
     PERFORM task_sync_internal._mark(ARRAY(
         SELECT n.id
         FROM new_rows n

@@ -161,3 +161,20 @@ def test_pending_since_marks_when_it_went_pending(conn: psycopg.Connection[Any])
     assert conn.execute(since, (wo,)).fetchone() == first
     b.execute(wo)
     assert conn.execute(since, (wo,)).fetchone() is None
+
+
+def test_a_syncs_own_writes_leave_the_mark_triggers_at_once(conn: psycopg.Connection[Any]) -> None:
+    """A sync writes drafts and its work orders' synced_version; the triggers on both tables see
+    that it is the engine's write (_applying) and return before looking for anything to mark. The
+    work order's trigger read the statement's old and new rows and called _mark with nothing to
+    mark, once per chunk: 3 ms of a 500-work-order chunk."""
+    b = Builder(conn)
+    wos = [b.realistic() for _ in range(3)]
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL track_functions = 'all'")
+        assert conn.execute("SELECT count(*) FROM task_sync.sync_pending()").fetchone() == (len(wos),)
+        calls = conn.execute(
+            "SELECT funcname, calls FROM pg_stat_xact_user_functions"
+            " WHERE schemaname = 'task_sync_internal' AND funcname IN ('_mark', '_dismiss')"
+        ).fetchall()
+        assert calls == []

@@ -292,7 +292,7 @@ INDEXES: list[tuple[str, str, bool, list[str], str | None]] = [
         None,
     ),
     ("work_order_foiling_plate", "work_order_foiling_plate__foiling_plate_id_idx", False, ["foiling_plate_id"], None),
-    ("work_order_mark", "work_order_mark__marked_at_id_idx", False, ["marked_at", "id"], None),
+    ("work_order_mark", "work_order_mark__marked_at_work_order_id_idx", False, ["marked_at", "work_order_id"], None),
     ("work_order_material", "work_order_material__material_id_idx", False, ["material_id"], None),
     ("work_order_process", "work_order_process__process_id_idx", False, ["process_id"], None),
     ("work_order_product", "work_order_product__product_id_idx", False, ["product_id"], None),

@@ -144,9 +144,10 @@ CREATE TABLE task_sync.work_order_mark (
 );
 COMMENT ON TABLE task_sync.work_order_mark IS
     'Changes not yet synced: one row per work order and transaction that changed its inputs';
--- the oldest marks first: sync_pending finds what waits longest in them, however many marks a storm
--- of rule changes left behind
-CREATE INDEX work_order_mark__marked_at_id_idx ON task_sync.work_order_mark (marked_at, id);
+-- the oldest marks first, in the order the work orders wait (a work order's oldest mark before its
+-- others, ties by work order): pending() and sync_pending find what waits longest in them, however
+-- many marks a storm of rule changes left behind
+CREATE INDEX work_order_mark__marked_at_work_order_id_idx ON task_sync.work_order_mark (marked_at, work_order_id);
 COMMENT ON COLUMN task_sync.work_order_mark.id IS 'The mark';
 COMMENT ON COLUMN task_sync.work_order_mark.work_order_id IS 'The work order whose inputs changed';
 COMMENT ON COLUMN task_sync.work_order_mark.xact IS 'The transaction that changed them (one mark per work order and transaction)';

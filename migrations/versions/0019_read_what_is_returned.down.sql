@@ -1,6 +1,63 @@
 -- 0019_read_what_is_returned down: back to 0018_keep_up.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
+DROP INDEX task_sync.work_order_mark__marked_at_work_order_id_idx;
+CREATE INDEX work_order_mark__marked_at_id_idx ON task_sync.work_order_mark (marked_at, id);
+
+CREATE OR REPLACE FUNCTION task_sync_internal._candidates(p_want integer, p_seen bigint[], OUT try bigint[], OUT closed bigint[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_window    CONSTANT integer := 10000;  -- the oldest marks searched first
+    v_scanned   bigint;                     -- how many of them there were
+BEGIN
+    -- every step reads only what the marks name: the oldest marks by index, their work orders by
+    -- id, p_seen and the paused ones as hashed anti-joins (not a test per candidate, which made
+    -- each call cost the backlog times what it had seen)
+    WITH oldest AS MATERIALIZED (
+        SELECT m.work_order_id, m.marked_at
+        FROM task_sync.work_order_mark m
+        ORDER BY m.marked_at, m.id
+        LIMIT c_window
+    ),
+    queue AS MATERIALIZED (
+        SELECT o.work_order_id, min(o.marked_at) AS since
+        FROM oldest o
+        GROUP BY o.work_order_id
+    ),
+    wo AS MATERIALIZED (
+        SELECT w.id, task_sync_internal._may_sync(w.status, w.approval_status) AS may_sync
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (ARRAY(SELECT q.work_order_id FROM queue q))
+    )
+    SELECT ARRAY(SELECT q.work_order_id
+                 FROM queue q
+                 JOIN wo ON wo.id = q.work_order_id
+                 WHERE wo.may_sync
+                   AND NOT EXISTS (SELECT FROM unnest(p_seen) AS s (id) WHERE s.id = q.work_order_id)
+                   AND NOT EXISTS (SELECT FROM task_sync_internal._paused() p WHERE p.work_order_id = q.work_order_id)
+                 ORDER BY q.since, q.work_order_id
+                 LIMIT p_want),
+           ARRAY(SELECT wo.id FROM wo WHERE NOT wo.may_sync),
+           (SELECT count(*) FROM oldest)
+    INTO try, closed, v_scanned;
+    IF cardinality(try) < p_want AND v_scanned = c_window THEN
+        try := ARRAY(
+            SELECT c.work_order_id
+            FROM task_sync_internal._queue() c
+            WHERE c.may_sync
+              AND NOT EXISTS (SELECT FROM unnest(p_seen) AS s (id) WHERE s.id = c.work_order_id)
+              AND NOT EXISTS (SELECT FROM task_sync_internal._paused() p WHERE p.work_order_id = c.work_order_id)
+            ORDER BY c.pending_since, c.work_order_id
+            LIMIT p_want);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._candidates(integer, bigint[]) IS
+    'The next work orders sync_pending tries, longest waiting first, and the closed ones met among the oldest marks';
+
 CREATE OR REPLACE FUNCTION task_sync_internal._plan_rows(
     p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
 RETURNS SETOF task_sync.plan_row

@@ -2,7 +2,7 @@
 
 Revision ID: 0019_read_what_is_returned
 Revises: 0018_keep_up
-Create Date: 2026-12-07 20:21:07+00:00
+Create Date: 2026-12-07 20:42:19+00:00
 
 Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
 started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one

@@ -2,6 +2,65 @@
 -- Frozen from the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
+-- the oldest marks in the order the work orders wait (marked_at, work_order_id), for pending(),
+-- plan_pending and sync_pending's candidates; it replaces (marked_at, id)
+DROP INDEX task_sync.work_order_mark__marked_at_id_idx;
+CREATE INDEX work_order_mark__marked_at_work_order_id_idx ON task_sync.work_order_mark (marked_at, work_order_id);
+
+CREATE OR REPLACE FUNCTION task_sync_internal._candidates(p_want integer, p_seen bigint[], OUT try bigint[], OUT closed bigint[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_window    CONSTANT integer := 10000;  -- the oldest marks searched first
+    v_scanned   bigint;                     -- how many of them there were
+BEGIN
+    -- every step reads only what the marks name: the oldest marks by index, their work orders by
+    -- id, p_seen and the paused ones as hashed anti-joins (not a test per candidate, which made
+    -- each call cost the backlog times what it had seen)
+    WITH oldest AS MATERIALIZED (
+        SELECT m.work_order_id, m.marked_at
+        FROM task_sync.work_order_mark m
+        ORDER BY m.marked_at, m.work_order_id
+        LIMIT c_window
+    ),
+    queue AS MATERIALIZED (
+        SELECT o.work_order_id, min(o.marked_at) AS since
+        FROM oldest o
+        GROUP BY o.work_order_id
+    ),
+    wo AS MATERIALIZED (
+        SELECT w.id, task_sync_internal._may_sync(w.status, w.approval_status) AS may_sync
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (ARRAY(SELECT q.work_order_id FROM queue q))
+    )
+    SELECT ARRAY(SELECT q.work_order_id
+                 FROM queue q
+                 JOIN wo ON wo.id = q.work_order_id
+                 WHERE wo.may_sync
+                   AND NOT EXISTS (SELECT FROM unnest(p_seen) AS s (id) WHERE s.id = q.work_order_id)
+                   AND NOT EXISTS (SELECT FROM task_sync_internal._paused() p WHERE p.work_order_id = q.work_order_id)
+                 ORDER BY q.since, q.work_order_id
+                 LIMIT p_want),
+           ARRAY(SELECT wo.id FROM wo WHERE NOT wo.may_sync),
+           (SELECT count(*) FROM oldest)
+    INTO try, closed, v_scanned;
+    IF cardinality(try) < p_want AND v_scanned = c_window THEN
+        try := ARRAY(
+            SELECT c.work_order_id
+            FROM task_sync_internal._queue() c
+            WHERE c.may_sync
+              AND NOT EXISTS (SELECT FROM unnest(p_seen) AS s (id) WHERE s.id = c.work_order_id)
+              AND NOT EXISTS (SELECT FROM task_sync_internal._paused() p WHERE p.work_order_id = c.work_order_id)
+            ORDER BY c.pending_since, c.work_order_id
+            LIMIT p_want);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._candidates(integer, bigint[]) IS
+    'The next work orders sync_pending tries, longest waiting first, and the closed ones met among the oldest marks';
+
 CREATE OR REPLACE FUNCTION task_sync_internal._plan_rows(
     p_work_order_ids bigint[], p_overwrite_edits boolean DEFAULT false, p_restore_dismissed boolean DEFAULT false)
 RETURNS SETOF task_sync.plan_row
@@ -187,12 +246,18 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-    -- the marks read once, numbered in the order the work orders wait
-    WITH m AS MATERIALIZED (
-        SELECT x.work_order_id, sum(x.weight) AS weight, min(x.marked_at) AS since,
-               row_number() OVER (ORDER BY min(x.marked_at), x.work_order_id) AS n
+    WITH oldest AS MATERIALIZED (
+        SELECT x.work_order_id, x.marked_at
         FROM task_sync.work_order_mark x
-        GROUP BY x.work_order_id
+        ORDER BY x.marked_at, x.work_order_id
+        LIMIT CASE WHEN p_limit IS NOT NULL THEN greatest(1000, 10 * p_limit) END
+    ),
+    -- the work orders met, numbered in the order they wait
+    m AS MATERIALIZED (
+        SELECT o.work_order_id, min(o.marked_at) AS since,
+               row_number() OVER (ORDER BY min(o.marked_at), o.work_order_id) AS n
+        FROM oldest o
+        GROUP BY o.work_order_id
     ),
     head AS MATERIALIZED (
         SELECT w.id, w.order_number, w.synced_version,
@@ -207,13 +272,36 @@ BEGIN ATOMIC
         FROM task_sync.work_order w
         WHERE EXISTS (SELECT FROM head WHERE NOT head.may_sync)
           AND w.id = ANY (ARRAY(SELECT m.work_order_id FROM m WHERE m.n > p_limit))
+    ),
+    found AS MATERIALIZED (
+        SELECT m.work_order_id, h.order_number, h.synced_version, m.since
+        FROM m
+        JOIN (SELECT * FROM head UNION ALL SELECT * FROM tail) AS h ON h.id = m.work_order_id
+        WHERE h.may_sync
+        ORDER BY m.since, m.work_order_id
+        LIMIT p_limit
+    ),
+    -- too few among the oldest marks, and there are more: every mark and marked work order (read
+    -- only then, the tests without columns checked once)
+    rest AS MATERIALIZED (
+        SELECT q.work_order_id, q.order_number, q.synced_version, q.pending_since AS since
+        FROM task_sync_internal._queue() q
+        WHERE (SELECT count(*) FROM found) < p_limit
+          AND (SELECT count(*) FROM oldest) = greatest(1000, 10 * p_limit)
+          AND q.may_sync
+        ORDER BY q.pending_since, q.work_order_id
+        LIMIT p_limit
+    ),
+    chosen AS (
+        SELECT * FROM found WHERE NOT EXISTS (SELECT FROM rest)
+        UNION ALL
+        SELECT * FROM rest
     )
-    SELECT m.work_order_id, h.order_number, h.synced_version, m.weight, m.since
-    FROM m
-    JOIN (SELECT * FROM head UNION ALL SELECT * FROM tail) AS h ON h.id = m.work_order_id
-    WHERE h.may_sync
-    ORDER BY m.since, m.work_order_id
-    LIMIT p_limit;
+    SELECT c.work_order_id, c.order_number, c.synced_version,
+           (SELECT sum(x.weight) FROM task_sync.work_order_mark x WHERE x.work_order_id = c.work_order_id),
+           c.since
+    FROM chosen c
+    ORDER BY c.since, c.work_order_id;
 END;
 
 COMMENT ON FUNCTION task_sync_internal._waiting(integer) IS

@@ -25,7 +25,7 @@ BEGIN
     WITH oldest AS MATERIALIZED (
         SELECT m.work_order_id, m.marked_at
         FROM task_sync.work_order_mark m
-        ORDER BY m.marked_at, m.id
+        ORDER BY m.marked_at, m.work_order_id
         LIMIT c_window
     ),
     queue AS MATERIALIZED (

@@ -62,18 +62,23 @@ def test_the_pending_queue_reads_the_marks_once(conn: psycopg.Connection[Any]) -
     """The marks' table is as large as the most marks it ever held (an initial load marks every
     work order), not as the backlog: at ten million tasks a read of it was the part of pending() that
     grew with the shop. _queue read it twice (the aggregate, and the ids of the marked work orders);
-    once now."""
+    pending() and plan_pending read it once (the oldest marks, by index), and then each returned
+    work order's own marks for its weight."""
     wos = bulk_jobs(conn, 300)
     conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
     conn.execute(
         "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
         (wos[:3],),
     )
-    for query in ("SELECT * FROM task_sync.pending(100)", "SELECT * FROM task_sync.plan_pending(100)"):
+    # pending() gives each work order's weight (definition_version): its marks, by index; a plan does not
+    for query, scans in (
+        ("SELECT * FROM task_sync.pending(100)", 1 + 3),
+        ("SELECT * FROM task_sync.plan_pending(100)", 1),
+    ):
         with conn.transaction(force_rollback=True):
             before = conn.execute(MARK_SCANS).fetchone()[0]  # type: ignore[index]
             conn.execute(query).fetchall()
-            assert conn.execute(MARK_SCANS).fetchone()[0] - before == 1, query  # type: ignore[index]
+            assert conn.execute(MARK_SCANS).fetchone()[0] - before == scans, query  # type: ignore[index]
 
 
 def test_plan_pending_takes_no_lock(conn: psycopg.Connection[Any]) -> None:
@@ -111,6 +116,56 @@ def test_pending_reads_only_the_work_orders_it_returns(conn: psycopg.Connection[
             read, rows = _work_orders_read(conn, query.replace("%s", "5"), setting)
             assert sorted(r[0] for r in rows) == sorted(wos[:5])
             assert read <= 5 * per_wo, (query, setting, read)
+
+
+MARKS_READ = (
+    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+    " WHERE schemaname = 'task_sync' AND relname = 'work_order_mark'"
+)
+
+
+def test_pending_reads_the_oldest_marks_not_the_backlog(conn: psycopg.Connection[Any]) -> None:
+    """A backlog that grows with the shop (a rule change marks thousands of work orders at once):
+    pending(100) read every mark and every marked work order to keep 100, 26x its time at 100k tasks
+    with a backlog of 37,000 at ten million (10x after it read only the work orders it returns).
+    The oldest marks are read by index in the order the work orders wait, and the work orders of
+    the first ones met."""
+    wos = bulk_jobs(conn, 1500)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)", (wos,)
+    )
+    conn.execute("VACUUM ANALYZE")
+    for query in (
+        "SELECT work_order_id FROM task_sync.pending(5)",
+        "SELECT DISTINCT work_order_id FROM task_sync.plan_pending(5)",
+    ):
+        with conn.transaction(force_rollback=True):
+            before = conn.execute(MARKS_READ).fetchone()[0]  # type: ignore[index]
+            rows = conn.execute(query).fetchall()
+            marks = conn.execute(MARKS_READ).fetchone()[0] - before  # type: ignore[index]
+        assert sorted(r[0] for r in rows) == wos[:5]
+        assert marks <= 50, (query, marks)
+        read, _ = _work_orders_read(conn, query)
+        assert read <= 20, (query, read)
+
+
+def test_pending_reads_every_mark_when_the_oldest_are_closed_jobs(conn: psycopg.Connection[Any]) -> None:
+    """The oldest marks hold too few work orders that may be synced (closed jobs whose marks no
+    batch has parked yet): pending(n) then reads every mark, and still lists the n that wait
+    longest."""
+    wos = bulk_jobs(conn, 1100)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)", (wos,)
+    )
+    conn.execute("UPDATE task_sync.work_order SET approval_status = 'approved' WHERE id = ANY(%s)", (wos[:1050],))
+    assert [r[0] for r in conn.execute("SELECT work_order_id FROM task_sync.pending(3)")] == wos[1050:1053]
+    planned = conn.execute("SELECT DISTINCT work_order_id FROM task_sync.plan_pending(3)").fetchall()
+    assert sorted(r[0] for r in planned) == wos[1050:1053]
+    assert [r[0] for r in conn.execute("SELECT work_order_id FROM task_sync.pending()")] == wos[1050:]
+    weights = conn.execute("SELECT definition_version - synced_version FROM task_sync.pending(3)").fetchall()
+    assert weights == [(1,), (1,), (1,)]
 
 
 def test_pending_passes_over_closed_jobs_among_the_oldest(conn: psycopg.Connection[Any]) -> None:

@@ -210,3 +210,44 @@ def test_a_plan_is_planned_in_bounded_memory(conn: psycopg.Connection[Any]) -> N
     used = re.search(r"Planning:\s+Memory: used=(\d+)kB", plan)
     assert used, plan
     assert int(used.group(1)) < 4500, plan
+
+
+REFERENCE = (
+    "SELECT c.work_order_id, c.synced_version + c.weight, c.pending_since FROM task_sync_internal._queue() c"
+    " WHERE c.may_sync ORDER BY c.pending_since, c.work_order_id LIMIT %s"
+)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pending_lists_what_every_mark_says(conn: psycopg.Connection[Any], seed: int) -> None:
+    """pending(n) reads only the oldest marks; what it lists is what all of them say (_queue, which
+    reads every mark and every marked work order): the same work orders, versions and
+    pending_since, in the same order, for limits below, at and past what the oldest marks cover,
+    with work orders of many marks, marks of the same moment and closed jobs among them."""
+    import random
+
+    rnd = random.Random(seed)
+    wos = bulk_jobs(conn, 400)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    moments = [f"2026-01-01 00:00:{s:02d}+00" for s in range(12)]
+    marks = [
+        (wo, moment, rnd.choice([1, 1, 1, 3]))
+        for wo in rnd.sample(wos, 320)
+        for moment in rnd.sample(moments, rnd.choice([1, 2, 4, 8, 12]))
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO task_sync.work_order_mark (work_order_id, xact, marked_at, weight)"
+            " VALUES (%s, (1000 + %s)::text::xid8, %s, %s)",
+            [(wo, i, moment, weight) for i, (wo, moment, weight) in enumerate(marks)],
+        )
+    conn.execute(
+        "UPDATE task_sync.work_order SET approval_status = 'approved' WHERE id = ANY(%s)", (rnd.sample(wos, 60),)
+    )
+    assert len(marks) > 1000  # the oldest marks pending(n) reads for n up to 100 are a part of them
+    for n in (1, 7, 100, 101, 150, 319, None):
+        expected = conn.execute(REFERENCE, (n,)).fetchall()
+        got = conn.execute(
+            "SELECT work_order_id, definition_version, pending_since FROM task_sync.pending(%s)", (n,)
+        ).fetchall()
+        assert got == expected, n

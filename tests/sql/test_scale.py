@@ -102,7 +102,7 @@ def test_pending_reads_only_the_work_orders_it_returns(conn: psycopg.Connection[
     longest: at ten million tasks each of them lies on a page of its own, and the backlog's rows,
     not the calls' own, made them 1.7x their time at 100k tasks. The marks say the order; the work
     orders are read for the ones returned (pending's busy check and the plans read those again)."""
-    wos = bulk_jobs(conn, 400)
+    wos = bulk_jobs(conn, 3000)  # large enough that no plan reads the table whole
     conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
     conn.execute(
         "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)", (wos,)

@@ -191,6 +191,53 @@ def test_one_work_order_reads_no_catalog_in_full_and_starts_no_parallel_worker(
     assert [p for plan in plans for p in _catalog_reads(plan)] == []
 
 
+def _catalog_scans(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Scans of each catalog in this transaction so far."""
+    return {
+        name: scans
+        for name, scans in conn.execute(
+            "SELECT relname, seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables"
+            " WHERE schemaname = 'task_sync' AND relname = ANY (%s)",
+            (list(BIG_CATALOGS),),
+        )
+    }
+
+
+def test_a_plan_reads_a_catalog_only_when_a_rule_names_the_source(conn: psycopg.Connection[Any]) -> None:
+    """A plan read the catalog row of every source for its name, and a name reaches a task only
+    through '{source_name}' in a rule's template: with the standard rules only the product lines'
+    (packaging). At ten million tasks each such row was an index descent and a heap page of its
+    own. The other catalogs are not read, and a rule that names the source brings its names."""
+    b = Builder(conn)
+    wo = b.realistic()
+    with conn.transaction():
+        before = _catalog_scans(conn)
+        plan = conn.execute("SELECT task_sync.preview(%s)", (wo,)).fetchone()[0]  # type: ignore[index]
+        after = _catalog_scans(conn)
+    read = sorted(name for name in BIG_CATALOGS if after.get(name, 0) > before.get(name, 0))
+    assert read == ["product"]
+    assert {i["task_type"] for i in plan["items"]} >= {"printing", "plate_making", "cutting", "packaging"}
+    conn.execute(
+        "INSERT INTO task_sync.generation_rule (process_code, source_kind, task_type, quantity_source,"
+        " content_template) VALUES ('PRT', 'artwork', 'proofing', 'one', '{order_number} proof of {source_name}')"
+    )
+    with conn.transaction():
+        before = _catalog_scans(conn)
+        plan = conn.execute("SELECT task_sync.preview(%s)", (wo,)).fetchone()[0]  # type: ignore[index]
+        after = _catalog_scans(conn)
+    read = sorted(name for name in BIG_CATALOGS if after.get(name, 0) > before.get(name, 0))
+    assert read == ["artwork", "product"]
+    b.execute(wo)
+    contents = {
+        r[0]
+        for r in conn.execute(
+            "SELECT work_content FROM task_sync.task WHERE work_order_id = %s AND task_type = 'proofing'", (wo,)
+        )
+    }
+    order_number = conn.execute("SELECT order_number FROM task_sync.work_order WHERE id = %s", (wo,)).fetchone()[0]  # type: ignore[index]
+    assert contents == {f"{order_number} proof of Front", f"{order_number} proof of Back"}
+
+
 def test_a_batch_runs_as_many_statements_for_200_work_orders_as_for_20(conn: psycopg.Connection[Any]) -> None:
     """sync_pending's statements are per chunk, never per work order: the check of each candidate
     against a recorded failure was a SQL function with a subquery, which PostgreSQL never inlines,

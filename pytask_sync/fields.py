@@ -53,6 +53,11 @@ class SyncedField:
     #: ``s.source_id``, ``s.name``, ``s.quantity``) and ``wo`` (the work order: ``wo.order_number``,
     #: ``wo.production_quantity``)
     desired: str
+    #: when its desired value reads the source's name (``s.name``): an SQL condition over ``er``, a
+    #: rule as it applies to a process (every column of ``task_sync.generation_rule``), ``{names}``.
+    #: A kind's catalog is read for its names only when one of its rules meets the condition of
+    #: some field (``_desired``, ``_sources``); otherwise ``s.name`` is NULL. ``false``: never
+    names: str = "false"
 
 
 SYNCED_FIELDS: tuple[SyncedField, ...] = (
@@ -67,6 +72,8 @@ SYNCED_FIELDS: tuple[SyncedField, ...] = (
         says="%s",
         desired="task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name,\n"
         "                                     s.name)",
+        # the name reaches the content only through the placeholder (_content_template.sql)
+        names="strpos(er.content_template, '{source_name}') > 0",
     ),
     SyncedField(
         name="production_quantity",

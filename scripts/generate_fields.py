@@ -11,7 +11,7 @@
     <indent>-- end
 
 Each field gives the template lines with ``{name}``, ``{sql}``, ``{py}``, ``{django}``, ``{sa}``,
-``{what}``, ``{label}``, ``{says}`` and ``{desired}`` replaced (nothing else is a placeholder:
+``{what}``, ``{label}``, ``{says}``, ``{desired}`` and ``{names}`` replaced (nothing else is a placeholder:
 SQL's and Python's braces stay), at the marker's indent plus what the template line has beyond its
 two spaces (a value of several lines keeps that indent on each; a bare ``--`` is an empty
 template line). The joiner goes between two fields: ``","`` (or any joiner without letters) at
@@ -45,7 +45,7 @@ TREES = ("sql", "pytask_sync")
 _START = re.compile(
     r'^(?P<indent>[ \t]*)(?P<c>--|#) for each synced (?P<each>field|type)(?:, joined by "(?P<join>[^"]*)")?:$'
 )
-_PLACEHOLDER = re.compile(r"\{(name|sql|py|django|sa|what|label|says|desired)\}")
+_PLACEHOLDER = re.compile(r"\{(name|sql|py|django|sa|what|label|says|desired|names)\}")
 
 
 class BlockError(Exception):

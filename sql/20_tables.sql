@@ -248,7 +248,7 @@ COMMENT ON COLUMN task_sync.work_order_source.name IS 'Its name: {source_name}';
 COMMENT ON COLUMN task_sync.work_order_source.quantity IS 'A line''s quantity (NULL for others)';
 -- The engine's reading of the same for some work orders, rebuilt with the view; created here too
 -- (with the work order's own branch) so that _desired can name it.
-CREATE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[])
+CREATE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[], p_named text[])
 RETURNS TABLE (work_order_id bigint, source_kind text, source_id bigint, name text, quantity integer)
 LANGUAGE sql STABLE
 BEGIN ATOMIC

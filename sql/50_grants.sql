@@ -50,7 +50,7 @@ GRANT EXECUTE ON FUNCTION
     -- end
     task_sync_internal._field_writes(text, boolean),
     task_sync_internal._desired(bigint[]),
-    task_sync_internal._sources(bigint[]),
+    task_sync_internal._sources(bigint[], text[]),
     task_sync_internal._plan_line(bigint, text, bigint, bigint, text, text, text, bigint,
                                   -- for each synced field:
                                   --   {sql}, {sql}, {sql},

@@ -1,6 +1,9 @@
 -- 0020_read_names_rules_use down: back to 0019_read_what_is_returned.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
+-- _sources as it was: its one parameter, built by the builder below, before _desired calls it
+DROP FUNCTION task_sync_internal._sources(bigint[], text[]);
+
 CREATE OR REPLACE FUNCTION task_sync_internal._source_view_build()
 RETURNS void
 LANGUAGE plpgsql
@@ -66,8 +69,76 @@ $$;
 COMMENT ON FUNCTION task_sync_internal._source_view_build() IS
     'Rebuilds the view work_order_source and the function _sources from the registry of source kinds';
 
-
--- _sources rebuilt by the previous builder
 SELECT task_sync_internal._source_view_build();
+GRANT EXECUTE ON FUNCTION task_sync_internal._sources(bigint[]) TO task_sync_reader;
+
+CREATE OR REPLACE FUNCTION task_sync_internal._desired(p_work_order_ids bigint[])
+RETURNS TABLE (
+    work_order_id           bigint,
+    work_order_process_id   bigint,
+    process_code            text,
+    task_type               text,
+    source_kind             text,
+    source_id               bigint,
+    -- for each synced field, joined by ",":
+    --   {name} {sql}
+    work_content text,
+    production_quantity integer
+    -- end
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH effective_rule AS MATERIALIZED (
+        -- the rules each process of the catalog takes: its own, else the defaults; a template's
+        -- regular-expression check runs here, once per rule and process
+        SELECT p.id AS process_id, p.code, p.name, r.*, task_sync_internal._template_ok(r.content_template) AS template_ok
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code = p.code
+        UNION ALL
+        SELECT p.id, p.code, p.name, r.*, task_sync_internal._template_ok(r.content_template)
+        FROM task_sync.process p
+        JOIN task_sync.generation_rule r ON r.process_code IS NULL
+        WHERE NOT EXISTS (SELECT FROM task_sync.generation_rule s WHERE s.process_code = p.code)
+    ),
+    wo AS MATERIALIZED (
+        SELECT w.id, w.order_number, w.production_quantity
+        FROM task_sync.work_order w
+        WHERE w.id = ANY (p_work_order_ids)
+    ),
+    -- each process of the route with the rules it takes (materialized: a few rows per work order,
+    -- so that sources are joined by (work order, kind) and never multiplied first)
+    route AS MATERIALIZED (
+        -- the template resolved here, once per rule and route row; per task only {source_name} is left
+        SELECT wop.work_order_id, wop.id AS work_order_process_id, er.*,
+               task_sync_internal._template_pre(er.content_template, er.template_ok, wo.order_number, er.code, er.name) AS pre
+        FROM task_sync.work_order_process wop
+        JOIN effective_rule er ON er.process_id = wop.process_id
+        JOIN wo ON wo.id = wop.work_order_id
+        WHERE wop.work_order_id = ANY (p_work_order_ids)
+    ),
+    source AS MATERIALIZED (
+        -- every kind read the same way: built from the registry of kinds (_source_view_build)
+        SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
+        FROM task_sync_internal._sources(p_work_order_ids) s
+    )
+    SELECT rt.work_order_id, rt.work_order_process_id, rt.code, rt.task_type, rt.source_kind, s.source_id,
+           -- for each synced field, joined by ",":
+           --   {desired}
+           task_sync_internal._content_from_pre(rt.pre, rt.content_template, wo.order_number, rt.code, rt.name,
+                                                s.name),
+           CASE rt.quantity_source
+               WHEN 'one' THEN 1
+               WHEN 'work_order' THEN coalesce(wo.production_quantity, 0)
+               ELSE s.quantity
+           END
+           -- end
+    FROM route rt
+    JOIN source s ON s.work_order_id = rt.work_order_id AND s.kind = rt.source_kind
+    JOIN wo ON wo.id = rt.work_order_id
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._desired(bigint[]) IS
+    'The desired generated tasks of these work orders, computed from the rules and the current inputs';
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA task_sync, task_sync_internal FROM PUBLIC;

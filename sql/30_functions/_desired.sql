@@ -61,9 +61,19 @@ AS $$
         WHERE wop.work_order_id = ANY (p_work_order_ids)
     ),
     source AS MATERIALIZED (
-        -- every kind read the same way: built from the registry of kinds (_source_view_build)
+        -- every kind read the same way: built from the registry of kinds (_source_view_build); a
+        -- kind's catalog is read for the sources' names only when some rule of that kind has a
+        -- field that reads the name (fields.py: names)
         SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
-        FROM task_sync_internal._sources(p_work_order_ids) s
+        FROM task_sync_internal._sources(p_work_order_ids, ARRAY(
+            SELECT DISTINCT er.source_kind FROM effective_rule er
+            WHERE
+                -- for each synced field, joined by "OR":
+                --   ({names})
+                (strpos(er.content_template, '{source_name}') > 0)
+                OR (false)
+                -- end
+            )) s
     )
     SELECT rt.work_order_id, rt.work_order_process_id, rt.code, rt.task_type, rt.source_kind, s.source_id,
            -- for each synced field, joined by ",":

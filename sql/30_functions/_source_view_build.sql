@@ -1,30 +1,34 @@
 -- task_sync_internal._source_view_build() -> void
 -- (Re)creates, from the registry task_sync.source_kind, the two readings of every source of every
 -- work order: the view task_sync.work_order_source (for people) and the function
--- task_sync_internal._sources(p_work_order_ids) (for the engine: _desired). Both have one UNION ALL
--- branch per kind, in the order of the kinds' names, each giving (work_order_id, source_kind,
--- source_id, name, quantity):
+-- task_sync_internal._sources(p_work_order_ids, p_named) (for the engine: _desired). Both have
+-- one UNION ALL branch per kind, in the order of the kinds' names, each giving (work_order_id,
+-- source_kind, source_id, name, quantity):
 --   work_order  the work order itself: source_id its id, name its order_number;
---   link        work_order_<kind> (the names: _kind_tables) joined to its catalog: source_id the catalog id, name its name;
+--   link        work_order_<kind> (the names: _kind_tables) joined to its catalog: source_id the
+--               catalog id, name its name;
 --   line        work_order_<kind> joined to its catalog: source_id the line id, name the catalog
 --               name, quantity the line's; with line_filter, only lines where that column is true.
+-- The join is an outer one: a link or line is a source whether or not its catalog row is there
+-- (a foreign key, ON DELETE RESTRICT, keeps it there; only writes with foreign keys bypassed,
+-- session_replication_role = replica, can leave it without one, and then its name is NULL).
 -- The function's branches read only the given work orders' links and lines, once (a materialized
 -- CTE: the table was read twice, for the join and for the catalog ids, which at ten million tasks,
 -- the work orders' rows on as many index pages as rows, was a quarter of a plan's reads), and only
 -- the catalog rows those name (c.id = ANY (ARRAY(the links' catalog ids)): one index scan for all
--- of them); the join of the two is then of the work orders' own rows. A catalog is read for its
--- names only when a rule of its kind names the source ('{source_name}' in its template: nowhere
--- else does a name reach a task); otherwise the branch's name is NULL and the catalog is not
+-- of them); the join of the two is then of the work orders' own rows. A kind's catalog is read for
+-- its names only when the kind is in p_named (_desired names the kinds one of whose rules has a
+-- field that reads the source's name, pytask_sync/fields.py: names; with the standard fields, a
+-- template with '{source_name}'); otherwise the branch's name is NULL and the catalog is not
 -- touched (a one-time filter, kept in a subquery of its own by OFFSET 0 so that it gates the
 -- catalog's scan rather than the join): with the standard rules five catalogs of six are never
 -- read, which at ten million tasks were an index descent and a heap page per source of a plan.
--- The join is an outer one for that; a link's catalog row always exists (a foreign key,
--- ON DELETE RESTRICT), so it keeps every link either way. The engine plans with nested
--- loops off (see execute), under which the view's join read each catalog in full into a hash, so a call's
--- cost grew with the catalogs (a print shop's artworks grow without bound), and a scalar subquery
--- per source instead doubled the desired set of a batch. It is a SQL function with a standard body
--- and no SET clause, so it is inlined into _desired with the parameter in place (and bound when
--- created: a kind's tables cannot be dropped while a branch names them).
+-- The engine plans with nested loops off (see execute), under which the view's join read each
+-- catalog in full into a hash, so a call's cost grew with the catalogs (a print shop's artworks
+-- grow without bound), and a scalar subquery per source instead doubled the desired set of a
+-- batch. It is a SQL function with a standard body and no SET clause, so it is inlined into
+-- _desired with the parameters in place (and bound when created: a kind's tables cannot be
+-- dropped while a branch names them).
 -- Identifiers come from the registry through format('%I') and literals through format('%L'): a
 -- kind's name never reaches SQL unquoted.
 -- Locks:   the view and the function, ACCESS EXCLUSIVE (CREATE OR REPLACE), until commit.
@@ -50,11 +54,11 @@ BEGIN
                 ' w.order_number AS name, NULL::integer AS quantity FROM task_sync.work_order w', k.kind)
             WHEN 'link' THEN format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.%I AS source_id, c.name, NULL::integer AS quantity'
-                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I',
+                ' FROM task_sync.%I l LEFT JOIN task_sync.%I c ON c.id = l.%I',
                 k.kind, n.id_column, n.link_table, k.kind, n.id_column)
             ELSE format(
                 'SELECT l.work_order_id, %L::text AS source_kind, l.id AS source_id, c.name, l.quantity'
-                ' FROM task_sync.%I l JOIN task_sync.%I c ON c.id = l.%I%s',
+                ' FROM task_sync.%I l LEFT JOIN task_sync.%I c ON c.id = l.%I%s',
                 k.kind, n.link_table, k.kind, n.id_column,
                 CASE WHEN k.line_filter IS NOT NULL THEN format(' WHERE l.%I', k.line_filter) ELSE '' END)
             END AS v,
@@ -68,9 +72,7 @@ BEGIN
                 ' SELECT l.work_order_id, %L::text, %s, c.name, %s'
                 ' FROM l LEFT JOIN (SELECT c.id, c.name FROM task_sync.%I c'
                 ' WHERE c.id = ANY (ARRAY(SELECT l.%I FROM l))'
-                ' AND EXISTS (SELECT FROM task_sync.generation_rule r'
-                ' WHERE r.source_kind = %L AND strpos(r.content_template, ''{source_name}'') > 0)'
-                ' OFFSET 0) c ON c.id = l.%I) s',
+                ' AND %L = ANY (p_named) OFFSET 0) c ON c.id = l.%I) s',
                 n.id_column, CASE k.shape WHEN 'link' THEN '' ELSE ', l.id, l.quantity' END, n.link_table,
                 CASE WHEN k.line_filter IS NOT NULL THEN format(' AND l.%I', k.line_filter) ELSE '' END,
                 k.kind,
@@ -86,13 +88,13 @@ BEGIN
     COMMENT ON VIEW task_sync.work_order_source IS
         'Every source of every work order, of every registered kind: what a rule of that source_kind yields one task per '
         '(rebuilt from task_sync.source_kind)';
-    EXECUTE 'CREATE OR REPLACE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[])'
+    EXECUTE 'CREATE OR REPLACE FUNCTION task_sync_internal._sources(p_work_order_ids bigint[], p_named text[])'
         ' RETURNS TABLE (work_order_id bigint, source_kind text, source_id bigint, name text, quantity integer)'
         ' LANGUAGE sql STABLE BEGIN ATOMIC '
         || array_to_string(v_fn, ' UNION ALL ') || '; END';
-    COMMENT ON FUNCTION task_sync_internal._sources(bigint[]) IS
-        'The sources of these work orders, of every registered kind, reading only their catalog rows (rebuilt from '
-        'task_sync.source_kind)';
+    COMMENT ON FUNCTION task_sync_internal._sources(bigint[], text[]) IS
+        'The sources of these work orders, of every registered kind, reading only their catalog rows, and those only '
+        'for the kinds named in p_named (rebuilt from task_sync.source_kind)';
 END
 $$;
 

@@ -11,6 +11,7 @@ the field.
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 import uuid
@@ -206,3 +207,12 @@ def test_a_field_added_to_the_list_syncs(
     finally:
         with psycopg.connect(_test_server.dsn(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_field_that_reads_the_source_name_says_when() -> None:
+    """A kind's catalog is read for its names only when one of its rules meets a field's names
+    condition (_desired, _sources); a field whose desired value reads s.name with the default
+    condition (false) would get NULL there."""
+    for f in SYNCED_FIELDS:
+        if re.search(r"\bs\.name\b", f.desired):
+            assert f.names.strip().lower() != "false", f.name

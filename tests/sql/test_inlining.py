@@ -85,7 +85,7 @@ def test_inlined_helpers_do_not_depend_on_the_search_path(conn: psycopg.Connecti
 def test_sources_are_inlined_with_the_work_orders_in_every_branch(conn: psycopg.Connection[Any]) -> None:
     """_sources (built from the registry) is inlined into _desired's query, so that each branch's
     condition on the work orders, and on the catalog rows their links name, is the caller's."""
-    plan = generic_plan(conn, "SELECT * FROM task_sync_internal._sources($1)", ["bigint[]"])
+    plan = generic_plan(conn, "SELECT * FROM task_sync_internal._sources($1, $2)", ["bigint[]", "text[]"])
     assert "._sources" not in plan, plan
     assert plan.count("ANY ($1)") >= 7, plan  # every kind's branch, and its catalog's filter
 

@@ -238,6 +238,32 @@ def test_a_plan_reads_a_catalog_only_when_a_rule_names_the_source(conn: psycopg.
     assert contents == {f"{order_number} proof of Front", f"{order_number} proof of Back"}
 
 
+def test_a_link_without_its_catalog_row_is_a_source_in_plans_and_in_the_view(conn: psycopg.Connection[Any]) -> None:
+    """A link's catalog row is kept by its foreign key; written with foreign keys bypassed
+    (session_replication_role = replica), a link can outlive it. It stays a source, without a name,
+    in a plan (which no longer reads the catalog for a kind whose rules never name the source) as
+    in the view work_order_source: the two agree."""
+    b = Builder(conn)
+    wo = b.realistic()
+    b.execute(wo)
+    with conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute(
+            "DELETE FROM task_sync.die"
+            " WHERE id IN (SELECT die_id FROM task_sync.work_order_die WHERE work_order_id = %s)",
+            (wo,),
+        )
+    view = conn.execute(
+        "SELECT source_id, name FROM task_sync.work_order_source WHERE work_order_id = %s AND source_kind = 'die'",
+        (wo,),
+    ).fetchall()
+    (link,) = conn.execute("SELECT die_id FROM task_sync.work_order_die WHERE work_order_id = %s", (wo,)).fetchone()  # type: ignore[misc]
+    assert view == [(link, None)]
+    plan = conn.execute("SELECT task_sync.preview(%s)", (wo,)).fetchone()[0]  # type: ignore[index]
+    assert plan["summary"]["remove"] == 0
+    assert plan["sync_needed"] is False
+
+
 def test_a_batch_runs_as_many_statements_for_200_work_orders_as_for_20(conn: psycopg.Connection[Any]) -> None:
     """sync_pending's statements are per chunk, never per work order: the check of each candidate
     against a recorded failure was a SQL function with a subquery, which PostgreSQL never inlines,

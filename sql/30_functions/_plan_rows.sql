@@ -49,7 +49,8 @@ AS $$
         INTERSECT
         SELECT work_order_id, work_order_process_id, task_type, source_kind, source_id
         FROM task_sync.task_dismissal
-        WHERE work_order_id = ANY (p_work_order_ids)
+        -- the dismissals of the work orders with missing keys only (an index search each)
+        WHERE work_order_id = ANY (ARRAY(SELECT DISTINCT k.work_order_id FROM missing_key k))
     ),
     gone_key AS (
         SELECT work_order_id, wpk, task_type, source_kind, source_id FROM g
@@ -167,7 +168,8 @@ AS $$
     FROM g
     LEFT JOIN task_sync.work_order_process wop
            ON wop.work_order_id = g.work_order_id AND wop.id = g.work_order_process_id
-          AND wop.work_order_id = ANY (p_work_order_ids)   -- bounded scan, also when hashing
+          -- bounded scan, also when hashing: the route rows of the work orders with gone keys only
+          AND wop.work_order_id = ANY (ARRAY(SELECT DISTINCT k.work_order_id FROM gone_key k))
     LEFT JOIN task_sync.process p ON p.id = wop.process_id
     WHERE (g.work_order_id, g.wpk, g.task_type, g.source_kind, g.source_id) IN (SELECT * FROM gone_key)
     UNION ALL

@@ -4,7 +4,10 @@
 -- task_sync_internal._sources(p_work_order_ids, p_named) (for the engine: _desired). Both have
 -- one UNION ALL branch per kind, in the order of the kinds' names, each giving (work_order_id,
 -- source_kind, source_id, name, quantity):
---   work_order  the work order itself: source_id its id, name its order_number;
+--   work_order  the work order itself: source_id its id, name its order_number (the function
+--               reads the work order's row only when its name is asked for; otherwise its
+--               sources are the ids given, each once, which _desired joins to the work orders
+--               it reads itself);
 --   link        work_order_<kind> (the names: _kind_tables) joined to its catalog: source_id the
 --               catalog id, name its name;
 --   line        work_order_<kind> joined to its catalog: source_id the line id, name the catalog
@@ -64,8 +67,11 @@ BEGIN
             END AS v,
             CASE k.shape
             WHEN 'work_order' THEN format(
-                'SELECT w.id, %L::text, w.id, w.order_number, NULL::integer FROM task_sync.work_order w'
-                ' WHERE w.id = ANY (p_work_order_ids)', k.kind)
+                'SELECT w.id, %1$L::text, w.id, w.order_number, NULL::integer FROM task_sync.work_order w'
+                ' WHERE w.id = ANY (p_work_order_ids) AND %1$L = ANY (p_named)'
+                ' UNION ALL SELECT i.id, %1$L::text, i.id, NULL::text, NULL::integer'
+                ' FROM (SELECT DISTINCT unnest(p_work_order_ids)) AS i (id)'
+                ' WHERE NOT coalesce(%1$L = ANY (p_named), false)', k.kind)
             ELSE format(
                 'SELECT s.* FROM (WITH l AS MATERIALIZED ('
                 'SELECT l.work_order_id, l.%I%s FROM task_sync.%I l WHERE l.work_order_id = ANY (p_work_order_ids)%s)'

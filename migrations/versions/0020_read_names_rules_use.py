@@ -2,7 +2,7 @@
 
 Revision ID: 0020_read_names_rules_use
 Revises: 0019_read_what_is_returned
-Create Date: 2026-12-07 23:27:38+00:00
+Create Date: 2026-12-08 00:04:03+00:00
 
 Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
 started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one

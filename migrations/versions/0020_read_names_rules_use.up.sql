@@ -128,15 +128,18 @@ AS $$
         -- kind's catalog is read for the sources' names only when some rule of that kind has a
         -- field that reads the name (fields.py: names)
         SELECT s.work_order_id, s.source_kind AS kind, s.source_id, s.name, s.quantity
-        FROM task_sync_internal._sources(p_work_order_ids, ARRAY(
-            SELECT DISTINCT er.source_kind FROM effective_rule er
-            WHERE
-                -- for each synced field, joined by "OR":
-                --   ({names})
-                (strpos(er.content_template, '{source_name}') > 0)
-                OR (false)
-                -- end
-            )) s
+        FROM (SELECT ARRAY(
+                  SELECT DISTINCT er.source_kind FROM effective_rule er
+                  WHERE
+                      -- for each synced field, joined by "OR":
+                      --   ({names})
+                      (strpos(er.content_template, '{source_name}') > 0)
+                      OR (false)
+                      -- end
+                  ) AS kinds) named
+        -- the kinds as a column, not a subquery in the call: PostgreSQL inlines no function
+        -- whose arguments hold a subquery
+        CROSS JOIN LATERAL task_sync_internal._sources(p_work_order_ids, named.kinds) s
     )
     SELECT rt.work_order_id, rt.work_order_process_id, rt.code, rt.task_type, rt.source_kind, s.source_id,
            -- for each synced field, joined by ",":

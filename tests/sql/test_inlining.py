@@ -90,6 +90,18 @@ def test_sources_are_inlined_with_the_work_orders_in_every_branch(conn: psycopg.
     assert plan.count("ANY ($1)") >= 7, plan  # every kind's branch, and its catalog's filter
 
 
+def test_sources_are_inlined_into_the_desired_set(conn: psycopg.Connection[Any]) -> None:
+    """_desired gives _sources the kinds whose catalogs to read for names as a column (a lateral
+    join), not as a subquery in the call: PostgreSQL inlines no function whose arguments hold a
+    subquery, and _sources then ran as a function of its own, planned apart from its caller."""
+    body = conn.execute(
+        "SELECT prosrc FROM pg_proc WHERE oid = 'task_sync_internal._desired(bigint[])'::regprocedure"
+    ).fetchone()[0]  # type: ignore[index]
+    plan = generic_plan(conn, body.replace("p_work_order_ids", "$1"), ["bigint[]"])
+    assert "_sources" not in plan, plan
+    assert "work_order_artwork" in plan, plan
+
+
 def test_a_plan_line_is_built_by_the_names_of_plan_row(conn: psycopg.Connection[Any]) -> None:
     """_plan_line's parameters are task_sync.plan_row's columns, in order, names and types: a
     line that names a column sets that column, whatever the order of the call's arguments."""

@@ -38,6 +38,7 @@ GRANT EXECUTE ON FUNCTION
     task_sync_internal._work_order(bigint),
     task_sync_internal._may_sync(text, text),
     task_sync_internal._queue(),
+    task_sync_internal._oldest_marks(integer),
     task_sync_internal._waiting(integer),
     task_sync_internal._template_ok(text),
     task_sync_internal._template_pre(text, boolean, text, text, text),

@@ -2,8 +2,8 @@
 -- Step 1 of sync_pending: the next work orders to try, longest waiting first, read without
 -- locking: at most p_want of those that may be synced, never one in p_seen (tried in this call, or
 -- not to be tried), nor one whose last sync failed until its retry_after or a new change
--- (_paused). They are looked for among the oldest 10,000 marks first (an index scan: what
--- waits longest is there, however many marks a storm of rule changes left behind it), and in the
+-- (_paused). They are looked for among the oldest 10,000 marks first (_oldest_marks, by index:
+-- what waits longest is there, however many marks a storm of rule changes left behind it), and in the
 -- whole queue (_queue) when those hold too few. closed: the work orders met
 -- among the oldest marks that may not be synced (approved, completed, cancelled), whose marks the
 -- caller parks.
@@ -24,9 +24,7 @@ BEGIN
     -- each call cost the backlog times what it had seen)
     WITH oldest AS MATERIALIZED (
         SELECT m.work_order_id, m.marked_at
-        FROM task_sync.work_order_mark m
-        ORDER BY m.marked_at, m.work_order_id
-        LIMIT c_window
+        FROM task_sync_internal._oldest_marks(c_window) m
     ),
     queue AS MATERIALIZED (
         SELECT o.work_order_id, min(o.marked_at) AS since

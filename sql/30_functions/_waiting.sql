@@ -3,8 +3,8 @@
 -- The first p_limit work orders that wait (marked, and may be synced: _queue's may_sync), the
 -- one waiting longest first, by (pending_since, work_order_id); NULL: all of them. weight and
 -- pending_since as _queue gives them. The source of pending() and plan_pending.
--- It reads what it returns, not the backlog: the oldest marks by index, in the order the work
--- orders wait (marked_at, work_order_id: a work order's oldest mark comes before its others, and
+-- It reads what it returns, not the backlog: the oldest marks by index (_oldest_marks), in the
+-- order the work orders wait (marked_at, work_order_id: a work order's oldest mark comes before its others, and
 -- every work order met in them waits longer than any that is not), at most 1,000 or 10 p_limit of
 -- them; the work orders of the first p_limit met, by id, and the others met only when some of
 -- those may not be synced (closed jobs whose marks no batch has parked yet); the weights of the
@@ -29,9 +29,7 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
     WITH oldest AS MATERIALIZED (
         SELECT x.work_order_id, x.marked_at
-        FROM task_sync.work_order_mark x
-        ORDER BY x.marked_at, x.work_order_id
-        LIMIT CASE WHEN p_limit IS NOT NULL THEN greatest(1000, 10 * p_limit) END
+        FROM task_sync_internal._oldest_marks(CASE WHEN p_limit IS NOT NULL THEN greatest(1000, 10 * p_limit) END) x
     ),
     -- the work orders met, numbered in the order they wait
     m AS MATERIALIZED (

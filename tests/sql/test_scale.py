@@ -193,6 +193,44 @@ def test_pending_reads_the_oldest_marks_not_the_backlog(conn: psycopg.Connection
         assert read <= 20, (query, read)
 
 
+MARK_SEQ_SCANS = (
+    "SELECT coalesce(seq_scan, 0), coalesce(seq_tup_read, 0) FROM pg_stat_xact_user_tables"
+    " WHERE schemaname = 'task_sync' AND relname = 'work_order_mark'"
+)
+
+
+def test_the_oldest_marks_are_read_by_index_when_the_table_grew_large(conn: psycopg.Connection[Any]) -> None:
+    """The marks' table keeps the size of the most marks it ever held (VACUUM shortens it only
+    where its end is empty), and so do its indexes. With a few marks left at its end, the planner
+    priced the bloated index above a sequential scan and a sort, and pending(100), plan_pending and
+    sync_pending's candidates read every page the table ever had: 626 at ten million tasks, for 370
+    marks, the part of pending(100) that grew most with the shop. They read the oldest marks by
+    index (_oldest_marks), the table itself never in full."""
+    wos = bulk_jobs(conn, 1500)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    # three marks, written at the table's end: VACUUM cannot shorten it
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
+        (wos[-3:],),
+    )
+    conn.execute("VACUUM ANALYZE task_sync.work_order_mark")
+    pages, live = conn.execute(
+        "SELECT relpages, reltuples FROM pg_class WHERE oid = 'task_sync.work_order_mark'::regclass"
+    ).fetchone()  # type: ignore[misc]
+    assert pages >= 20 and live == 3, (pages, live)
+    for query, want in (
+        ("SELECT work_order_id FROM task_sync.pending(100)", wos[-3:]),
+        ("SELECT DISTINCT work_order_id FROM task_sync.plan_pending(100)", wos[-3:]),
+        ("SELECT unnest(try) FROM task_sync_internal._candidates(100, '{}')", wos[-3:]),
+    ):
+        with conn.transaction(force_rollback=True):
+            before = conn.execute(MARK_SEQ_SCANS).fetchone()
+            rows = conn.execute(query).fetchall()
+            after = conn.execute(MARK_SEQ_SCANS).fetchone()
+        assert sorted(r[0] for r in rows) == sorted(want), query
+        assert after == before, (query, before, after)
+
+
 def test_pending_reads_every_mark_when_the_oldest_are_closed_jobs(conn: psycopg.Connection[Any]) -> None:
     """The oldest marks hold too few work orders that may be synced (closed jobs whose marks no
     batch has parked yet): pending(n) then reads every mark, and still lists the n that wait

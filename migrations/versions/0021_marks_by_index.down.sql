@@ -1,6 +1,51 @@
 -- 0021_marks_by_index down: back to 0020_read_names_rules_use.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
+CREATE OR REPLACE FUNCTION task_sync_internal._busy(p_work_order_ids bigint[])
+RETURNS bigint[]
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_busy  bigint[] := '{}'::bigint[];
+BEGIN
+    IF coalesce(cardinality(p_work_order_ids), 0) = 0 OR current_setting('transaction_read_only')::boolean THEN
+        RETURN v_busy;
+    END IF;
+    BEGIN
+        v_busy := ARRAY(
+            WITH free AS MATERIALIZED (
+                SELECT w.id FROM task_sync.work_order w
+                WHERE w.id = ANY (p_work_order_ids)
+                FOR SHARE SKIP LOCKED
+            ),
+            drafts AS MATERIALIZED (
+                SELECT t.work_order_id, t.id FROM task_sync.task t
+                WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated' AND t.status = 'draft'
+            ),
+            drafts_free AS MATERIALIZED (
+                SELECT t.id FROM task_sync.task t
+                WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated' AND t.status = 'draft'
+                FOR UPDATE SKIP LOCKED
+            )
+            SELECT i FROM unnest(p_work_order_ids) AS i WHERE NOT EXISTS (SELECT FROM free WHERE free.id = i)
+            UNION
+            SELECT d.work_order_id FROM drafts d WHERE NOT EXISTS (SELECT FROM drafts_free f WHERE f.id = d.id));
+        RAISE EXCEPTION USING ERRCODE = 'TSR01', MESSAGE = 'TSR01: looked';  -- roll back: keep no lock
+    EXCEPTION
+        WHEN SQLSTATE 'TSR01' THEN
+            NULL;
+        WHEN SQLSTATE '40001' THEN
+            v_busy := '{}';     -- REPEATABLE READ: a row changed since the snapshot; nothing to say
+    END;
+    RETURN v_busy;
+END
+$$;
+
+COMMENT ON FUNCTION task_sync_internal._busy(bigint[]) IS
+    'Which of these work orders another session holds now (rows locked, never waiting, nothing kept)';
+
 CREATE OR REPLACE FUNCTION task_sync_internal._candidates(p_want integer, p_seen bigint[], OUT try bigint[], OUT closed bigint[])
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

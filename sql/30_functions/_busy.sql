@@ -3,7 +3,9 @@
 -- its row locked (a sync of it, an open edit of the work order) or one of its generated drafts
 -- (a planner's open edit, an application's foreign key check). It looks the way _claim does (row
 -- locks SKIP LOCKED, FOR SHARE on the work orders and FOR UPDATE on the drafts) inside a
--- subtransaction it then rolls back, so that it keeps no lock and never waits. In a read-only
+-- subtransaction it then rolls back, so that it keeps no lock and never waits. The drafts are
+-- found by index once and locked where they lie (ctid): a draft another session changed and
+-- committed while this statement ran counts as held, as it was a moment before. In a read-only
 -- transaction (a hot standby) it cannot lock, and says nothing ('{}').
 -- SECURITY DEFINER (owner's rights, search_path pinned): pending() runs it for readers, who may
 -- not lock rows; it reveals only which work orders are held.
@@ -31,12 +33,14 @@ BEGIN
                 FOR SHARE SKIP LOCKED
             ),
             drafts AS MATERIALIZED (
-                SELECT t.work_order_id, t.id FROM task_sync.task t
+                SELECT t.work_order_id, t.id, t.ctid FROM task_sync.task t
                 WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated' AND t.status = 'draft'
             ),
+            -- the same rows, by where they lie (a second search of the index cost each work order
+            -- a descent at ten million tasks; with no other condition, a TID scan is the one path)
             drafts_free AS MATERIALIZED (
                 SELECT t.id FROM task_sync.task t
-                WHERE t.work_order_id = ANY (p_work_order_ids) AND t.origin = 'generated' AND t.status = 'draft'
+                WHERE t.ctid = ANY (ARRAY(SELECT d.ctid FROM drafts d))
                 FOR UPDATE SKIP LOCKED
             )
             SELECT i FROM unnest(p_work_order_ids) AS i WHERE NOT EXISTS (SELECT FROM free WHERE free.id = i)

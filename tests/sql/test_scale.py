@@ -231,6 +231,32 @@ def test_the_oldest_marks_are_read_by_index_when_the_table_grew_large(conn: psyc
         assert after == before, (query, before, after)
 
 
+TASK_SCANS = (
+    "SELECT coalesce(seq_scan, 0), coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables"
+    " WHERE schemaname = 'task_sync' AND relname = 'task'"
+)
+
+
+def test_pending_searches_the_drafts_once(conn: psycopg.Connection[Any]) -> None:
+    """pending() says which work orders are busy by locking their drafts (SKIP LOCKED, in a
+    subtransaction it rolls back) and seeing which it could not: it found the drafts by index
+    twice, to list them and to lock them, a descent per work order each time at ten million tasks.
+    It finds them once and locks them where they lie."""
+    wos = bulk_jobs(conn, 30)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)",
+        (wos[:5],),
+    )
+    with conn.transaction(force_rollback=True):
+        before = conn.execute(TASK_SCANS).fetchone()
+        rows = conn.execute("SELECT work_order_id, reason FROM task_sync.pending(100)").fetchall()
+        after = conn.execute(TASK_SCANS).fetchone()
+    assert sorted(rows) == [(wo, "waiting") for wo in sorted(wos[:5])]
+    assert before is not None and after is not None
+    assert (after[0] - before[0], after[1] - before[1]) == (0, 1)
+
+
 def test_pending_reads_every_mark_when_the_oldest_are_closed_jobs(conn: psycopg.Connection[Any]) -> None:
     """The oldest marks hold too few work orders that may be synced (closed jobs whose marks no
     batch has parked yet): pending(n) then reads every mark, and still lists the n that wait

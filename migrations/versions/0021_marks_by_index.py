@@ -1,8 +1,8 @@
-"""The marks read by their indexes, however large their table grew; pending's drafts searched once.
+"""The marks read by their indexes however large their table grew; pending searches drafts once.
 
 Revision ID: 0021_marks_by_index
 Revises: 0020_read_names_rules_use
-Create Date: 2026-12-08 01:41:31+00:00
+Create Date: 2026-12-08 02:52:09+00:00
 
 Runs its own frozen SQL (``<revision>.up.sql`` / ``<revision>.down.sql`` beside this file),
 started with scripts/freeze_revision.py from the diff of the canonical sql/ files, through the one

@@ -1,4 +1,4 @@
--- 0021_marks_by_index up: The marks read by their indexes, however large their table grew; pending's drafts searched once.
+-- 0021_marks_by_index up: The marks read by their indexes, however large their table grew; pending's drafts searched once, its queue joined by hash.
 -- Frozen from the canonical sql/ as it was when this revision was made.
 SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -200,6 +200,8 @@ RETURNS TABLE (
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 -- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
+SET enable_nestloop = off
+SET jit = off
 SET enable_seqscan = off
 AS $$
 BEGIN

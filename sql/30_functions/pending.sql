@@ -39,6 +39,8 @@ RETURNS TABLE (
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 -- the planner settings and why: docs/scaling.md, "The planner settings of the engine's calls"
+SET enable_nestloop = off
+SET jit = off
 SET enable_seqscan = off
 AS $$
 BEGIN

@@ -1,8 +1,8 @@
 """The planner settings of the engine's calls, pinned alike.
 
-Five functions carry the same planner ``SET`` block (``execute``, ``preview``, ``plan`` for one
-work order; ``plan_pending``, ``sync_pending`` set-based), written in five files; the readers of
-the marks turn sequential scans off (``pending``, ``_oldest_marks``). What each sets is
+Six functions carry the same planner ``SET`` block (``execute``, ``preview``, ``plan`` for one
+work order; ``pending``, ``plan_pending``, ``sync_pending`` set-based), written in their files; the
+readers of the marks turn sequential scans off (``pending``, ``_oldest_marks``). What each sets is
 read from the catalog (``pg_proc.proconfig``: every setting but ``search_path``, which
 ``test_security.py`` pins) and must be what is decided here, and what docs/scaling.md explains, so that a
 setting changed in one file and not the others, or not explained, fails.
@@ -29,8 +29,9 @@ DECIDED = {
     "task_sync.sync_pending": EVERY_CALL,
     # a DBA's repair after a bulk load: plans are never reused (it runs once), only JIT is off
     "task_sync.repair_marks": {"jit": "off"},
-    # the marks by their indexes, however large the largest backlog left the table and them
-    "task_sync.pending": {"enable_seqscan": "off"},
+    # the queue: hash joins (a backlog of 20,000 joined row by row took 7.6 s), and the marks by
+    # their indexes, however large the largest backlog left the table and them
+    "task_sync.pending": {**EVERY_CALL, "enable_seqscan": "off"},
     "task_sync_internal._oldest_marks": {"enable_seqscan": "off"},
 }
 

@@ -270,6 +270,31 @@ def test_pending_searches_the_drafts_once(conn: psycopg.Connection[Any]) -> None
     assert sorted(rows) == [(wo, "waiting") for wo in sorted(wos[:5])]
 
 
+def _filtered_nested_loops(node: dict[str, Any]) -> list[str]:
+    """The nested loops that test each outer row against every inner row (a join filter)."""
+    own = [node.get("Join Filter", "")] if node.get("Node Type") == "Nested Loop" and "Join Filter" in node else []
+    return own + [x for child in node.get("Plans", []) for x in _filtered_nested_loops(child)]
+
+
+def test_pending_without_a_limit_joins_its_queue_by_hash(conn: psycopg.Connection[Any]) -> None:
+    """pending() with no limit (TaskSync.pending()'s default) joined the marked work orders to
+    their rows with a nested loop, every row against every row, its plan built for the ten rows an
+    array of unknown length is assumed to hold: 7.6 s for a backlog of 20,000 work orders. It plans
+    with nested loops off, as plan_pending and the syncs do."""
+    from tests.sql.test_scaling import _collect_plans
+
+    wos = bulk_jobs(conn, 300)
+    conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
+    conn.execute(
+        "UPDATE task_sync.work_order SET production_quantity = production_quantity + 1 WHERE id = ANY(%s)", (wos,)
+    )
+    conn.execute("VACUUM ANALYZE")
+    plans = _collect_plans(conn, "SELECT work_order_id FROM task_sync.pending()", None)
+    assert plans
+    assert [x for p in plans for x in _filtered_nested_loops(p)] == []
+    assert len(conn.execute("SELECT work_order_id FROM task_sync.pending()").fetchall()) == len(wos)
+
+
 def test_pending_reads_every_mark_when_the_oldest_are_closed_jobs(conn: psycopg.Connection[Any]) -> None:
     """The oldest marks hold too few work orders that may be synced (closed jobs whose marks no
     batch has parked yet): pending(n) then reads every mark, and still lists the n that wait

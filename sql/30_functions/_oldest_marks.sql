@@ -7,8 +7,8 @@
 -- empty, while its indexes keep their size. With a few hundred marks left, the planner priced a read
 -- of the bloated index above a sequential scan of the table and a sort, and so read every page the
 -- table ever had (626 pages at ten million tasks, for 370 marks) on each call of pending() and
--- plan_pending. With sequential scans off (here, and in pending), the index is read, and only the leaves that
--- hold marks.
+-- plan_pending. With sequential scans off (here, and in pending), the index is read, and only
+-- the leaves that hold marks.
 -- Not inlined (it has SET clauses): a query of its own, which returns at most p_limit rows.
 -- The planner settings and why: docs/scaling.md, "The planner settings of the engine's calls".
 -- Locks:   none (plain reads).

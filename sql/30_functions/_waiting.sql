@@ -4,11 +4,11 @@
 -- one waiting longest first, by (pending_since, work_order_id); NULL: all of them. weight and
 -- pending_since as _queue gives them. The source of pending() and plan_pending.
 -- It reads what it returns, not the backlog: the oldest marks by index (_oldest_marks), in the
--- order the work orders wait (marked_at, work_order_id: a work order's oldest mark comes before its others, and
--- every work order met in them waits longer than any that is not), at most 1,000 or 10 p_limit of
--- them; the work orders of the first p_limit met, by id, and the others met only when some of
--- those may not be synced (closed jobs whose marks no batch has parked yet); the weights of the
--- ones returned by index. Every mark and marked work order (_queue) only when the oldest marks
+-- order the work orders wait (marked_at, work_order_id: a work order's oldest mark comes before its
+-- others, and every work order met in them waits longer than any that is not), at most 1,000 or 10
+-- p_limit of them; the work orders of the first p_limit met, by id, and the others met only when
+-- some of those may not be synced (closed jobs whose marks no batch has parked yet); the weights of
+-- the ones returned by index. Every mark and marked work order (_queue) only when the oldest marks
 -- held too few that may be synced. Reading every marked work order to keep p_limit of them cost
 -- pending(100) the whole backlog, each row on a page of its own in a large shop.
 -- A standard SQL body without a SET clause: bound when created, and inlined into its callers'

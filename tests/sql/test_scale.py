@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from tests.builders import bulk_jobs
+from tests.sql.test_scaling import _collect_plans
 
 READ = (
     "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
@@ -281,8 +282,6 @@ def test_pending_without_a_limit_joins_its_queue_by_hash(conn: psycopg.Connectio
     their rows with a nested loop, every row against every row, its plan built for the ten rows an
     array of unknown length is assumed to hold: 7.6 s for a backlog of 20,000 work orders. It plans
     with nested loops off, as plan_pending and the syncs do."""
-    from tests.sql.test_scaling import _collect_plans
-
     wos = bulk_jobs(conn, 300)
     conn.execute("SELECT count(*) FROM task_sync.sync_pending()")
     conn.execute(

@@ -12,6 +12,18 @@ the other, the order swapped every round. The first round's engine run gives the
 floor inserts (copied out with COPY, untimed). Each side reports wall time and the server
 backend's CPU time (``/proc/<pid>/stat``, user and system); the ratios are the medians of the
 pairs' ratios. Both sides must leave the same task table and as many audit rows.
+
+Beside the pairs, each round measures the contract's own steps beyond the floor on a third clone
+(``_essential``): what any implementation of the contract also does for these work orders, each
+step one bare statement, warm (its inputs staged untimed, as the floor's are), none of the engine's
+plumbing: the claim (the work order rows, then their drafts, locked as a batch must), the plan (the
+desired set, the generated tasks, and their full join on the key with the fields compared), the
+plan hashes (sha256 of each work order's visible items, as ``_plan_hashes`` defines them), and the
+books (the marks taken in, the versions raised). ``vs_contract_floor_essential`` is the floor plus
+those steps over the floor, paired by round: the ratio no implementation of the contract reaches
+below on this machine, the mark against which the engine's own figure is read. ``vs_essential`` is
+the engine over the floor plus those steps, paired by round: what the engine's own plumbing (its
+functions, arrays, subtransactions, planning and first call in a session) adds.
 """
 
 from __future__ import annotations
@@ -89,13 +101,86 @@ def _floor(conn: psycopg.Connection[Any], wos: list[int], audit: tuple[bytes, by
     }
 
 
+# The plan hashes of the staged plan (essential_plan) as _plan_hashes computes them, its canonical
+# order (_items') written out; _essential checks that they agree. The outer queries read the hashes:
+# an output of a subquery that nothing reads is not computed.
+HASHES = (
+    "SELECT x.work_order_id, encode(sha256(convert_to(string_agg(x::text, E'\\n'"
+    " ORDER BY x.work_order_process_id NULLS FIRST, x.task_type, x.source_kind, x.source_id,"
+    " x.task_id NULLS FIRST, x.action), 'UTF8')), 'hex') AS plan_hash"
+    " FROM essential_plan x WHERE x.action <> 'keep' GROUP BY x.work_order_id"
+)
+# The contract's steps beyond the floor, each one bare statement (see the module's docstring);
+# %(ids)s: the work orders. Run at the engine's planner settings (docs/scaling.md).
+ESSENTIAL = {
+    "claim": [
+        "SELECT count(*) FROM (SELECT w.id FROM task_sync.work_order w WHERE w.id = ANY (%(ids)s)"
+        " AND EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)"
+        " ORDER BY w.id FOR NO KEY UPDATE SKIP LOCKED) x",
+        "SELECT count(*) FROM (SELECT t.id FROM task_sync.task t WHERE t.work_order_id = ANY (%(ids)s)"
+        " AND t.origin = 'generated' AND t.status = 'draft' FOR UPDATE SKIP LOCKED) x",
+    ],
+    "plan": [
+        "WITH d AS MATERIALIZED (SELECT * FROM task_sync_internal._desired(%(ids)s)),"
+        " g AS MATERIALIZED (SELECT t.id, t.work_order_id, coalesce(t.work_order_process_id, 0) AS wpk, t.task_type,"
+        " t.source_kind, t.source_id, t.status, t.work_content, t.generated_work_content, t.production_quantity,"
+        " t.generated_production_quantity FROM task_sync.task t"
+        " WHERE t.work_order_id = ANY (%(ids)s) AND t.origin = 'generated')"
+        " SELECT count(*) FILTER (WHERE g.id IS NULL), count(*) FILTER (WHERE d.work_order_id IS NULL),"
+        " count(*) FILTER (WHERE d.work_content IS DISTINCT FROM g.generated_work_content"
+        " OR d.production_quantity IS DISTINCT FROM g.generated_production_quantity"
+        " OR g.work_content IS DISTINCT FROM g.generated_work_content"
+        " OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity)"
+        " FROM d FULL JOIN g ON g.work_order_id = d.work_order_id AND g.wpk = d.work_order_process_id"
+        " AND g.task_type = d.task_type AND g.source_kind = d.source_kind AND g.source_id = d.source_id",
+    ],
+    "hash": [f"SELECT count(*), max(h.plan_hash) FROM ({HASHES}) h"],
+    "books": [
+        "WITH taken AS (DELETE FROM task_sync.work_order_mark m WHERE m.work_order_id = ANY (%(ids)s)"
+        " RETURNING m.work_order_id, m.weight),"
+        " raised AS (UPDATE task_sync.work_order w SET synced_version = w.synced_version + n.n"
+        " FROM (SELECT taken.work_order_id, sum(taken.weight) AS n FROM taken GROUP BY 1) n"
+        " WHERE w.id = n.work_order_id RETURNING 1)"
+        " SELECT count(*) FROM raised",
+    ],
+}
+
+
+def _essential(conn: psycopg.Connection[Any], wos: list[int]) -> dict[str, float]:
+    """The contract's steps beyond the floor (ESSENTIAL), bare and warm: wall seconds per step and in all."""
+    conn.execute("CREATE UNLOGGED TABLE essential_plan OF task_sync.plan_row")
+    conn.execute("INSERT INTO essential_plan SELECT * FROM task_sync_internal._plan_rows(%s::bigint[])", (wos,))
+    conn.execute("VACUUM ANALYZE")
+    conn.execute("CHECKPOINT")
+    out: dict[str, float] = {}
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_nestloop = off")
+        conn.execute("SET LOCAL jit = off")
+        start = time.perf_counter()
+        for step, statements in ESSENTIAL.items():
+            t = time.perf_counter()
+            for q in statements:
+                conn.execute(q, {"ids": wos}).fetchall()
+            out[step] = time.perf_counter() - t
+    out["wall"] = time.perf_counter() - start
+    differ = conn.execute(
+        f"SELECT count(*) FROM ({HASHES}) h FULL JOIN task_sync_internal._plan_hashes("
+        " ARRAY(SELECT ROW(x.*)::task_sync.plan_row FROM essential_plan x)) e"
+        " ON e.work_order_id = h.work_order_id AND e.plan_hash = h.plan_hash"
+        " WHERE h.work_order_id IS NULL OR e.work_order_id IS NULL"
+    ).fetchone()
+    if differ != (0,):
+        raise SystemExit(f"the bare plan hashes differ from _plan_hashes' for {differ} work orders")
+    return out
+
+
 def measure(srv: Server, template: str, wos: list[int], rounds: int, prefix: str) -> dict[str, Any]:
     """``rounds`` alternating pairs (engine, contract floor) on clones of ``template``."""
     from bench.run import fingerprint, log
 
     audit: tuple[bytes, bytes] | None = None
     reference: tuple[Any, ...] | None = None
-    runs: dict[str, list[dict[str, float]]] = {"engine": [], "floor": []}
+    runs: dict[str, list[dict[str, float]]] = {"engine": [], "floor": [], "essential": []}
     for r in range(rounds):
         for side in ("engine", "floor") if r % 2 == 0 else ("floor", "engine"):
             db = f"cf_{prefix}_{side}"
@@ -128,10 +213,24 @@ def measure(srv: Server, template: str, wos: list[int], rounds: int, prefix: str
                 raise SystemExit(f"{prefix}: the contract floor's tasks or audit differ: {fp} vs {reference}")
             with srv.connect("postgres") as c:
                 c.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+        db = f"cf_{prefix}_essential"
+        srv.create(db, template)
+        with srv.connect(db) as conn:
+            runs["essential"].append(_essential(conn, wos))
+        with srv.connect("postgres") as c:
+            c.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
     pairs = list(zip(runs["engine"], runs["floor"], strict=True))
     out: dict[str, Any] = {
         "vs_contract_floor": statistics.median(e["wall"] / f["wall"] for e, f in pairs),
         "vs_contract_floor_cpu": statistics.median(e["cpu"] / max(f["cpu"], 0.01) for e, f in pairs),
+        "vs_contract_floor_essential": statistics.median(
+            (f["wall"] + x["wall"]) / f["wall"] for f, x in zip(runs["floor"], runs["essential"], strict=True)
+        ),
+        "vs_essential": statistics.median(
+            e["wall"] / (f["wall"] + x["wall"])
+            for e, f, x in zip(runs["engine"], runs["floor"], runs["essential"], strict=True)
+        ),
+        "essential_s": {k: statistics.median(x[k] for x in runs["essential"]) for k in (*ESSENTIAL, "wall")},
         "engine_s": statistics.median(e["wall"] for e in runs["engine"]),
         "engine_cpu_s": statistics.median(e["cpu"] for e in runs["engine"]),
         **{
@@ -146,7 +245,10 @@ def measure(srv: Server, template: str, wos: list[int], rounds: int, prefix: str
     log(
         f"  {prefix} engine {out['engine_s']:.3f} s (CPU {out['engine_cpu_s']:.2f}), contract floor "
         f"{out['floor_wall_s']:.3f} s (tasks {out['floor_tasks_wall_s']:.3f}, audit {out['floor_audit_wall_s']:.3f}; "
-        f"CPU {out['floor_cpu_s']:.2f}): {out['vs_contract_floor']:.2f} (CPU {out['vs_contract_floor_cpu']:.2f})"
+        f"CPU {out['floor_cpu_s']:.2f}): {out['vs_contract_floor']:.2f} (CPU {out['vs_contract_floor_cpu']:.2f}); "
+        f"the floor and the contract's own steps: {out['vs_contract_floor_essential']:.2f} ("
+        + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in out["essential_s"].items())
+        + f"), the engine over them: {out['vs_essential']:.2f}"
     )
     return out
 

@@ -15,8 +15,9 @@ pairs' ratios. Both sides must leave the same task table and as many audit rows.
 
 Beside the pairs, each round measures the contract's own steps beyond the floor on a third clone
 (``_essential``): what any implementation of the contract also does for these work orders, each
-step one bare statement, warm (its inputs staged untimed, as the floor's are), none of the engine's
-plumbing: the claim (the work order rows, then their drafts, locked as a batch must), the plan (the
+step one bare statement, warm (its inputs staged untimed, as the floor's are), none of the
+engine's plumbing, in a transaction rolled back (a sync commits once: the floor's commit). The
+steps: the claim (the work order rows, then their drafts, locked as a batch must), the plan (the
 desired set, the generated tasks, and their full join on the key with the fields compared), the
 plan hashes (sha256 of each work order's visible items, as ``_plan_hashes`` defines them), and the
 books (the marks taken in, the versions raised). ``vs_contract_floor_essential`` is the floor plus
@@ -153,7 +154,8 @@ def _essential(conn: psycopg.Connection[Any], wos: list[int]) -> dict[str, float
     conn.execute("VACUUM ANALYZE")
     conn.execute("CHECKPOINT")
     out: dict[str, float] = {}
-    with conn.transaction():
+    # rolled back: a sync commits once, and the floor's commit is that one
+    with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL enable_nestloop = off")
         conn.execute("SET LOCAL jit = off")
         start = time.perf_counter()
@@ -162,7 +164,7 @@ def _essential(conn: psycopg.Connection[Any], wos: list[int]) -> dict[str, float
             for q in statements:
                 conn.execute(q, {"ids": wos}).fetchall()
             out[step] = time.perf_counter() - t
-    out["wall"] = time.perf_counter() - start
+        out["wall"] = time.perf_counter() - start
     differ = conn.execute(
         f"SELECT count(*) FROM ({HASHES}) h FULL JOIN task_sync_internal._plan_hashes("
         " ARRAY(SELECT ROW(x.*)::task_sync.plan_row FROM essential_plan x)) e"

@@ -115,18 +115,18 @@ HASHES = (
 # %(ids)s: the work orders. Run at the engine's planner settings (docs/scaling.md).
 ESSENTIAL = {
     "claim": [
-        "SELECT count(*) FROM (SELECT w.id FROM task_sync.work_order w WHERE w.id = ANY (%(ids)s)"
+        "SELECT count(*) FROM (SELECT w.id FROM task_sync.work_order w WHERE w.id = ANY (%(ids)s::bigint[])"
         " AND EXISTS (SELECT FROM task_sync.work_order_mark m WHERE m.work_order_id = w.id)"
         " ORDER BY w.id FOR NO KEY UPDATE SKIP LOCKED) x",
-        "SELECT count(*) FROM (SELECT t.id FROM task_sync.task t WHERE t.work_order_id = ANY (%(ids)s)"
+        "SELECT count(*) FROM (SELECT t.id FROM task_sync.task t WHERE t.work_order_id = ANY (%(ids)s::bigint[])"
         " AND t.origin = 'generated' AND t.status = 'draft' FOR UPDATE SKIP LOCKED) x",
     ],
     "plan": [
-        "WITH d AS MATERIALIZED (SELECT * FROM task_sync_internal._desired(%(ids)s)),"
+        "WITH d AS MATERIALIZED (SELECT * FROM task_sync_internal._desired(%(ids)s::bigint[])),"
         " g AS MATERIALIZED (SELECT t.id, t.work_order_id, coalesce(t.work_order_process_id, 0) AS wpk, t.task_type,"
         " t.source_kind, t.source_id, t.status, t.work_content, t.generated_work_content, t.production_quantity,"
         " t.generated_production_quantity FROM task_sync.task t"
-        " WHERE t.work_order_id = ANY (%(ids)s) AND t.origin = 'generated')"
+        " WHERE t.work_order_id = ANY (%(ids)s::bigint[]) AND t.origin = 'generated')"
         " SELECT count(*) FILTER (WHERE g.id IS NULL), count(*) FILTER (WHERE d.work_order_id IS NULL),"
         " count(*) FILTER (WHERE d.work_content IS DISTINCT FROM g.generated_work_content"
         " OR d.production_quantity IS DISTINCT FROM g.generated_production_quantity"
@@ -137,7 +137,7 @@ ESSENTIAL = {
     ],
     "hash": [f"SELECT count(*), max(h.plan_hash) FROM ({HASHES}) h"],
     "books": [
-        "WITH taken AS (DELETE FROM task_sync.work_order_mark m WHERE m.work_order_id = ANY (%(ids)s)"
+        "WITH taken AS (DELETE FROM task_sync.work_order_mark m WHERE m.work_order_id = ANY (%(ids)s::bigint[])"
         " RETURNING m.work_order_id, m.weight),"
         " raised AS (UPDATE task_sync.work_order w SET synced_version = w.synced_version + n.n"
         " FROM (SELECT taken.work_order_id, sum(taken.weight) AS n FROM taken GROUP BY 1) n"

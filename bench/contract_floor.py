@@ -14,17 +14,19 @@ backend's CPU time (``/proc/<pid>/stat``, user and system); the ratios are the m
 pairs' ratios. Both sides must leave the same task table and as many audit rows.
 
 Beside the pairs, each round measures the contract's own steps beyond the floor on a third clone
-(``_essential``): what any implementation of the contract also does for these work orders, each
+(``_essential``): what an implementation of the contract also does for these work orders, each
 step one bare statement, warm (its inputs staged untimed, as the floor's are), none of the
-engine's plumbing, in a transaction rolled back (a sync commits once: the floor's commit). The
-steps: the claim (the work order rows, then their drafts, locked as a batch must), the plan (the
-desired set, the generated tasks, and their full join on the key with the fields compared), the
-plan hashes (sha256 of each work order's visible items, as ``_plan_hashes`` defines them), and the
-books (the marks taken in, the versions raised). ``vs_contract_floor_essential`` is the floor plus
-those steps over the floor, paired by round: the ratio no implementation of the contract reaches
-below on this machine, the mark against which the engine's own figure is read. ``vs_essential`` is
-the engine over the floor plus those steps, paired by round: what the engine's own plumbing (its
-functions, arrays, subtransactions, planning and first call in a session) adds.
+engine's plumbing, with sorts and hashes in memory, in a transaction rolled back (a sync commits
+once: the floor's commit). The steps: the claim (the work order rows, then their drafts, locked
+as a batch must), the plan (the desired set and the generated tasks, full-joined on the key with
+the fields compared), the plan hashes (sha256 of each work order's visible items, as
+``_plan_hashes`` defines them), and the books (the marks taken in, the versions raised).
+``vs_contract_floor_essential`` is the floor plus those steps over the floor, paired by round:
+what an implementation that takes these steps, with this engine's desired set and plan hashes,
+does not go below on this machine, the mark against which the engine's own figure is read.
+``vs_essential`` is the engine over the floor plus those steps, paired by round: what the
+engine's own plumbing (its functions, arrays, subtransactions, planning and first call in a
+session) adds.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ HASHES = (
     " FROM essential_plan x WHERE x.action <> 'keep' GROUP BY x.work_order_id"
 )
 # The contract's steps beyond the floor, each one bare statement (see the module's docstring);
-# %(ids)s: the work orders. Run at the engine's planner settings (docs/scaling.md).
+# %(ids)s: the work orders.
 ESSENTIAL = {
     "claim": [
         "SELECT count(*) FROM (SELECT w.id FROM task_sync.work_order w WHERE w.id = ANY (%(ids)s::bigint[])"
@@ -122,17 +124,18 @@ ESSENTIAL = {
         " AND t.origin = 'generated' AND t.status = 'draft' FOR UPDATE SKIP LOCKED) x",
     ],
     "plan": [
-        "WITH d AS MATERIALIZED (SELECT * FROM task_sync_internal._desired(%(ids)s::bigint[])),"
-        " g AS MATERIALIZED (SELECT t.id, t.work_order_id, coalesce(t.work_order_process_id, 0) AS wpk, t.task_type,"
-        " t.source_kind, t.source_id, t.status, t.work_content, t.generated_work_content, t.production_quantity,"
-        " t.generated_production_quantity FROM task_sync.task t"
-        " WHERE t.work_order_id = ANY (%(ids)s::bigint[]) AND t.origin = 'generated')"
-        " SELECT count(*) FILTER (WHERE g.id IS NULL), count(*) FILTER (WHERE d.work_order_id IS NULL),"
+        # the desired set (a function scan: stored once) and the generated tasks, joined once
+        "SELECT count(*) FILTER (WHERE g.id IS NULL), count(*) FILTER (WHERE d.work_order_id IS NULL),"
         " count(*) FILTER (WHERE d.work_content IS DISTINCT FROM g.generated_work_content"
         " OR d.production_quantity IS DISTINCT FROM g.generated_production_quantity"
         " OR g.work_content IS DISTINCT FROM g.generated_work_content"
         " OR g.production_quantity IS DISTINCT FROM g.generated_production_quantity)"
-        " FROM d FULL JOIN g ON g.work_order_id = d.work_order_id AND g.wpk = d.work_order_process_id"
+        " FROM task_sync_internal._desired(%(ids)s::bigint[]) d"
+        " FULL JOIN (SELECT t.id, t.work_order_id, coalesce(t.work_order_process_id, 0) AS wpk, t.task_type,"
+        " t.source_kind, t.source_id, t.status, t.work_content, t.generated_work_content, t.production_quantity,"
+        " t.generated_production_quantity FROM task_sync.task t"
+        " WHERE t.work_order_id = ANY (%(ids)s::bigint[]) AND t.origin = 'generated') g"
+        " ON g.work_order_id = d.work_order_id AND g.wpk = d.work_order_process_id"
         " AND g.task_type = d.task_type AND g.source_kind = d.source_kind AND g.source_id = d.source_id",
     ],
     "hash": [f"SELECT count(*), max(h.plan_hash) FROM ({HASHES}) h"],
@@ -141,7 +144,7 @@ ESSENTIAL = {
         " RETURNING m.work_order_id, m.weight),"
         " raised AS (UPDATE task_sync.work_order w SET synced_version = w.synced_version + n.n"
         " FROM (SELECT taken.work_order_id, sum(taken.weight) AS n FROM taken GROUP BY 1) n"
-        " WHERE w.id = n.work_order_id RETURNING 1)"
+        " WHERE w.id = ANY (%(ids)s::bigint[]) AND w.id = n.work_order_id RETURNING 1)"
         " SELECT count(*) FROM raised",
     ],
 }
@@ -156,8 +159,10 @@ def _essential(conn: psycopg.Connection[Any], wos: list[int]) -> dict[str, float
     out: dict[str, float] = {}
     # rolled back: a sync commits once, and the floor's commit is that one
     with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL enable_nestloop = off")
+        # the planner's choice of join, no JIT, and sorts and hashes in memory: each step runs the
+        # whole batch as one statement, where an implementation may take it in chunks that fit
         conn.execute("SET LOCAL jit = off")
+        conn.execute("SET LOCAL work_mem = '256MB'")
         start = time.perf_counter()
         for step, statements in ESSENTIAL.items():
             t = time.perf_counter()

@@ -154,9 +154,14 @@ def _essential(conn: psycopg.Connection[Any], wos: list[int]) -> dict[str, float
     """The contract's steps beyond the floor (ESSENTIAL), bare and warm: wall seconds per step and in all."""
     conn.execute("CREATE UNLOGGED TABLE essential_plan OF task_sync.plan_row")
     conn.execute("INSERT INTO essential_plan SELECT * FROM task_sync_internal._plan_rows(%s::bigint[])", (wos,))
+    marked = conn.execute(
+        "SELECT count(DISTINCT m.work_order_id) FROM task_sync.work_order_mark m WHERE m.work_order_id = ANY (%s)",
+        (wos,),
+    ).fetchone()
     conn.execute("VACUUM ANALYZE")
     conn.execute("CHECKPOINT")
     out: dict[str, float] = {}
+    first: dict[str, Any] = {}  # each step's first row: a step that did nothing would understate the bound
     # rolled back: a sync commits once, and the floor's commit is that one
     with conn.transaction(force_rollback=True):
         # the planner's choice of join, no JIT, and sorts and hashes in memory: each step runs the
@@ -167,7 +172,7 @@ def _essential(conn: psycopg.Connection[Any], wos: list[int]) -> dict[str, float
         for step, statements in ESSENTIAL.items():
             t = time.perf_counter()
             for q in statements:
-                conn.execute(q, {"ids": wos}).fetchall()
+                first.setdefault(step, conn.execute(q, {"ids": wos}).fetchone())
             out[step] = time.perf_counter() - t
         out["wall"] = time.perf_counter() - start
     differ = conn.execute(
@@ -176,6 +181,8 @@ def _essential(conn: psycopg.Connection[Any], wos: list[int]) -> dict[str, float
         " ON e.work_order_id = h.work_order_id AND e.plan_hash = h.plan_hash"
         " WHERE h.work_order_id IS NULL OR e.work_order_id IS NULL"
     ).fetchone()
+    if marked is None or marked[0] == 0 or first["claim"] != marked or first["books"] != marked:
+        raise SystemExit(f"the contract's steps claimed {first['claim']} and took in {first['books']}, of {marked}")
     if differ != (0,):
         raise SystemExit(f"the bare plan hashes differ from _plan_hashes' for {differ} work orders")
     return out
